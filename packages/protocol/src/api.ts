@@ -1,0 +1,62 @@
+import { z } from 'zod'
+import { errorBody } from './schemas/common.ts'
+import {
+  lsResponse,
+  nodesResponse,
+  placementRequest,
+  placementResponse,
+  providersRequest,
+  providersResponse,
+  rmResponse,
+  signedOwnerRequest,
+  statResponse,
+  uploadStatus,
+} from './schemas/files.ts'
+import { signedHeartbeat, signedStorageReport, transferReport } from './schemas/nodes.ts'
+
+/** One control-plane route: the single source for validation and for the OpenAPI document. */
+export interface Route {
+  method: 'get' | 'post'
+  path: string
+  summary: string
+  body?: z.ZodType
+  response: z.ZodType
+}
+
+const ok = z.object({ ok: z.literal(true) })
+
+/** Every meta-node route. */
+export const metaRoutes = {
+  placement: { method: 'post', path: '/v1/uploads', summary: 'Place an upload on R nodes; returns a signed upload ticket.', body: placementRequest, response: placementResponse },
+  uploadStatus: { method: 'get', path: '/v1/uploads/{ticketId}', summary: 'Which nodes reported the upload durable (waits up to ?wait= seconds for completion).', response: uploadStatus },
+  providers: { method: 'post', path: '/v1/providers', summary: 'Ranked providers for a CID in a signed download ticket.', body: providersRequest, response: providersResponse },
+  heartbeat: { method: 'post', path: '/v1/nodes/heartbeat', summary: 'A resource node registers or refreshes itself (operator-signed).', body: signedHeartbeat, response: ok },
+  storageReport: { method: 'post', path: '/v1/reports/storage', summary: 'A resource node reports an upload durable (operator-signed).', body: signedStorageReport, response: ok },
+  transferReport: { method: 'post', path: '/v1/reports/transfer', summary: 'A client reports how each provider performed.', body: transferReport, response: ok },
+  nodes: { method: 'get', path: '/v1/nodes', summary: 'Known nodes with their measured performance.', response: nodesResponse },
+  ls: { method: 'post', path: '/v1/files/ls', summary: "List the signer's files (owner-signed).", body: signedOwnerRequest, response: lsResponse },
+  stat: { method: 'post', path: '/v1/files/stat', summary: 'A file and its holders (owner-signed).', body: signedOwnerRequest, response: statResponse },
+  rm: { method: 'post', path: '/v1/files/rm', summary: "Drop the owner's pin (owner-signed).", body: signedOwnerRequest, response: rmResponse },
+} as const satisfies Record<string, Route>
+
+/** Builds the OpenAPI 3.1 document from the route table's zod schemas. */
+export function openApiDocument(routes: Record<string, Route> = metaRoutes) {
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const [operationId, route] of Object.entries(routes)) {
+    const errors = { description: 'A named error', content: { 'application/json': { schema: z.toJSONSchema(errorBody) } } }
+    paths[route.path] ??= {}
+    ;(paths[route.path] as Record<string, unknown>)[route.method] = {
+      operationId,
+      summary: route.summary,
+      ...(route.body && {
+        requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(route.body, { io: 'input' }) } } },
+      }),
+      responses: {
+        '200': { description: 'OK', content: { 'application/json': { schema: z.toJSONSchema(route.response, { unrepresentable: 'any' }) } } },
+        '4XX': errors,
+        '5XX': errors,
+      },
+    }
+  }
+  return { openapi: '3.1.0', info: { title: 'Konbini meta node', version: '1.0.0' }, paths }
+}

@@ -1,0 +1,191 @@
+/** Fields every Konbini error carries. */
+export interface BaseErrorOptions {
+  details?: string | undefined
+  cause?: unknown
+}
+
+/**
+ * Root of every Konbini error. Checked by `err.name`, which survives double bundling
+ * and crossing the wire as `{ error: { name, message } }`.
+ */
+export class BaseError extends Error {
+  override name: string = 'BaseError'
+  readonly details: string | undefined
+  /** HTTP status used when this error crosses the control plane. */
+  readonly status: number = 400
+
+  constructor(shortMessage: string, options: BaseErrorOptions = {}) {
+    super(shortMessage, options.cause === undefined ? undefined : { cause: options.cause })
+    this.details = options.details
+  }
+
+  /** The only shape an error takes on the wire. */
+  toJSON(): { error: { name: string; message: string } } {
+    return { error: { name: this.name, message: this.message } }
+  }
+}
+
+function named<const N extends string>(name: N, status = 400) {
+  return class extends BaseError {
+    override name: N = name
+    override readonly status: number = status
+  }
+}
+
+export class InvalidCidError extends named('InvalidCidError') {
+  constructor({ cid }: { cid: string }) {
+    super(`"${printable(cid)}" is not a valid CID.`)
+  }
+}
+export class UnsupportedCidError extends named('UnsupportedCidError') {
+  constructor({ cid, reason }: { cid: string; reason: string }) {
+    super(`CID ${cid} is not supported: ${reason}.`)
+  }
+}
+export class BlockNotFoundError extends named('BlockNotFoundError', 404) {
+  constructor({ cid }: { cid: string }) {
+    super(`Block ${cid} is not stored here.`)
+  }
+}
+export class FileNotFoundError extends named('FileNotFoundError', 404) {
+  constructor({ cid }: { cid: string }) {
+    super(`No file with CID ${cid} is known to this meta node.`)
+  }
+}
+export class BlockHashMismatchError extends named('BlockHashMismatchError') {
+  constructor({ cid }: { cid: string }) {
+    super(`Bytes received for ${cid} do not hash to that CID.`)
+  }
+}
+export class BlockTooLargeError extends named('BlockTooLargeError', 413) {
+  constructor({ size, max }: { size: number; max: number }) {
+    super(`A block of ${size} bytes is over the ${max}-byte limit.`)
+  }
+}
+export class MessageTooLargeError extends named('MessageTooLargeError', 413) {
+  constructor({ size, max }: { size: number; max: number }) {
+    super(`A message of ${size} bytes is over the ${max}-byte limit.`)
+  }
+}
+export class WantListTooLargeError extends named('WantListTooLargeError', 413) {
+  constructor({ size, max }: { size: number; max: number }) {
+    super(`A want-list of ${size} CIDs is over the ${max}-CID limit.`)
+  }
+}
+export class InvalidMessageError extends named('InvalidMessageError') {
+  constructor({ reason }: { reason: string }) {
+    super(`Malformed message: ${reason}.`)
+  }
+}
+export class InvalidRequestError extends named('InvalidRequestError') {
+  constructor({ reason }: { reason: string }) {
+    super(`Invalid request: ${reason}.`)
+  }
+}
+export class InvalidNameError extends named('InvalidNameError') {
+  constructor({ name, reason }: { name: string; reason: string }) {
+    super(`The name "${printable(name)}" is not allowed: ${reason}.`)
+  }
+}
+export class TicketMissingError extends named('TicketMissingError', 401) {
+  constructor() {
+    super('This request needs a ticket from a meta node.')
+  }
+}
+export class TicketForgedError extends named('TicketForgedError', 403) {
+  constructor({ ticketId }: { ticketId: string }) {
+    super(`Ticket ${ticketId} does not carry a valid meta-node signature.`)
+  }
+}
+export class TicketExpiredError extends named('TicketExpiredError', 403) {
+  constructor({ ticketId }: { ticketId: string }) {
+    super(`Ticket ${ticketId} has expired; ask the meta node for a new one.`)
+  }
+}
+export class UntrustedMetaError extends named('UntrustedMetaError', 403) {
+  constructor({ meta }: { meta: string }) {
+    super(`Tickets signed by ${meta} are not trusted by this node.`)
+  }
+}
+export class TicketScopeError extends named('TicketScopeError', 403) {
+  constructor({ ticketId, reason }: { ticketId: string; reason: string }) {
+    super(`Ticket ${ticketId} does not allow this: ${reason}.`)
+  }
+}
+export class SignatureInvalidError extends named('SignatureInvalidError', 401) {
+  constructor() {
+    super('The request signature is missing, malformed or expired.')
+  }
+}
+export class NotOwnerError extends named('NotOwnerError', 403) {
+  constructor({ cid, address }: { cid: string; address: string }) {
+    super(`${address} does not own ${cid}.`)
+  }
+}
+export class NotEnoughNodesError extends named('NotEnoughNodesError', 503) {
+  constructor({ wanted, live }: { wanted: number; live: number }) {
+    super(`Needed ${wanted} live resource nodes, but only ${live} are available.`)
+  }
+}
+export class NoProvidersError extends named('NoProvidersError', 503) {
+  constructor({ cid }: { cid: string }) {
+    super(`No live node can serve ${cid} right now.`)
+  }
+}
+export class RateLimitedError extends named('RateLimitedError', 429) {
+  constructor({ what }: { what: string }) {
+    super(`Too many ${what}; slow down and retry.`)
+  }
+}
+export class ReplicationIncompleteError extends named('ReplicationIncompleteError', 503) {
+  constructor({ wanted, got }: { wanted: number; got: number }) {
+    super(`Only ${got} of ${wanted} nodes confirmed the upload.`)
+  }
+}
+export class QuotaExceededError extends named('QuotaExceededError', 413) {
+  constructor({ ticketId, max }: { ticketId: string; max: number }) {
+    super(`Ticket ${ticketId} allows at most ${max} bytes.`)
+  }
+}
+export class MetaUnavailableError extends named('MetaUnavailableError', 503) {
+  constructor({ urls }: { urls: readonly string[] }) {
+    super(`No meta node answered (${urls.join(', ')}).`)
+  }
+}
+export class ProviderFailedError extends named('ProviderFailedError', 502) {
+  constructor({ provider, reason }: { provider: string; reason: string }) {
+    super(`Provider ${provider} failed: ${reason}.`)
+  }
+}
+export class InternalError extends named('InternalError', 500) {
+  constructor() {
+    super('The node hit an internal error; nothing was lost, retry later.')
+  }
+}
+
+/** Makes names with control characters safe to echo back in a message. */
+function printable(value: string): string {
+  const clipped = value.length > 120 ? `${value.slice(0, 120)}…` : value
+  return clipped.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+}
+
+/** An error that came over the wire: keeps the sender's name so callers can branch on it. */
+export class RemoteError extends BaseError {
+  constructor(name: string, message: string, status: number) {
+    super(message)
+    this.name = name
+    Object.defineProperty(this, 'status', { value: status })
+  }
+}
+
+/** Turns any thrown value into the wire shape, hiding internals of unexpected errors. */
+export function toWireError(err: unknown): { status: number; body: { error: { name: string; message: string } } } {
+  if (err instanceof BaseError) return { status: err.status, body: err.toJSON() }
+  const internal = new InternalError()
+  return { status: internal.status, body: internal.toJSON() }
+}
+
+/** Checks an error's name without relying on `instanceof`. */
+export function isErrorNamed(err: unknown, name: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === name
+}

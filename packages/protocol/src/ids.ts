@@ -1,0 +1,24 @@
+/** libp2p protocol ids, versioned. */
+export const BLOCKS_PROTOCOL = '/konbini/blocks/1.0.0'
+
+/** unixfs-v1-2025 (IPIP-499) chunk size. */
+export const CHUNK_SIZE = 1024 * 1024
+/** Largest block a node accepts or serves: a full chunk or a dag-pb node of 1024 links, with room. */
+export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
+/** Largest single framed message on a Konbini stream: a block plus its CID and header. */
+export const MAX_MESSAGE_SIZE = MAX_BLOCK_SIZE + 1024
+/** Most CIDs one want-list may carry. */
+export const MAX_WANTLIST_SIZE = 256
+/** Largest JSON body the control plane reads. */
+export const MAX_JSON_BODY = 256 * 1024
+/** Default number of replicas for an upload. */
+export const DEFAULT_REPLICAS = 3
+/** Longest UTF-8 name (file or folder entry) in bytes. */
+export const MAX_NAME_BYTES = 255
+/** The EIP-712 domain name and version. */
+export const EIP712_DOMAIN_NAME = 'Konbini'
+export const EIP712_DOMAIN_VERSION = '1'
+/** Chain id used by the local devnet (anvil's default). */
+export const DEVNET_CHAIN_ID = 31337
+/** HTTP header that carries a ticket (base64url JSON). */
+export const TICKET_HEADER = 'x-konbini-ticket'

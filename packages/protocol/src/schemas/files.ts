@@ -1,0 +1,69 @@
+import { z } from 'zod'
+import { address, byteCount, cidString, fileName, signature, unixSeconds } from './common.ts'
+import { nodeEndpoint, nodeInfo } from './nodes.ts'
+import { signedDownloadTicket, signedUploadTicket } from './tickets.ts'
+
+export const placementRequest = z.object({
+  owner: address,
+  name: fileName,
+  size: byteCount,
+  replicas: z.number().int().min(1).max(16).optional(),
+  region: z.string().max(32).optional(),
+})
+export type PlacementRequest = z.infer<typeof placementRequest>
+
+export const placementResponse = z.object({
+  upload: signedUploadTicket,
+  nodes: z.array(nodeEndpoint),
+})
+export type PlacementResponse = z.infer<typeof placementResponse>
+
+export const uploadStatus = z.object({
+  ticketId: z.string(),
+  replicas: z.number().int(),
+  root: z.string().nullable(),
+  holders: z.array(z.string()),
+  complete: z.boolean(),
+})
+export type UploadStatus = z.infer<typeof uploadStatus>
+
+export const providersRequest = z.object({
+  root: cidString,
+  consumer: address,
+  region: z.string().max(32).optional(),
+})
+export type ProvidersRequest = z.infer<typeof providersRequest>
+
+export const providersResponse = z.object({
+  download: signedDownloadTicket,
+  providers: z.array(nodeEndpoint.extend({ score: z.number(), throughputBps: z.number() })),
+})
+export type ProvidersResponse = z.infer<typeof providersResponse>
+
+export const fileRecord = z.object({
+  root: z.string(),
+  name: z.string(),
+  size: byteCount,
+  owner: address,
+  createdAt: unixSeconds,
+  holders: z.array(z.string()),
+})
+export type FileRecord = z.infer<typeof fileRecord>
+
+/** A request an owner signs to read or change their own files. */
+export const ownerAction = z.enum(['ls', 'stat', 'rm'])
+export const ownerRequest = z.object({
+  owner: address,
+  action: ownerAction,
+  target: z.string().max(200),
+  nonce: z.string().regex(/^[0-9a-f]{16,64}$/),
+  expiresAt: unixSeconds,
+})
+export type OwnerRequest = z.infer<typeof ownerRequest>
+export const signedOwnerRequest = z.object({ request: ownerRequest, signature })
+export type SignedOwnerRequest = z.infer<typeof signedOwnerRequest>
+
+export const lsResponse = z.object({ files: z.array(fileRecord) })
+export const statResponse = z.object({ file: fileRecord })
+export const rmResponse = z.object({ removed: z.string() })
+export const nodesResponse = z.object({ nodes: z.array(nodeInfo) })

@@ -1,0 +1,80 @@
+import { z } from 'zod'
+import { address, byteCount, peerId, region, signature, unixSeconds } from './common.ts'
+
+/** Where and how a resource node can be reached. */
+export const nodeEndpoint = z.object({
+  peerId,
+  multiaddrs: z.array(z.string().max(512)).max(32),
+  httpUrl: z.url().max(512),
+})
+export type NodeEndpoint = z.infer<typeof nodeEndpoint>
+
+/** A resource node's periodic statement to the meta node. */
+export const heartbeat = nodeEndpoint.extend({
+  operator: address,
+  kind: z.enum(['full', 'light']),
+  region,
+  capacityBytes: byteCount,
+  usedBytes: byteCount,
+  egressCapBps: byteCount,
+  activeTransfers: z.number().int().nonnegative(),
+  issuedAt: unixSeconds,
+})
+export type Heartbeat = z.infer<typeof heartbeat>
+
+/** A resource node's signed acknowledgement that an upload's DAG is durable on its disk. */
+export const storageReport = z.object({
+  ticketId: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+  peerId,
+  operator: address,
+  root: z.string().max(200),
+  blocks: z.number().int().nonnegative(),
+  bytes: byteCount,
+  issuedAt: unixSeconds,
+})
+export type StorageReport = z.infer<typeof storageReport>
+
+/** Any node statement with its operator's EIP-712 signature over the canonical JSON digest. */
+export function signedStatement<T extends z.ZodType>(body: T) {
+  return z.object({ body, signature })
+}
+export const signedHeartbeat = signedStatement(heartbeat)
+export type SignedHeartbeat = z.infer<typeof signedHeartbeat>
+export const signedStorageReport = signedStatement(storageReport)
+export type SignedStorageReport = z.infer<typeof signedStorageReport>
+
+/** How a meta node sees a node: its endpoint, its state and what it measured. */
+export const nodeInfo = nodeEndpoint.extend({
+  operator: address,
+  kind: z.enum(['full', 'light']),
+  region,
+  capacityBytes: byteCount,
+  usedBytes: byteCount,
+  egressCapBps: byteCount,
+  activeTransfers: z.number().int().nonnegative(),
+  lastSeen: unixSeconds,
+  live: z.boolean(),
+  throughputBps: z.number().nonnegative(),
+  latencyMs: z.number().nonnegative(),
+  successRate: z.number().min(0).max(1),
+  score: z.number(),
+})
+export type NodeInfo = z.infer<typeof nodeInfo>
+
+/** Per-provider numbers a client measured during one download. */
+export const transferReport = z.object({
+  ticketId: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
+  providers: z
+    .array(
+      z.object({
+        peerId,
+        bytes: byteCount,
+        blocks: z.number().int().nonnegative(),
+        millis: z.number().nonnegative(),
+        failures: z.number().int().nonnegative(),
+        firstByteMs: z.number().nonnegative().optional(),
+      }),
+    )
+    .max(64),
+})
+export type TransferReport = z.infer<typeof transferReport>

@@ -1,0 +1,53 @@
+/** What the meta node knows about a node when it ranks it. */
+export interface ScoreInput {
+  throughputBps: number
+  latencyMs: number
+  successRate: number
+  activeTransfers: number
+  /** 1 when the node is in the requester's region, else 0. */
+  sameRegion: boolean
+  /** Free space after this placement, as a fraction of capacity (0..1). */
+  freeFraction: number
+}
+
+/** Throughput assumed for a node nobody has measured yet: it gets tried, but not preferred. */
+export const PRIOR_THROUGHPUT_BPS = 50 * 1024 * 1024
+
+/**
+ * Ranks a node: expected useful rate, discounted by failures, load and distance.
+ * Pure and monotonic in each input, so a slower, flakier or busier node never ranks higher.
+ */
+export function scoreNode(input: ScoreInput): number {
+  const rate = input.throughputBps > 0 ? input.throughputBps : PRIOR_THROUGHPUT_BPS
+  const reliability = input.successRate ** 2
+  const loadFactor = 1 / (1 + input.activeTransfers / 4)
+  const latencyFactor = 1 / (1 + input.latencyMs / 100)
+  const regionFactor = input.sameRegion ? 1.25 : 1
+  const spaceFactor = input.freeFraction <= 0 ? 0 : Math.min(1, 0.5 + input.freeFraction)
+  return (rate / (1024 * 1024)) * reliability * loadFactor * latencyFactor * regionFactor * spaceFactor
+}
+
+/** Exponentially weighted moving average, the meta node's memory of measured numbers. */
+export function ewma(previous: number, sample: number, weight = 0.3): number {
+  if (!Number.isFinite(previous) || previous <= 0) return sample
+  return previous * (1 - weight) + sample * weight
+}
+
+/**
+ * Splits `count` items among providers in proportion to their rates (largest remainder).
+ * Used by clients to size each provider's share of a want-list.
+ */
+export function proportionalSplit(count: number, rates: readonly number[]): number[] {
+  const total = rates.reduce((a, b) => a + Math.max(b, 0), 0)
+  if (rates.length === 0) return []
+  if (total <= 0) return rates.map((_, i) => Math.floor(count / rates.length) + (i < count % rates.length ? 1 : 0))
+  const exact = rates.map((r) => (Math.max(r, 0) / total) * count)
+  const shares = exact.map(Math.floor)
+  let left = count - shares.reduce((a, b) => a + b, 0)
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0])
+  for (const [, i] of order) {
+    if (left-- <= 0) break
+    shares[i] = (shares[i] ?? 0) + 1
+  }
+  return shares
+}
