@@ -1,0 +1,45 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { BaseError } from '@konbini/protocol'
+import { sendError } from './respond.ts'
+
+/** A request handler; returns false when the route is not its own. */
+export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>
+
+class RouteNotFoundError extends BaseError {
+  override name = 'RouteNotFoundError'
+  override readonly status = 404
+  constructor(path: string) {
+    super(`Nothing is served at ${path.slice(0, 200)}.`)
+  }
+}
+
+/** Tries each handler in turn; errors become named JSON errors and never crash the process. */
+export function route(handlers: readonly Handler[]) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost')
+    } catch {
+      sendError(res, new RouteNotFoundError(String(req.url)))
+      return
+    }
+    res.setHeader('access-control-allow-origin', '*')
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
+        'access-control-allow-headers': 'content-type, range, x-konbini-ticket',
+        'access-control-max-age': '600',
+      })
+      res.end()
+      return
+    }
+    try {
+      for (const handler of handlers) {
+        if (await handler(req, res, url)) return
+      }
+      throw new RouteNotFoundError(url.pathname)
+    } catch (err) {
+      sendError(res, err)
+    }
+  }
+}

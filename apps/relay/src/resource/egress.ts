@@ -1,0 +1,52 @@
+/**
+ * A token bucket of bytes per second: the operator's egress cap, or the public path's rate limit.
+ * `take` waits until the bytes fit; a rate of 0 means unlimited.
+ */
+export class ByteRateLimiter {
+  private rate: number
+  private tokens: number
+  private last: number
+  private queue: Promise<void> = Promise.resolve()
+  /** Bytes that went through this limiter. */
+  total = 0
+
+  constructor(bytesPerSecond: number) {
+    this.rate = bytesPerSecond
+    this.tokens = bytesPerSecond
+    this.last = performance.now()
+  }
+
+  get bytesPerSecond(): number {
+    return this.rate
+  }
+
+  setRate(bytesPerSecond: number): void {
+    this.rate = bytesPerSecond
+    this.tokens = Math.min(this.tokens, bytesPerSecond)
+  }
+
+  /** Resolves when `bytes` may be sent. Calls are served in order. */
+  take(bytes: number, signal?: AbortSignal): Promise<void> {
+    this.total += bytes
+    if (this.rate <= 0) return Promise.resolve()
+    const turn = this.queue.then(() => this.wait(bytes, signal))
+    this.queue = turn.catch(() => {})
+    return turn
+  }
+
+  private async wait(bytes: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = performance.now()
+      // a burst of at most one second's worth (or one block)
+      this.tokens = Math.min(Math.max(this.rate, bytes), this.tokens + ((now - this.last) / 1000) * this.rate)
+      this.last = now
+      if (this.tokens >= bytes) {
+        this.tokens -= bytes
+        return
+      }
+      signal?.throwIfAborted()
+      const ms = ((bytes - this.tokens) / this.rate) * 1000
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 1), 1000)))
+    }
+  }
+}
