@@ -1,0 +1,13 @@
+import type { NextConfig } from 'next'
+
+// Also set by the package scripts; this covers `npx next build` run by hand. Next must not phone home.
+process.env.NEXT_TELEMETRY_DISABLED ??= '1'
+
+const config: NextConfig = {
+  // Workspace packages ship TypeScript source with `.ts` relative imports; Turbopack resolves those as-is.
+  transpilePackages: ['@konbini/protocol', '@konbini/ui'],
+  poweredByHeader: false,
+  reactStrictMode: true,
+}
+
+export default config

@@ -1,0 +1,6 @@
+export { Badge, type BadgeProps, type BadgeTone } from './badge.tsx'
+export { Card, type CardProps } from './card.tsx'
+export { cx } from './cx.ts'
+export { formatAge, formatBytes, formatMBps, formatPercent, shortId } from './format.ts'
+export { Notice, type NoticeProps } from './notice.tsx'
+export { type Column, Table, type TableProps } from './table.tsx'
