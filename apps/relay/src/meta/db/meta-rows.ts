@@ -1,0 +1,126 @@
+/** What a node states about itself in a heartbeat (a `Heartbeat` fits). */
+export interface NodeInput {
+  peerId: string
+  operator: string
+  kind: 'full' | 'light'
+  multiaddrs: string[]
+  httpUrl: string
+  region: string
+  capacityBytes: number
+  usedBytes: number
+  egressCapBps: number
+  activeTransfers: number
+}
+
+/** A node as the meta node stores it: its statement plus what the meta node measured. */
+export interface NodeRow extends NodeInput {
+  /** Unix seconds of the last heartbeat. */
+  lastSeen: number
+  /** EWMA of measured transfer rate in bytes/s; 0 until a transfer moved bytes. */
+  throughputBps: number
+  /** EWMA of time to first byte in ms; 0 until one was measured. */
+  latencyMs: number
+  /** EWMA of the share of blocks served without failure (starts at 1). */
+  successRate: number
+  /** How many transfers were recorded. */
+  transfers: number
+}
+
+/** One measured transfer from a node. */
+export interface TransferSample {
+  bytes: number
+  millis: number
+  failures: number
+  blocks: number
+  firstByteMs?: number
+}
+
+/** An upload ticket the meta node issued. Times are unix seconds. */
+export interface UploadInput {
+  ticketId: string
+  owner: string
+  name: string
+  size: number
+  replicas: number
+  /** Peer ids of the nodes chosen to store it. */
+  nodes: string[]
+  createdAt: number
+  expiresAt: number
+}
+
+/** A node's statement that it stored an upload's DAG. */
+export interface UploadReportInput {
+  ticketId: string
+  peerId: string
+  root: string
+  blocks: number
+  bytes: number
+  reportedAt: number
+}
+
+/** An upload with its completion state and the reports received so far. */
+export interface UploadRow extends UploadInput {
+  root: string | null
+  completedAt: number | null
+  reports: { peerId: string; root: string; blocks: number; bytes: number }[]
+}
+
+/** An owner's pinned file and the nodes holding its root. */
+export interface FileRow {
+  owner: string
+  root: string
+  name: string
+  size: number
+  createdAt: number
+  holders: string[]
+}
+
+/** Raw `nodes` row, as both drivers return it. */
+export interface NodeRecord {
+  peer_id: string
+  operator: string
+  kind: string
+  multiaddrs: string
+  http_url: string
+  region: string
+  capacity_bytes: number
+  used_bytes: number
+  egress_cap_bps: number
+  active_transfers: number
+  last_seen: number
+  throughput_bps: number
+  latency_ms: number
+  success_rate: number
+  transfers: number
+}
+
+/** Maps a raw `nodes` row to a {@link NodeRow}. */
+export function toNodeRow(r: NodeRecord): NodeRow {
+  return {
+    peerId: r.peer_id,
+    operator: r.operator,
+    kind: r.kind === 'light' ? 'light' : 'full',
+    multiaddrs: parseStringArray(r.multiaddrs),
+    httpUrl: r.http_url,
+    region: r.region,
+    capacityBytes: r.capacity_bytes,
+    usedBytes: r.used_bytes,
+    egressCapBps: r.egress_cap_bps,
+    activeTransfers: r.active_transfers,
+    lastSeen: r.last_seen,
+    throughputBps: r.throughput_bps,
+    latencyMs: r.latency_ms,
+    successRate: r.success_rate,
+    transfers: r.transfers,
+  }
+}
+
+/** Reads a JSON array of strings stored as TEXT; anything else reads as empty. */
+export function parseStringArray(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text)
+    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []
+  } catch {
+    return []
+  }
+}

@@ -1,0 +1,163 @@
+import type {
+  FileRow,
+  NodeInput,
+  NodeRow,
+  TransferSample,
+  UploadInput,
+  UploadReportInput,
+  UploadRow,
+} from './meta-rows.ts'
+import { migrate } from './migrations.ts'
+import * as nodes from './node-queries.ts'
+import type { SqlDatabase } from './sql.ts'
+import type { CompleteUploadInput } from './upload-queries.ts'
+import * as uploads from './upload-queries.ts'
+
+export type * from './meta-rows.ts'
+export type { CompleteUploadInput } from './upload-queries.ts'
+
+interface FileRecord {
+  owner: string
+  root: string
+  name: string
+  size: number
+  created_at: number
+}
+
+/**
+ * The meta node's state: nodes, upload tickets and their reports, pinned files, holders and
+ * used nonces, on SQLite or PostgreSQL. Times are integer unix seconds.
+ */
+export class MetaStore {
+  readonly db: SqlDatabase
+
+  constructor(db: SqlDatabase) {
+    this.db = db
+  }
+
+  /** Applies pending migrations, then returns a store over `db`. */
+  static async open(db: SqlDatabase): Promise<MetaStore> {
+    await migrate(db)
+    return new MetaStore(db)
+  }
+
+  /** Records a node's heartbeat; keeps what was measured about it (throughput, latency…). */
+  upsertNode(n: NodeInput, now: number): Promise<void> {
+    return nodes.upsertNode(this.db, n, now)
+  }
+
+  /** Every known node, by peer id. */
+  listNodes(): Promise<NodeRow[]> {
+    return nodes.listNodes(this.db)
+  }
+
+  /** One node, or undefined when it never sent a heartbeat. */
+  getNode(peerId: string): Promise<NodeRow | undefined> {
+    return nodes.getNode(this.db, peerId)
+  }
+
+  /**
+   * Folds one measured transfer into a node's averages (EWMA, weight 0.3; the first throughput
+   * or latency sample replaces the unmeasured 0; `transfers` += 1). Returns the updated node,
+   * or undefined when the node is unknown.
+   */
+  recordTransfer(peerId: string, sample: TransferSample): Promise<NodeRow | undefined> {
+    return nodes.recordTransfer(this.db, peerId, sample)
+  }
+
+  /** Stores a newly issued upload ticket. Throws if the ticket id exists. */
+  createUpload(u: UploadInput): Promise<void> {
+    return uploads.createUpload(this.db, u)
+  }
+
+  /** An upload ticket with the storage reports received for it, or undefined. */
+  getUpload(ticketId: string): Promise<UploadRow | undefined> {
+    return uploads.getUpload(this.db, ticketId)
+  }
+
+  /**
+   * Records a node's storage report (reporting again replaces it, so it counts once) and
+   * returns the peer ids that reported this ticket with this same root.
+   */
+  addUploadReport(r: UploadReportInput): Promise<string[]> {
+    return uploads.addUploadReport(this.db, r)
+  }
+
+  /**
+   * Completes an upload and pins its file with its holders, in one transaction. True only for
+   * the call that completed it; false when unknown or already completed (then, if it was
+   * completed with this same root, the holders are still added).
+   */
+  completeUpload(c: CompleteUploadInput): Promise<boolean> {
+    return uploads.completeUpload(this.db, c)
+  }
+
+  /** Records that these nodes hold `root` (a late replica of a completed upload). */
+  addHolders(root: string, peerIds: readonly string[], now: number): Promise<void> {
+    return this.db.transaction((tx) => uploads.addHolders(tx, root, peerIds, now))
+  }
+
+  /** An owner's files, newest first, each with its holders. */
+  async listFiles(owner: string): Promise<FileRow[]> {
+    const files = await this.db.query<FileRecord>(
+      'SELECT * FROM files WHERE owner = $1 ORDER BY created_at DESC, root',
+      [owner],
+    )
+    const holders = await this.db.query<{ root: string; peer_id: string }>(
+      `SELECT h.root, h.peer_id FROM holders h JOIN files f ON f.root = h.root
+       WHERE f.owner = $1 ORDER BY h.since, h.peer_id`,
+      [owner],
+    )
+    return files.map((f) =>
+      toFileRow(
+        f,
+        holders.filter((h) => h.root === f.root).map((h) => h.peer_id),
+      ),
+    )
+  }
+
+  /** One of an owner's files, or undefined when the owner does not pin it. */
+  async getFile(owner: string, root: string): Promise<FileRow | undefined> {
+    const [f] = await this.db.query<FileRecord>('SELECT * FROM files WHERE owner = $1 AND root = $2', [owner, root])
+    return f === undefined ? undefined : toFileRow(f, await this.holdersOf(root))
+  }
+
+  /** A file with this root pinned by anyone (the earliest pin), for finding providers. */
+  async getAnyFile(root: string): Promise<FileRow | undefined> {
+    const [f] = await this.db.query<FileRecord>(
+      'SELECT * FROM files WHERE root = $1 ORDER BY created_at, owner LIMIT 1',
+      [root],
+    )
+    return f === undefined ? undefined : toFileRow(f, await this.holdersOf(root))
+  }
+
+  /** Unpins a file for one owner; other owners' pins and the holders stay. */
+  async removeFile(owner: string, root: string): Promise<boolean> {
+    const { changes } = await this.db.run('DELETE FROM files WHERE owner = $1 AND root = $2', [owner, root])
+    return changes > 0
+  }
+
+  /** Peer ids of the nodes holding a root, oldest holder first. */
+  async holdersOf(root: string): Promise<string[]> {
+    const rows = await this.db.query<{ peer_id: string }>(
+      'SELECT peer_id FROM holders WHERE root = $1 ORDER BY since, peer_id',
+      [root],
+    )
+    return rows.map((row) => row.peer_id)
+  }
+
+  /** Spends a signed request's nonce: false when it was already used (a replay). */
+  async useNonce(owner: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
+    // An expired nonce's signature is refused anyway, so its row is no longer needed.
+    await this.db.run('DELETE FROM used_nonces WHERE expires_at <= $1', [now])
+    const { changes } = await this.db.run(
+      'INSERT INTO used_nonces (owner, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT (owner, nonce) DO NOTHING',
+      [owner, nonce, expiresAt],
+    )
+    return changes === 1
+  }
+}
+
+function toFileRow(f: FileRecord, holders: string[]): FileRow {
+  return { owner: f.owner, root: f.root, name: f.name, size: f.size, createdAt: f.created_at, holders }
+}

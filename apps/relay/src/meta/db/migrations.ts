@@ -1,0 +1,116 @@
+import type { SqlDatabase } from './sql.ts'
+
+/** One schema change. `up` statements run in order, in one transaction with the bookkeeping. */
+export interface Migration {
+  version: number
+  name: string
+  up: string[]
+}
+
+/** Every schema change, oldest first. Never edit an applied migration: append a new one. */
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'meta-core',
+    up: [
+      `CREATE TABLE nodes (
+        peer_id TEXT PRIMARY KEY,
+        operator TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        multiaddrs TEXT NOT NULL,
+        http_url TEXT NOT NULL,
+        region TEXT NOT NULL,
+        capacity_bytes BIGINT NOT NULL,
+        used_bytes BIGINT NOT NULL,
+        egress_cap_bps BIGINT NOT NULL,
+        active_transfers INTEGER NOT NULL,
+        last_seen BIGINT NOT NULL,
+        throughput_bps DOUBLE PRECISION NOT NULL DEFAULT 0,
+        latency_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+        success_rate DOUBLE PRECISION NOT NULL DEFAULT 1,
+        transfers BIGINT NOT NULL DEFAULT 0
+      )`,
+      `CREATE TABLE uploads (
+        ticket_id TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        replicas INTEGER NOT NULL,
+        nodes TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        root TEXT,
+        completed_at BIGINT
+      )`,
+      `CREATE TABLE upload_reports (
+        ticket_id TEXT NOT NULL,
+        peer_id TEXT NOT NULL,
+        root TEXT NOT NULL,
+        blocks BIGINT NOT NULL,
+        bytes BIGINT NOT NULL,
+        reported_at BIGINT NOT NULL,
+        PRIMARY KEY (ticket_id, peer_id)
+      )`,
+      `CREATE TABLE files (
+        owner TEXT NOT NULL,
+        root TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size BIGINT NOT NULL,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (owner, root)
+      )`,
+      'CREATE INDEX files_root_idx ON files (root)',
+      `CREATE TABLE holders (
+        root TEXT NOT NULL,
+        peer_id TEXT NOT NULL,
+        since BIGINT NOT NULL,
+        PRIMARY KEY (root, peer_id)
+      )`,
+      `CREATE TABLE used_nonces (
+        owner TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (owner, nonce)
+      )`,
+      'CREATE INDEX used_nonces_expires_idx ON used_nonces (expires_at)',
+    ],
+  },
+]
+
+/** Key of the PostgreSQL advisory lock that serializes migrations across processes ("konb"). */
+const MIGRATION_LOCK_KEY = 0x6b6f6e62
+
+/**
+ * Applies the migrations `db` lacks, in one transaction, and returns the versions it applied
+ * (empty when the schema is current). Safe when several processes start at once: PostgreSQL
+ * takes a transaction-scoped advisory lock, SQLite's `BEGIN IMMEDIATE` takes the write lock.
+ *
+ * @example
+ * const applied = await migrate(db) // [1] on a new database, [] afterwards
+ */
+export async function migrate(db: SqlDatabase, list: readonly Migration[] = migrations): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY])
+    await tx.run(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at BIGINT NOT NULL
+      )`,
+    )
+    const rows = await tx.query<{ version: number }>('SELECT version FROM schema_migrations')
+    const done = new Set(rows.map((row) => row.version))
+    const applied: number[] = []
+    for (const migration of [...list].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) continue
+      for (const statement of migration.up) await tx.run(statement)
+      await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        Math.floor(Date.now() / 1000),
+      ])
+      applied.push(migration.version)
+    }
+    return applied
+  })
+}

@@ -1,0 +1,71 @@
+import { ewma } from '@konbini/protocol'
+import { type NodeInput, type NodeRecord, type NodeRow, type TransferSample, toNodeRow } from './meta-rows.ts'
+import type { SqlDatabase } from './sql.ts'
+
+/** Weight of the newest sample in every measured average. */
+const EWMA_WEIGHT = 0.3
+
+/** Records a node's heartbeat; keeps what was measured about it (throughput, latency…). */
+export async function upsertNode(db: SqlDatabase, n: NodeInput, now: number): Promise<void> {
+  await db.run(
+    `INSERT INTO nodes (peer_id, operator, kind, multiaddrs, http_url, region, capacity_bytes,
+       used_bytes, egress_cap_bps, active_transfers, last_seen)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT (peer_id) DO UPDATE SET operator = excluded.operator, kind = excluded.kind,
+       multiaddrs = excluded.multiaddrs, http_url = excluded.http_url, region = excluded.region,
+       capacity_bytes = excluded.capacity_bytes, used_bytes = excluded.used_bytes,
+       egress_cap_bps = excluded.egress_cap_bps, active_transfers = excluded.active_transfers,
+       last_seen = excluded.last_seen`,
+    [
+      n.peerId,
+      n.operator,
+      n.kind,
+      JSON.stringify(n.multiaddrs),
+      n.httpUrl,
+      n.region,
+      n.capacityBytes,
+      n.usedBytes,
+      n.egressCapBps,
+      n.activeTransfers,
+      now,
+    ],
+  )
+}
+
+/** Every known node, by peer id. */
+export async function listNodes(db: SqlDatabase): Promise<NodeRow[]> {
+  const rows = await db.query<NodeRecord>('SELECT * FROM nodes ORDER BY peer_id')
+  return rows.map(toNodeRow)
+}
+
+/** One node, or undefined when it never sent a heartbeat. */
+export async function getNode(db: SqlDatabase, peerId: string): Promise<NodeRow | undefined> {
+  const [row] = await db.query<NodeRecord>('SELECT * FROM nodes WHERE peer_id = $1', [peerId])
+  return row === undefined ? undefined : toNodeRow(row)
+}
+
+/**
+ * Folds one measured transfer into a node's averages (weight 0.3; the first throughput or
+ * latency sample replaces the unmeasured 0). Returns the updated node, or undefined if unknown.
+ */
+export async function recordTransfer(db: SqlDatabase, peerId: string, s: TransferSample): Promise<NodeRow | undefined> {
+  return db.transaction(async (tx) => {
+    // SQLite's BEGIN IMMEDIATE already excludes other writers; PostgreSQL needs the row lock.
+    const lock = tx.dialect === 'postgres' ? ' FOR UPDATE' : ''
+    const [row] = await tx.query<NodeRecord>(`SELECT * FROM nodes WHERE peer_id = $1${lock}`, [peerId])
+    if (row === undefined) return undefined
+    const node = toNodeRow(row)
+    if (s.bytes > 0)
+      node.throughputBps = ewma(node.throughputBps, s.bytes / (Math.max(s.millis, 1) / 1000), EWMA_WEIGHT)
+    if (s.firstByteMs !== undefined) node.latencyMs = ewma(node.latencyMs, s.firstByteMs, EWMA_WEIGHT)
+    const attempts = s.blocks + s.failures
+    // Not ewma(): it reads 0 as "unmeasured", but a success rate of 0 is a measurement.
+    if (attempts > 0) node.successRate += (s.blocks / attempts - node.successRate) * EWMA_WEIGHT
+    node.transfers += 1
+    await tx.run(
+      'UPDATE nodes SET throughput_bps = $2, latency_ms = $3, success_rate = $4, transfers = $5 WHERE peer_id = $1',
+      [peerId, node.throughputBps, node.latencyMs, node.successRate, node.transfers],
+    )
+    return node
+  })
+}

@@ -1,0 +1,123 @@
+import { parseStringArray, type UploadInput, type UploadReportInput, type UploadRow } from './meta-rows.ts'
+import type { SqlDatabase } from './sql.ts'
+
+/** What completes an upload: the root the nodes agreed on and who holds it. */
+export interface CompleteUploadInput {
+  ticketId: string
+  root: string
+  holders: string[]
+  /** Unix seconds. */
+  now: number
+}
+
+interface UploadRecord {
+  ticket_id: string
+  owner: string
+  name: string
+  size: number
+  replicas: number
+  nodes: string
+  created_at: number
+  expires_at: number
+  root: string | null
+  completed_at: number | null
+}
+
+/** Stores a newly issued upload ticket. Throws if the ticket id exists. */
+export async function createUpload(db: SqlDatabase, u: UploadInput): Promise<void> {
+  await db.run(
+    `INSERT INTO uploads (ticket_id, owner, name, size, replicas, nodes, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [u.ticketId, u.owner, u.name, u.size, u.replicas, JSON.stringify(u.nodes), u.createdAt, u.expiresAt],
+  )
+}
+
+/** An upload ticket with the storage reports received for it. */
+export async function getUpload(db: SqlDatabase, ticketId: string): Promise<UploadRow | undefined> {
+  const [u] = await db.query<UploadRecord>('SELECT * FROM uploads WHERE ticket_id = $1', [ticketId])
+  if (u === undefined) return undefined
+  const reports = await db.query<{ peer_id: string; root: string; blocks: number; bytes: number }>(
+    'SELECT peer_id, root, blocks, bytes FROM upload_reports WHERE ticket_id = $1 ORDER BY reported_at, peer_id',
+    [ticketId],
+  )
+  return {
+    ticketId: u.ticket_id,
+    owner: u.owner,
+    name: u.name,
+    size: u.size,
+    replicas: u.replicas,
+    nodes: parseStringArray(u.nodes),
+    createdAt: u.created_at,
+    expiresAt: u.expires_at,
+    root: u.root,
+    completedAt: u.completed_at,
+    reports: reports.map((r) => ({ peerId: r.peer_id, root: r.root, blocks: r.blocks, bytes: r.bytes })),
+  }
+}
+
+/**
+ * Records a node's storage report (a node reporting again replaces its report) and returns
+ * the peer ids that reported this ticket with this same root. The caller checks the ticket.
+ */
+export async function addUploadReport(db: SqlDatabase, r: UploadReportInput): Promise<string[]> {
+  return db.transaction(async (tx) => {
+    await tx.run(
+      `INSERT INTO upload_reports (ticket_id, peer_id, root, blocks, bytes, reported_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (ticket_id, peer_id) DO UPDATE SET root = excluded.root, blocks = excluded.blocks,
+         bytes = excluded.bytes, reported_at = excluded.reported_at`,
+      [r.ticketId, r.peerId, r.root, r.blocks, r.bytes, r.reportedAt],
+    )
+    const rows = await tx.query<{ peer_id: string }>(
+      'SELECT peer_id FROM upload_reports WHERE ticket_id = $1 AND root = $2 ORDER BY peer_id',
+      [r.ticketId, r.root],
+    )
+    return rows.map((row) => row.peer_id)
+  })
+}
+
+/**
+ * Marks an upload complete and pins its file for the owner, with its holders, in one
+ * transaction. Returns false when the ticket is unknown or was already completed, so a file
+ * is recorded once even when two calls race; if it was completed with this same root, the
+ * holders are still added.
+ */
+export async function completeUpload(db: SqlDatabase, c: CompleteUploadInput): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [u] = await tx.query<{ owner: string; name: string; size: number }>(
+      `UPDATE uploads SET root = $2, completed_at = $3 WHERE ticket_id = $1 AND completed_at IS NULL
+       RETURNING owner, name, size`,
+      [c.ticketId, c.root, c.now],
+    )
+    if (u === undefined) {
+      // A report racing the completion still gets its holder recorded when it agrees.
+      const [done] = await tx.query<{ root: string | null }>('SELECT root FROM uploads WHERE ticket_id = $1', [
+        c.ticketId,
+      ])
+      if (done !== undefined && done.root === c.root) await addHolders(tx, c.root, c.holders, c.now)
+      return false
+    }
+    await tx.run(
+      `INSERT INTO files (owner, root, name, size, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (owner, root) DO UPDATE SET name = excluded.name, size = excluded.size`,
+      [u.owner, c.root, u.name, u.size, c.now],
+    )
+    await addHolders(tx, c.root, c.holders, c.now)
+    return true
+  })
+}
+
+/** Records that these nodes hold `root` (since `now`, unless they already did). */
+export async function addHolders(
+  db: SqlDatabase,
+  root: string,
+  peerIds: readonly string[],
+  now: number,
+): Promise<void> {
+  for (const peerId of new Set(peerIds)) {
+    await db.run(
+      'INSERT INTO holders (root, peer_id, since) VALUES ($1, $2, $3) ON CONFLICT (root, peer_id) DO NOTHING',
+      [root, peerId, now],
+    )
+  }
+}
