@@ -1,0 +1,45 @@
+import { once } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import type { ByteRateLimiter } from './egress.ts'
+
+/** Pieces the limiters see: small enough that a slow rate trickles rather than bursts. */
+const PIECE = 256 * 1024
+
+/**
+ * Writes a body to `res` with backpressure: each piece first waits on every limiter (operator egress
+ * cap, public-path rate), then waits for `drain` when the socket buffer is full. The source is pulled
+ * only as fast as the client reads. Rejects with an AbortError when `signal` aborts (client gone);
+ * the source iterator is always closed.
+ */
+export async function sendBody(
+  res: ServerResponse,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  limiters: ReadonlyArray<ByteRateLimiter | undefined>,
+  signal: AbortSignal,
+): Promise<void> {
+  const it = Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : toAsync(source)
+  let done = false
+  try {
+    for (;;) {
+      const next = await it.next()
+      if (next.done === true) {
+        done = true
+        break
+      }
+      const chunk = next.value
+      for (let offset = 0; offset < chunk.byteLength; offset += PIECE) {
+        const piece = chunk.subarray(offset, offset + PIECE)
+        for (const limiter of limiters) await limiter?.take(piece.byteLength, signal)
+        signal.throwIfAborted()
+        if (!res.write(piece)) await once(res, 'drain', { signal })
+      }
+    }
+  } finally {
+    if (!done) await it.return?.()
+  }
+  res.end()
+}
+
+async function* toAsync(source: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* source
+}
