@@ -13,6 +13,8 @@ import { base32 } from 'multiformats/bases/base32'
 export class DurableBlockstore {
   readonly root: string
   private readonly knownDirs = new Set<string>()
+  /** Bytes of block data held, kept current by put and delete. */
+  used = 0
 
   constructor(root: string) {
     this.root = root
@@ -27,6 +29,7 @@ export class DurableBlockstore {
         if (name.startsWith('.tmp-')) await unlink(join(dir, name)).catch(() => {})
       }
     }
+    this.used = await this.measure()
   }
 
   private locate(cid: CID): { dir: string; file: string } {
@@ -57,6 +60,7 @@ export class DurableBlockstore {
     }
     await rename(temp, file)
     await fsyncDir(dir)
+    this.used += bytes.byteLength
     return cid
   }
 
@@ -81,6 +85,7 @@ export class DurableBlockstore {
 
   async delete(cid: CID): Promise<void> {
     const { dir, file } = this.locate(cid)
+    this.used -= (await this.size(cid)) ?? 0
     await rm(file, { force: true })
     await fsyncDir(dir).catch(() => {})
   }
@@ -97,8 +102,8 @@ export class DurableBlockstore {
     }
   }
 
-  /** Bytes stored, by walking the store (used at start; counters keep it current after). */
-  async usedBytes(): Promise<number> {
+  /** Bytes stored, by walking the store (at open; `used` is kept current after). */
+  private async measure(): Promise<number> {
     let total = 0
     for (const shard of await readdir(this.root)) {
       for (const name of await readdir(join(this.root, shard)).catch(() => [])) {

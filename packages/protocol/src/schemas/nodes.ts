@@ -19,8 +19,15 @@ export const heartbeat = nodeEndpoint.extend({
   egressCapBps: byteCount,
   activeTransfers: z.number().int().nonnegative(),
   issuedAt: unixSeconds,
+  /** The peer key's Ed25519 signature (base64url) over `nodeBindingMessage(operator)`: binds peer id to operator. */
+  binding: z.string().max(200),
 })
 export type Heartbeat = z.infer<typeof heartbeat>
+
+/** The bytes a node's libp2p key signs to bind its peer id to its operator address. */
+export function nodeBindingMessage(operator: string): Uint8Array {
+  return new TextEncoder().encode(`konbini-node-binding:${operator.toLowerCase()}`)
+}
 
 /** A resource node's signed acknowledgement that an upload's DAG is durable on its disk. */
 export const storageReport = z.object({

@@ -1,0 +1,91 @@
+import { resolve } from 'node:path'
+import { z } from 'zod'
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []))
+const bool = z.enum(['true', 'false', '1', '0']).optional()
+
+/** Everything a relay process reads from its environment, validated once. */
+export const relayEnv = z.object({
+  KONBINI_ROLES: csv.pipe(z.array(z.enum(['resource', 'meta', 'relay'])).min(1)),
+  KONBINI_DATA_DIR: z.string().min(1),
+  KONBINI_HOST: z.string().default('127.0.0.1'),
+  KONBINI_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  KONBINI_P2P_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  KONBINI_WS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  KONBINI_META_URLS: csv,
+  KONBINI_TRUSTED_METAS: csv,
+  KONBINI_REGION: z.string().regex(/^[a-z0-9-]+$/).default('local'),
+  KONBINI_CAPACITY_BYTES: z.coerce.number().int().nonnegative().default(64 * 1024 ** 3),
+  KONBINI_EGRESS_BPS: z.coerce.number().int().nonnegative().default(0),
+  KONBINI_PUBLIC_BPS: z.coerce.number().int().nonnegative().default(8 * 1024 * 1024),
+  KONBINI_BITSWAP: bool.transform((v) => v !== 'false' && v !== '0'),
+  KONBINI_HEARTBEAT_MS: z.coerce.number().int().positive().default(2000),
+  KONBINI_DATABASE_URL: z.string().optional(),
+  KONBINI_CHAIN_ID: z.coerce.number().int().positive().default(31337),
+  KONBINI_LIVE_SECONDS: z.coerce.number().int().positive().default(10),
+  KONBINI_TICKET_RATE: z.coerce.number().positive().default(50),
+  KONBINI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+})
+
+export type RelayConfig = {
+  roles: ReadonlyArray<'resource' | 'meta' | 'relay'>
+  dataDir: string
+  host: string
+  httpPort: number
+  p2pPort: number
+  wsPort: number
+  /** Meta nodes a resource node reports to. */
+  metaUrls: string[]
+  /** Meta addresses whose tickets a resource node accepts. */
+  trustedMetas: string[]
+  region: string
+  capacityBytes: number
+  /** Operator egress cap in bytes per second (0: none). */
+  egressBps: number
+  /** Rate limit of the public path (Bitswap, gateway) in bytes per second (0: none). */
+  publicBps: number
+  bitswap: boolean
+  heartbeatMs: number
+  /** PostgreSQL URL for the meta role; SQLite in the data dir when absent. */
+  databaseUrl: string | undefined
+  chainId: number
+  /** A node unseen for longer than this is not live. */
+  liveSeconds: number
+  /** Tickets per second one client may be issued. */
+  ticketRate: number
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
+}
+
+/** Reads and validates the relay's environment. Throws a readable zod error on bad values. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const parsed = relayEnv.safeParse(env)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]
+    throw new Error(`Bad relay setting ${issue?.path.join('.')}: ${issue?.message}`)
+  }
+  const e = parsed.data
+  return {
+    roles: e.KONBINI_ROLES,
+    dataDir: resolve(e.KONBINI_DATA_DIR),
+    host: e.KONBINI_HOST,
+    httpPort: e.KONBINI_HTTP_PORT,
+    p2pPort: e.KONBINI_P2P_PORT,
+    wsPort: e.KONBINI_WS_PORT,
+    metaUrls: e.KONBINI_META_URLS,
+    trustedMetas: e.KONBINI_TRUSTED_METAS.map((a) => a.toLowerCase()),
+    region: e.KONBINI_REGION,
+    capacityBytes: e.KONBINI_CAPACITY_BYTES,
+    egressBps: e.KONBINI_EGRESS_BPS,
+    publicBps: e.KONBINI_PUBLIC_BPS,
+    bitswap: e.KONBINI_BITSWAP,
+    heartbeatMs: e.KONBINI_HEARTBEAT_MS,
+    databaseUrl: e.KONBINI_DATABASE_URL,
+    chainId: e.KONBINI_CHAIN_ID,
+    liveSeconds: e.KONBINI_LIVE_SECONDS,
+    ticketRate: e.KONBINI_TICKET_RATE,
+    logLevel: e.KONBINI_LOG_LEVEL,
+  }
+}

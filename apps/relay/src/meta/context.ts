@@ -1,0 +1,21 @@
+import type { RelayConfig } from '../config.ts'
+import type { Metrics } from '../http/metrics.ts'
+import type { MetaStore } from './db/meta-store.ts'
+import type { KeyedRateLimit } from './rate-limit.ts'
+import type { TicketIssuer } from './tickets.ts'
+
+/** What every meta route works with. */
+export interface MetaContext {
+  store: MetaStore
+  issuer: TicketIssuer
+  config: Pick<RelayConfig, 'chainId' | 'liveSeconds'>
+  ticketLimit: KeyedRateLimit
+  metrics: Metrics
+  /** Unix seconds. */
+  now(): number
+}
+
+/** Who is asking: used as the rate-limit key. */
+export interface Caller {
+  ip: string
+}

@@ -1,0 +1,75 @@
+import { join } from 'node:path'
+import { metaRoutes, openApiDocument } from '@konbini/protocol'
+import type { IncomingMessage } from 'node:http'
+import type { PrivateKeyAccount } from 'viem/accounts'
+import type { z } from 'zod'
+import type { RelayConfig } from '../config.ts'
+import type { Metrics } from '../http/metrics.ts'
+import { readJson, sendJson } from '../http/respond.ts'
+import type { Handler } from '../http/router.ts'
+import type { Caller, MetaContext } from './context.ts'
+import { MetaStore } from './db/meta-store.ts'
+import { openPostgres } from './db/postgres.ts'
+import { openSqlite } from './db/sqlite.ts'
+import { acceptTransferReport, findProviders } from './downloads.ts'
+import { acceptHeartbeat, listNodes } from './nodes.ts'
+import { listOwnerFiles, removeOwnerFile, statOwnerFile } from './owner-files.ts'
+import { KeyedRateLimit } from './rate-limit.ts'
+import { TicketIssuer } from './tickets.ts'
+import { acceptStorageReport, placeUpload, uploadStatus } from './uploads.ts'
+
+export interface MetaNode {
+  address: string
+  store: MetaStore
+  handlers: Handler[]
+  stop(): Promise<void>
+}
+
+/** Starts the meta role: the index over SQLite or PostgreSQL, and the control-plane API. */
+export async function startMetaNode({ config, account, metrics }: { config: RelayConfig; account: PrivateKeyAccount; metrics: Metrics }): Promise<MetaNode> {
+  const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openSqlite(join(config.dataDir, 'meta.sqlite'))
+  const store = await MetaStore.open(db)
+  const ctx: MetaContext = {
+    store,
+    issuer: new TicketIssuer(account, config.chainId),
+    config,
+    ticketLimit: new KeyedRateLimit({ rate: config.ticketRate, what: 'ticket requests' }),
+    metrics,
+    now: () => Math.floor(Date.now() / 1000),
+  }
+  return { address: account.address, store, handlers: [metaHandler(ctx)], stop: () => db.close() }
+}
+
+type Routes = typeof metaRoutes
+type RoutesWithBody = { [K in keyof Routes]: Routes[K] extends { body: z.ZodType } ? K : never }[keyof Routes]
+
+const uploadStatusPath = /^\/v1\/uploads\/([^/]+)$/
+
+/** The control-plane routes of `metaRoutes`, each validated by its protocol schema. */
+export function metaHandler(ctx: MetaContext): Handler {
+  const r = metaRoutes
+  return async (req, res, url) => {
+    const path = url.pathname
+    const post = req.method === 'POST'
+    const caller: Caller = { ip: req.socket.remoteAddress ?? 'unknown' }
+    const body = <K extends RoutesWithBody>(key: K) => readJson(req as IncomingMessage, r[key].body) as Promise<z.infer<Routes[K]['body']>>
+    let result: unknown
+    if (path === '/openapi.json' && req.method === 'GET') result = openApiDocument()
+    else if (path === '/v1/meta' && req.method === 'GET') result = { address: ctx.issuer.address, chainId: ctx.config.chainId }
+    else if (post && path === r.placement.path) result = await placeUpload(ctx, await body('placement'), caller)
+    else if (post && path === r.providers.path) result = await findProviders(ctx, await body('providers'), caller)
+    else if (post && path === r.heartbeat.path) result = await acceptHeartbeat(ctx, await body('heartbeat'))
+    else if (post && path === r.storageReport.path) result = await acceptStorageReport(ctx, await body('storageReport'))
+    else if (post && path === r.transferReport.path) result = await acceptTransferReport(ctx, await body('transferReport'))
+    else if (post && path === r.ls.path) result = await listOwnerFiles(ctx, await body('ls'))
+    else if (post && path === r.stat.path) result = await statOwnerFile(ctx, await body('stat'))
+    else if (post && path === r.rm.path) result = await removeOwnerFile(ctx, await body('rm'))
+    else if (req.method === 'GET' && path === r.nodes.path) result = await listNodes(ctx)
+    else if (req.method === 'GET' && uploadStatusPath.test(path)) {
+      const ticketId = decodeURIComponent(uploadStatusPath.exec(path)?.[1] ?? '')
+      result = await uploadStatus(ctx, ticketId, Number(url.searchParams.get('wait') ?? 0) || 0)
+    } else return false
+    sendJson(res, 200, result)
+    return true
+  }
+}

@@ -1,0 +1,36 @@
+import { FileNotFoundError, type FileRecord, InvalidRequestError, NotOwnerError, parseCid, type SignedOwnerRequest, SignatureInvalidError } from '@konbini/protocol'
+import type { MetaContext } from './context.ts'
+import { verifyOwnerRequest } from './verify-signatures.ts'
+
+async function authorize(ctx: MetaContext, { request, signature }: SignedOwnerRequest, action: 'ls' | 'stat' | 'rm'): Promise<string> {
+  if (request.action !== action) throw new InvalidRequestError({ reason: `this route takes an "${action}" request` })
+  const now = ctx.now()
+  const owner = (await verifyOwnerRequest(request, signature, ctx.config.chainId, now)).toLowerCase()
+  if (!(await ctx.store.useNonce(owner, request.nonce, request.expiresAt, now))) throw new SignatureInvalidError()
+  return owner
+}
+
+export async function listOwnerFiles(ctx: MetaContext, signed: SignedOwnerRequest): Promise<{ files: FileRecord[] }> {
+  const owner = await authorize(ctx, signed, 'ls')
+  return { files: await ctx.store.listFiles(owner) }
+}
+
+export async function statOwnerFile(ctx: MetaContext, signed: SignedOwnerRequest): Promise<{ file: FileRecord }> {
+  const owner = await authorize(ctx, signed, 'stat')
+  const root = parseCid(signed.request.target).toString()
+  const file = await ctx.store.getFile(owner, root)
+  if (file === undefined) throw await missingOrForeign(ctx, root, owner)
+  return { file }
+}
+
+/** Drops the owner's pin; blocks no file references are collected later (see ARCHITECTURE.md). */
+export async function removeOwnerFile(ctx: MetaContext, signed: SignedOwnerRequest): Promise<{ removed: string }> {
+  const owner = await authorize(ctx, signed, 'rm')
+  const root = parseCid(signed.request.target).toString()
+  if (!(await ctx.store.removeFile(owner, root))) throw await missingOrForeign(ctx, root, owner)
+  return { removed: root }
+}
+
+async function missingOrForeign(ctx: MetaContext, root: string, owner: string): Promise<Error> {
+  return (await ctx.store.getAnyFile(root)) ? new NotOwnerError({ cid: root, address: owner }) : new FileNotFoundError({ cid: root })
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto'
+import {
+  type DownloadTicket,
+  downloadTicketTypedData,
+  type SignedDownloadTicket,
+  type SignedUploadTicket,
+  type UploadTicket,
+  uploadTicketTypedData,
+} from '@konbini/protocol'
+import type { PrivateKeyAccount } from 'viem/accounts'
+
+/** How long a ticket stays valid. Long enough for a large transfer to start; checked at session start. */
+export const TICKET_LIFETIME_SECONDS = 3600
+/** Byte budget above the payload: dag-pb nodes and a retried block or two. */
+export function byteBudget(size: number): number {
+  return Math.ceil(size * 1.02) + 4 * 1024 * 1024
+}
+
+/** Signs tickets with the meta node's own key (EIP-712). */
+export class TicketIssuer {
+  private readonly account: PrivateKeyAccount
+  private readonly chainId: number
+
+  constructor(account: PrivateKeyAccount, chainId: number) {
+    this.account = account
+    this.chainId = chainId
+  }
+
+  get address(): string {
+    return this.account.address
+  }
+
+  async upload(fields: Pick<UploadTicket, 'owner' | 'nodes' | 'maxBytes'>, now: number): Promise<SignedUploadTicket> {
+    const ticket: UploadTicket = { id: newTicketId(), meta: this.account.address, expiresAt: now + TICKET_LIFETIME_SECONDS, ...fields }
+    const signature = await this.account.signTypedData(uploadTicketTypedData(ticket, this.chainId))
+    return { ticket, signature }
+  }
+
+  async download(fields: Pick<DownloadTicket, 'consumer' | 'root' | 'providers' | 'maxBytes'>, now: number): Promise<SignedDownloadTicket> {
+    const ticket: DownloadTicket = {
+      id: newTicketId(),
+      meta: this.account.address,
+      epoch: Math.floor(now / 3600),
+      expiresAt: now + TICKET_LIFETIME_SECONDS,
+      ...fields,
+    }
+    const signature = await this.account.signTypedData(downloadTicketTypedData(ticket, this.chainId))
+    return { ticket, signature }
+  }
+}
+
+function newTicketId(): string {
+  return `0x${randomBytes(32).toString('hex')}`
+}

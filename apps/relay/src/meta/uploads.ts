@@ -1,0 +1,80 @@
+import {
+  DEFAULT_REPLICAS,
+  InvalidRequestError,
+  NotEnoughNodesError,
+  type PlacementRequest,
+  type PlacementResponse,
+  type SignedStorageReport,
+  SignatureInvalidError,
+  TicketScopeError,
+  type UploadStatus,
+  assertSafeName,
+} from '@konbini/protocol'
+import type { Caller, MetaContext } from './context.ts'
+import { rankLive } from './ranking.ts'
+import { byteBudget } from './tickets.ts'
+import { recoverStatementSigner } from './verify-signatures.ts'
+
+/** Picks R live nodes by score and signs an upload ticket naming them, best first (the pipeline order). */
+export async function placeUpload(ctx: MetaContext, request: PlacementRequest, caller: Caller): Promise<PlacementResponse> {
+  assertSafeName(request.name)
+  ctx.ticketLimit.take(`ip:${caller.ip}`)
+  ctx.ticketLimit.take(`owner:${request.owner.toLowerCase()}`)
+  const replicas = request.replicas ?? DEFAULT_REPLICAS
+  const now = ctx.now()
+  const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds, request.region, request.size).filter((n) => n.kind === 'full')
+  if (live.length < replicas) throw new NotEnoughNodesError({ wanted: replicas, live: live.length })
+  const chosen = live.slice(0, replicas)
+  const upload = await ctx.issuer.upload(
+    { owner: request.owner.toLowerCase(), nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) },
+    now,
+  )
+  await ctx.store.createUpload({
+    ticketId: upload.ticket.id,
+    owner: request.owner.toLowerCase(),
+    name: request.name,
+    size: request.size,
+    replicas,
+    nodes: upload.ticket.nodes,
+    createdAt: now,
+    expiresAt: upload.ticket.expiresAt,
+  })
+  ctx.metrics.inc('konbini_tickets_issued_total', 1, { kind: 'upload' })
+  return { upload, nodes: chosen.map(({ peerId, multiaddrs, httpUrl }) => ({ peerId, multiaddrs, httpUrl })) }
+}
+
+/** Records a node's signed storage report; the upload completes (file → holders) once R nodes agree on the root. */
+export async function acceptStorageReport(ctx: MetaContext, { body, signature }: SignedStorageReport): Promise<{ ok: true }> {
+  const node = await ctx.store.getNode(body.peerId)
+  const signer = await recoverStatementSigner('storage', body.peerId, body, signature, ctx.config.chainId)
+  if (node === undefined || signer.toLowerCase() !== node.operator.toLowerCase() || signer.toLowerCase() !== body.operator.toLowerCase())
+    throw new SignatureInvalidError()
+  const upload = await ctx.store.getUpload(body.ticketId)
+  if (upload === undefined) throw new InvalidRequestError({ reason: `unknown ticket ${body.ticketId}` })
+  if (!upload.nodes.includes(body.peerId)) throw new TicketScopeError({ ticketId: body.ticketId, reason: 'it did not place data on this node' })
+  const now = ctx.now()
+  const agreeing = await ctx.store.addUploadReport({ ...body, reportedAt: now })
+  if (agreeing.length >= upload.replicas) {
+    await ctx.store.completeUpload({ ticketId: body.ticketId, root: body.root, holders: agreeing, now })
+  }
+  if (upload.completedAt != null && upload.root === body.root) await ctx.store.addHolders(body.root, [body.peerId], now)
+  ctx.metrics.inc('konbini_storage_reports_total')
+  return { ok: true }
+}
+
+/** Where an upload stands; waits up to `waitSeconds` for it to complete. */
+export async function uploadStatus(ctx: MetaContext, ticketId: string, waitSeconds: number): Promise<UploadStatus> {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(ticketId)) throw new InvalidRequestError({ reason: 'a ticket id is 32 bytes of hex' })
+  const deadline = performance.now() + Math.min(Math.max(waitSeconds, 0), 30) * 1000
+  for (;;) {
+    const upload = await ctx.store.getUpload(ticketId)
+    if (upload === undefined) throw new InvalidRequestError({ reason: `unknown ticket ${ticketId}` })
+    const complete = upload.completedAt != null
+    if (complete || performance.now() >= deadline) {
+      const root = upload.root ?? upload.reports[0]?.root ?? null
+      const holders = complete && root ? await ctx.store.holdersOf(root) : upload.reports.map((r) => r.peerId)
+      return { ticketId, replicas: upload.replicas, root, holders, complete }
+    }
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}

@@ -1,0 +1,46 @@
+import {
+  canonicalJson,
+  nodeBindingMessage,
+  nodeStatementTypedData,
+  type OwnerRequest,
+  ownerRequestTypedData,
+  SignatureInvalidError,
+} from '@konbini/protocol'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { keccak256, recoverTypedDataAddress, toHex } from 'viem'
+
+type Hex = `0x${string}`
+
+/** Recovers the operator address that signed a node statement (heartbeat, storage report). */
+export async function recoverStatementSigner(kind: string, peerId: string, body: unknown, signature: string, chainId: number): Promise<string> {
+  const digest = keccak256(toHex(canonicalJson(body)))
+  try {
+    return await recoverTypedDataAddress({ ...nodeStatementTypedData({ kind, peerId, digest }, chainId), signature: signature as Hex })
+  } catch {
+    throw new SignatureInvalidError()
+  }
+}
+
+/** Checks the peer key's signature binding a peer id to an operator address. */
+export async function verifyNodeBinding(peerId: string, operator: string, binding: string): Promise<boolean> {
+  try {
+    const key = peerIdFromString(peerId).publicKey
+    if (key === undefined) return false
+    return await key.verify(nodeBindingMessage(operator), Buffer.from(binding, 'base64url'))
+  } catch {
+    return false
+  }
+}
+
+/** Recovers an owner request's signer and checks it is the named, unexpired owner. */
+export async function verifyOwnerRequest(request: OwnerRequest, signature: string, chainId: number, now: number): Promise<string> {
+  if (request.expiresAt < now || request.expiresAt > now + 3600) throw new SignatureInvalidError()
+  let signer: string
+  try {
+    signer = await recoverTypedDataAddress({ ...ownerRequestTypedData(request, chainId), signature: signature as Hex })
+  } catch {
+    throw new SignatureInvalidError()
+  }
+  if (signer.toLowerCase() !== request.owner.toLowerCase()) throw new SignatureInvalidError()
+  return signer
+}

@@ -1,0 +1,70 @@
+import { canonicalJson, type Heartbeat, MetaUnavailableError, nodeStatementTypedData, RemoteError, type StorageReport } from '@konbini/protocol'
+import { keccak256, toHex } from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+
+export interface ReporterInit {
+  metaUrls: readonly string[]
+  operator: PrivateKeyAccount
+  peerId: string
+  chainId: number
+  timeoutMs?: number
+}
+
+/**
+ * Sends a node's signed statements (heartbeats, storage reports) to its meta nodes,
+ * trying each URL in turn so one dead meta process does not stop the node.
+ */
+export class MetaReporter {
+  private readonly init: ReporterInit
+  private preferred = 0
+
+  constructor(init: ReporterInit) {
+    this.init = init
+  }
+
+  async heartbeat(body: Heartbeat): Promise<void> {
+    await this.post('/v1/nodes/heartbeat', 'heartbeat', body)
+  }
+
+  /** Reports an upload durable; the report names this node and its operator. */
+  async storage(report: Omit<StorageReport, 'peerId' | 'operator'>): Promise<void> {
+    const body: StorageReport = { ...report, peerId: this.init.peerId, operator: this.init.operator.address }
+    await this.post('/v1/reports/storage', 'storage', body)
+  }
+
+  private async sign(kind: string, body: unknown): Promise<string> {
+    const digest = keccak256(toHex(canonicalJson(body)))
+    return this.init.operator.signTypedData(nodeStatementTypedData({ kind, peerId: this.init.peerId, digest }, this.init.chainId))
+  }
+
+  private async post(path: string, kind: string, body: unknown): Promise<void> {
+    const signature = await this.sign(kind, body)
+    const urls = this.init.metaUrls
+    let lastError: unknown = new MetaUnavailableError({ urls })
+    for (let i = 0; i < urls.length; i++) {
+      const index = (this.preferred + i) % urls.length
+      let res: Response
+      try {
+        res = await fetch(new URL(path, urls[index]), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ body, signature }),
+          signal: AbortSignal.timeout(this.init.timeoutMs ?? 5000),
+        })
+      } catch (err) {
+        lastError = err // unreachable: try the next meta
+        continue
+      }
+      if (res.ok) {
+        this.preferred = index
+        return
+      }
+      const answer = (await res.json().catch(() => ({}))) as { error?: { name?: string; message?: string } }
+      lastError = new RemoteError(answer.error?.name ?? 'RemoteError', answer.error?.message ?? `meta answered ${res.status}`, res.status)
+      // a refusal (4xx) would be the same at every meta sharing the index
+      if (res.status < 500) break
+    }
+    throw lastError
+  }
+}
+

@@ -1,0 +1,97 @@
+import { join } from 'node:path'
+import { nodeBindingMessage } from '@konbini/protocol'
+import type { PrivateKey } from '@libp2p/interface'
+import type { Libp2p } from 'libp2p'
+import type { Logger } from 'pino'
+import type { PrivateKeyAccount } from 'viem/accounts'
+import type { RelayConfig } from '../config.ts'
+import type { Metrics } from '../http/metrics.ts'
+import type { Handler } from '../http/router.ts'
+import { startBitswap } from './bitswap.ts'
+import { serveBlockExchange } from './block-exchange-server.ts'
+import { DurableBlockstore } from './durable-blockstore.ts'
+import { ByteRateLimiter } from './egress.ts'
+import { gatewayHandler } from './gateway.ts'
+import { MetaReporter } from './reporter.ts'
+import { uploadHandler } from './upload-handler.ts'
+
+export interface ResourceNodeInit {
+  config: RelayConfig
+  libp2p: Libp2p
+  peerKey: PrivateKey
+  operator: PrivateKeyAccount
+  metrics: Metrics
+  log: Logger
+  httpUrl: string
+}
+
+export interface ResourceNode {
+  blockstore: DurableBlockstore
+  egress: ByteRateLimiter
+  handlers: Handler[]
+  /** Sends one heartbeat now (also sent every `heartbeatMs`). */
+  heartbeat(): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Starts the resource role: durable block store, block exchange, uploads, gateway, Bitswap, heartbeats. */
+export async function startResourceNode(init: ResourceNodeInit): Promise<ResourceNode> {
+  const { config, libp2p, metrics, log } = init
+  const blockstore = new DurableBlockstore(join(config.dataDir, 'blocks'))
+  await blockstore.open()
+  const egress = new ByteRateLimiter(config.egressBps)
+  const publicLimiter = new ByteRateLimiter(config.publicBps)
+  const peerId = libp2p.peerId.toString()
+  const policy = { trustedMetas: config.trustedMetas, chainId: config.chainId, peerId }
+  const reporter = new MetaReporter({ metaUrls: config.metaUrls, operator: init.operator, peerId, chainId: config.chainId })
+  let activeTransfers = 0
+  const onTransfer = (delta: 1 | -1) => {
+    activeTransfers += delta
+  }
+  metrics.gauge('konbini_active_transfers', () => activeTransfers)
+  metrics.gauge('konbini_stored_bytes', () => blockstore.used)
+
+  await serveBlockExchange({ libp2p, blockstore, egress, policy, metrics, log: log.child({ component: 'blocks' }), onTransfer })
+  const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter }) : undefined
+  const handlers: Handler[] = [
+    uploadHandler({ blockstore, policy, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
+    gatewayHandler({ blockstore, egress, publicLimiter }),
+  ]
+
+  const binding = Buffer.from(await init.peerKey.sign(nodeBindingMessage(init.operator.address))).toString('base64url')
+  const heartbeat = async () => {
+    await reporter.heartbeat({
+      peerId,
+      multiaddrs: libp2p.getMultiaddrs().map((a) => a.toString()),
+      httpUrl: init.httpUrl,
+      operator: init.operator.address,
+      kind: 'full',
+      region: config.region,
+      capacityBytes: config.capacityBytes,
+      usedBytes: blockstore.used,
+      egressCapBps: config.egressBps,
+      activeTransfers,
+      issuedAt: Math.floor(Date.now() / 1000),
+      binding,
+    })
+  }
+  const beat = () =>
+    heartbeat().catch((err) => {
+      metrics.inc('konbini_heartbeat_failures_total')
+      log.debug({ err }, 'heartbeat failed')
+    })
+  await beat()
+  const timer = setInterval(beat, config.heartbeatMs)
+  timer.unref()
+
+  return {
+    blockstore,
+    egress,
+    handlers,
+    heartbeat,
+    async stop() {
+      clearInterval(timer)
+      await bitswap?.stop()
+    },
+  }
+}

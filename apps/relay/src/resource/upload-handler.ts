@@ -1,0 +1,150 @@
+import {
+  BaseError,
+  decodeFrame,
+  FrameKind,
+  FrameReader,
+  InvalidMessageError,
+  InvalidRequestError,
+  nodeEndpoint,
+  QuotaExceededError,
+  TICKET_HEADER,
+  verifyBlock,
+} from '@konbini/protocol'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { CID } from 'multiformats/cid'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import type { Metrics } from '../http/metrics.ts'
+import { parseWith, sendJson } from '../http/respond.ts'
+import type { Handler } from '../http/router.ts'
+import { summarizeDag } from './dag-walk.ts'
+import type { DurableBlockstore } from './durable-blockstore.ts'
+import { type Forward, forwardUpload } from './forward.ts'
+import type { MetaReporter } from './reporter.ts'
+import { decodeTicketHeader, type TicketPolicy, verifyUploadTicket } from './verify-ticket.ts'
+
+export class IncompleteDagError extends BaseError {
+  override name = 'IncompleteDagError'
+  constructor({ root, missing }: { root: string; missing: number }) {
+    super(`The upload of ${root} ended with ${missing}+ of its blocks missing.`)
+  }
+}
+
+export interface UploadHandlerInit {
+  blockstore: DurableBlockstore
+  policy: TicketPolicy
+  reporter: MetaReporter
+  metrics: Metrics
+  log: Logger
+  /** How many block writes (each fsynced) may be in flight at once. */
+  writeConcurrency?: number
+  onTransfer?: (delta: 1 | -1) => void
+}
+
+const route = z.array(nodeEndpoint).min(1).max(16)
+
+/**
+ * `POST /v1/upload`: a stream of block frames under an upload ticket. Each block is checked
+ * against its CID and written durably; the body is forwarded unchanged to the next node of the
+ * ticket's pipeline, so the client sends every byte once. After the End frame the node checks
+ * the DAG is whole, signs a storage report to the meta node, and answers with who stored it.
+ */
+export function uploadHandler(init: UploadHandlerInit): Handler {
+  return async (req, res, url) => {
+    if (url.pathname !== '/v1/upload') return false
+    if (req.method !== 'POST') throw new InvalidRequestError({ reason: 'uploads are POSTed' })
+    init.onTransfer?.(1)
+    try {
+      await receive(req, res, init)
+    } finally {
+      init.onTransfer?.(-1)
+    }
+    return true
+  }
+}
+
+async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHandlerInit): Promise<void> {
+  const ticketHeader = req.headers[TICKET_HEADER]
+  const ticket = await verifyUploadTicket(decodeTicketHeader(ticketHeader), init.policy)
+  const routeHeader = String(req.headers['x-konbini-route'] ?? '')
+  const pipeline = parseWith(route, decodeRoute(routeHeader))
+  if (pipeline.map((n) => n.peerId).join() !== ticket.nodes.join())
+    throw new InvalidRequestError({ reason: 'the route does not match the ticket' })
+  const self = ticket.nodes.indexOf(init.policy.peerId)
+  const next = pipeline[self + 1]
+  const forward: Forward | undefined = next ? forwardUpload(next, String(ticketHeader), routeHeader) : undefined
+
+  const reader = new FrameReader()
+  const writing = new Set<Promise<unknown>>()
+  const limit = init.writeConcurrency ?? 4
+  let received = 0
+  let root: CID | undefined
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      const forwarding = forward?.write(bytes)
+      for (const body of reader.push(bytes)) {
+        const frame = decodeFrame(body)
+        if (root !== undefined) throw new InvalidMessageError({ reason: 'blocks after the End frame' })
+        if (frame.kind === FrameKind.End) {
+          root = frame.root
+          continue
+        }
+        if (frame.kind !== FrameKind.Block) throw new InvalidMessageError({ reason: 'an upload carries only blocks' })
+        received += frame.bytes.byteLength
+        if (received > ticket.maxBytes) throw new QuotaExceededError({ ticketId: ticket.id, max: ticket.maxBytes })
+        await verifyBlock(frame.cid, frame.bytes)
+        const write = init.blockstore.put(frame.cid, frame.bytes)
+        writing.add(write)
+        write.then(() => writing.delete(write), () => {})
+        if (writing.size >= limit) await Promise.race(writing)
+      }
+      await forwarding
+    }
+    await Promise.all(writing)
+  } catch (err) {
+    forward?.abort()
+    await Promise.allSettled(writing)
+    throw err
+  }
+  if (!reader.empty) throw new InvalidMessageError({ reason: 'the body ended inside a frame' })
+  if (root === undefined) throw new InvalidMessageError({ reason: 'the upload ended without its root' })
+  const summary = await summarizeDag(init.blockstore, root)
+  if (summary.missing.length > 0) {
+    forward?.abort()
+    throw new IncompleteDagError({ root: root.toString(), missing: summary.missing.length })
+  }
+  init.metrics.inc('konbini_uploads_stored_total')
+  init.metrics.inc('konbini_bytes_stored_total', received)
+
+  const stored = [init.policy.peerId]
+  if (forward) {
+    try {
+      stored.push(...(await forward.finish()).stored)
+    } catch (err) {
+      init.log.warn({ err, next: next?.peerId }, 'pipeline: the next node did not store the upload')
+    }
+  }
+  let reported = true
+  try {
+    await init.reporter.storage({
+      ticketId: ticket.id,
+      root: root.toString(),
+      blocks: summary.blocks,
+      bytes: summary.bytes,
+      issuedAt: Math.floor(Date.now() / 1000),
+    })
+  } catch (err) {
+    reported = false
+    init.log.warn({ err }, 'storage report was not accepted')
+  }
+  sendJson(res, 200, { root: root.toString(), stored, reported })
+}
+
+function decodeRoute(header: string): unknown {
+  try {
+    return JSON.parse(Buffer.from(header, 'base64url').toString('utf8'))
+  } catch {
+    throw new InvalidRequestError({ reason: 'the x-konbini-route header is not base64url JSON' })
+  }
+}

@@ -1,0 +1,121 @@
+import {
+  BLOCKS_PROTOCOL,
+  BlockNotFoundError,
+  FrameKind,
+  MAX_WANTLIST_SIZE,
+  ProviderFailedError,
+  RemoteError,
+  type NodeEndpoint,
+  type SignedDownloadTicket,
+} from '@konbini/protocol'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { CID } from 'multiformats/cid'
+import { readFrames, sendFrame } from './frame-stream.ts'
+
+interface Waiter {
+  resolve(bytes: Uint8Array): void
+  reject(err: Error): void
+}
+
+/**
+ * One `/konbini/blocks/1.0.0` session with one provider: wants made in the same tick are
+ * batched into one want-list; blocks stream back in order.
+ */
+export class BlockSession {
+  readonly provider: string
+  private readonly stream: Stream
+  private readonly waiting = new Map<string, Waiter[]>()
+  private batch: CID[] = []
+  private flushing = false
+  private closedWith: Error | undefined
+
+  private constructor(provider: string, stream: Stream) {
+    this.provider = provider
+    this.stream = stream
+  }
+
+  /** Dials the provider, opens a session under the download ticket and starts reading. */
+  static async open(libp2p: Libp2p, endpoint: NodeEndpoint, ticket: SignedDownloadTicket, signal?: AbortSignal): Promise<BlockSession> {
+    const addrs = endpoint.multiaddrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${endpoint.peerId}`))
+    const stream = await libp2p.dialProtocol(addrs, BLOCKS_PROTOCOL, { signal: signal ?? AbortSignal.timeout(10_000) })
+    const session = new BlockSession(endpoint.peerId, stream)
+    await sendFrame(stream, { kind: FrameKind.Hello, json: ticket })
+    void session.readLoop()
+    return session
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined
+  }
+
+  /** Asks for one block; resolves with its bytes (unverified: the caller checks them against the CID). */
+  want(cid: CID): Promise<Uint8Array> {
+    if (this.closedWith) return Promise.reject(this.closedWith)
+    return new Promise((resolve, reject) => {
+      const key = cid.toString()
+      const list = this.waiting.get(key)
+      if (list) {
+        list.push({ resolve, reject })
+        return
+      }
+      this.waiting.set(key, [{ resolve, reject }])
+      this.batch.push(cid)
+      if (!this.flushing) {
+        this.flushing = true
+        queueMicrotask(() => void this.flush())
+      }
+    })
+  }
+
+  /** Drops a want the caller gave up on (its answer, if it comes, is ignored). */
+  forget(cid: CID): void {
+    this.waiting.delete(cid.toString())
+  }
+
+  close(): void {
+    this.fail(new ProviderFailedError({ provider: this.provider, reason: 'session closed' }))
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.batch.length > 0) {
+        const cids = this.batch.splice(0, MAX_WANTLIST_SIZE)
+        await sendFrame(this.stream, { kind: FrameKind.Want, cids })
+      }
+    } catch (err) {
+      this.fail(new ProviderFailedError({ provider: this.provider, reason: (err as Error).message }))
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  private settle(cid: CID, outcome: { bytes: Uint8Array } | { error: Error }): void {
+    const key = cid.toString()
+    const list = this.waiting.get(key)
+    if (!list) return
+    this.waiting.delete(key)
+    for (const w of list) 'bytes' in outcome ? w.resolve(outcome.bytes) : w.reject(outcome.error)
+  }
+
+  private async readLoop(): Promise<void> {
+    try {
+      for await (const frame of readFrames(this.stream)) {
+        if (frame.kind === FrameKind.Block) this.settle(frame.cid, { bytes: frame.bytes })
+        else if (frame.kind === FrameKind.DontHave) this.settle(frame.cid, { error: new BlockNotFoundError({ cid: frame.cid.toString() }) })
+        else if (frame.kind === FrameKind.Error) throw new RemoteError(frame.error.name, frame.error.message, 502)
+      }
+      this.fail(new ProviderFailedError({ provider: this.provider, reason: 'the provider ended the session' }))
+    } catch (err) {
+      this.fail(err instanceof RemoteError ? err : new ProviderFailedError({ provider: this.provider, reason: (err as Error).message }))
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.closedWith) return
+    this.closedWith = err
+    for (const list of this.waiting.values()) for (const w of list) w.reject(err)
+    this.waiting.clear()
+    this.stream.abort(err)
+  }
+}

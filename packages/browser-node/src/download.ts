@@ -1,0 +1,47 @@
+import type { SignedDownloadTicket } from '@konbini/protocol'
+import type { Libp2p } from '@libp2p/interface'
+import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
+import type { MetaClient } from './meta-client.ts'
+import { ProviderPool } from './provider-pool.ts'
+
+export interface OpenOptions {
+  consumer: string
+  region?: string
+  onBlock?: (bytes: number, provider: string) => void
+}
+
+export interface Download {
+  entry: UnixFSEntry
+  pool: ProviderPool
+  ticket: SignedDownloadTicket
+  /** How many blocks the exporter reads ahead; the pool spreads them over the providers. */
+  readAhead: number
+  /** Sends the per-provider numbers to the meta node and closes the sessions. */
+  finish(): Promise<void>
+}
+
+/**
+ * Asks a meta node for ranked providers of `root`, then opens it for reading through a
+ * multi-provider pool. Read a file with `entry.content({ blockReadConcurrency: readAhead })`.
+ */
+export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: string, options: OpenOptions): Promise<Download> {
+  const answer = await meta.post('providers', { root, consumer: options.consumer, ...(options.region !== undefined && { region: options.region }) })
+  const pool = new ProviderPool({
+    libp2p,
+    ticket: answer.download,
+    providers: answer.providers,
+    ...(options.onBlock !== undefined && { onBlock: options.onBlock }),
+  })
+  const readAhead = Math.min(64, 12 * answer.providers.length)
+  const entry = await exporter(root, pool.blockstore())
+  return {
+    entry,
+    pool,
+    ticket: answer.download,
+    readAhead,
+    async finish() {
+      pool.close()
+      await meta.post('transferReport', pool.report()).catch(() => {})
+    },
+  }
+}

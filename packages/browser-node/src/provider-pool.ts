@@ -1,0 +1,188 @@
+import {
+  type NodeEndpoint,
+  NoProvidersError,
+  PRIOR_THROUGHPUT_BPS,
+  type SignedDownloadTicket,
+  type TransferReport,
+  verifyBlock,
+} from '@konbini/protocol'
+import type { Libp2p } from '@libp2p/interface'
+import type { CID } from 'multiformats/cid'
+import { BlockSession } from './block-session.ts'
+
+/** What the pool knows about one provider during one download. */
+export interface ProviderStats {
+  peerId: string
+  bytes: number
+  blocks: number
+  failures: number
+  /** Milliseconds during which this provider had work in flight. */
+  busyMs: number
+  firstByteMs: number | undefined
+  dead: boolean
+}
+
+class Provider {
+  readonly endpoint: NodeEndpoint
+  readonly stats: ProviderStats
+  session: Promise<BlockSession> | undefined
+  inflight = 0
+  private busySince = 0
+  private readonly prior: number
+  /** Slowdowns observed (stalls): each halves the estimate until the provider proves itself again. */
+  penalty = 1
+
+  constructor(endpoint: NodeEndpoint, prior: number) {
+    this.endpoint = endpoint
+    this.prior = prior > 0 ? prior : PRIOR_THROUGHPUT_BPS
+    this.stats = { peerId: endpoint.peerId, bytes: 0, blocks: 0, failures: 0, busyMs: 0, firstByteMs: undefined, dead: false }
+  }
+
+  /** Bytes per second while busy; the meta node's figure until 4 blocks have been measured. */
+  get rate(): number {
+    const busy = this.stats.busyMs + (this.inflight > 0 ? performance.now() - this.busySince : 0)
+    const measured = this.stats.blocks >= 4 && busy > 0 ? (this.stats.bytes / busy) * 1000 : this.prior
+    return measured / this.penalty
+  }
+
+  begin(): void {
+    if (this.inflight++ === 0) this.busySince = performance.now()
+  }
+
+  end(): void {
+    if (--this.inflight === 0) this.stats.busyMs += performance.now() - this.busySince
+  }
+}
+
+export interface ProviderPoolInit {
+  libp2p: Libp2p
+  ticket: SignedDownloadTicket
+  providers: ReadonlyArray<NodeEndpoint & { throughputBps?: number }>
+  /** A want unanswered this long past its expected time is asked of another provider. */
+  stallMs?: number
+  onBlock?: (bytes: number, provider: string) => void
+}
+
+/**
+ * Fetches blocks from several providers at once. Each request goes to the provider that would
+ * finish it soonest (in-flight ÷ measured rate), so work flows in proportion to speed; a failing
+ * or stalled provider loses its work to the others. Every block is verified against its CID.
+ */
+export class ProviderPool {
+  private readonly init: ProviderPoolInit
+  private readonly providers: Provider[]
+  private readonly started = performance.now()
+
+  constructor(init: ProviderPoolInit) {
+    this.init = init
+    this.providers = init.providers.map((p) => new Provider(p, p.throughputBps ?? 0))
+  }
+
+  /** A read-only block store over the network, for the UnixFS exporter. */
+  blockstore() {
+    const get = this.get.bind(this)
+    return {
+      async *get(cid: CID) {
+        yield await get(cid)
+      },
+    }
+  }
+
+  async get(cid: CID): Promise<Uint8Array> {
+    const tried = new Set<Provider>()
+    let lastError: Error | undefined
+    for (;;) {
+      const provider = this.pick(tried)
+      if (provider === undefined) throw lastError ?? new NoProvidersError({ cid: cid.toString() })
+      tried.add(provider)
+      try {
+        return await this.fetchFrom(provider, cid)
+      } catch (err) {
+        lastError = err as Error
+        provider.stats.failures++
+      }
+    }
+  }
+
+  /** Per-provider numbers for the meta node's ranking. */
+  report(): TransferReport {
+    return {
+      ticketId: this.init.ticket.ticket.id,
+      providers: this.providers.map((p) => ({
+        peerId: p.stats.peerId,
+        bytes: p.stats.bytes,
+        blocks: p.stats.blocks,
+        millis: p.stats.busyMs,
+        failures: p.stats.failures,
+        ...(p.stats.firstByteMs !== undefined && { firstByteMs: p.stats.firstByteMs }),
+      })),
+    }
+  }
+
+  stats(): ProviderStats[] {
+    return this.providers.map((p) => ({ ...p.stats }))
+  }
+
+  close(): void {
+    for (const p of this.providers) void p.session?.then((s) => s.close(), () => {})
+  }
+
+  private pick(exclude: Set<Provider>): Provider | undefined {
+    let best: Provider | undefined
+    let bestCost = Number.POSITIVE_INFINITY
+    for (const p of this.providers) {
+      if (p.stats.dead || exclude.has(p)) continue
+      const cost = (p.inflight + 1) / p.rate
+      if (cost < bestCost) {
+        best = p
+        bestCost = cost
+      }
+    }
+    return best
+  }
+
+  private async fetchFrom(provider: Provider, cid: CID): Promise<Uint8Array> {
+    provider.session ??= BlockSession.open(this.init.libp2p, provider.endpoint, this.init.ticket)
+    let session: BlockSession
+    try {
+      session = await provider.session
+    } catch (err) {
+      provider.stats.dead = true
+      throw err
+    }
+    if (session.closed) {
+      provider.stats.dead = true
+      throw new Error(`provider ${provider.endpoint.peerId} is gone`)
+    }
+    // expected time for this block behind the ones already queued at this provider, with slack
+    const expectedMs = ((provider.inflight + 1) * 1024 * 1024 * 1000) / provider.rate
+    const stallMs = (this.init.stallMs ?? 3000) + expectedMs * 4
+    provider.begin()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      const bytes = await Promise.race([
+        session.want(cid),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            provider.penalty *= 2
+            session.forget(cid)
+            reject(new Error(`provider ${provider.endpoint.peerId} stalled`))
+          }, stallMs)
+        }),
+      ])
+      await verifyBlock(cid, bytes)
+      provider.stats.bytes += bytes.byteLength
+      provider.stats.blocks++
+      provider.stats.firstByteMs ??= performance.now() - this.started
+      if (provider.penalty > 1) provider.penalty = Math.max(1, provider.penalty / 2)
+      this.init.onBlock?.(bytes.byteLength, provider.endpoint.peerId)
+      return bytes
+    } catch (err) {
+      if (session.closed) provider.stats.dead = true
+      throw err
+    } finally {
+      clearTimeout(timer)
+      provider.end()
+    }
+  }
+}
