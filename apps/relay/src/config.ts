@@ -4,7 +4,14 @@ import { z } from 'zod'
 const csv = z
   .string()
   .optional()
-  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []))
+  .transform((v) =>
+    v
+      ? v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
+  )
 const bool = z.enum(['true', 'false', '1', '0']).optional()
 
 /** Everything a relay process reads from its environment, validated once. */
@@ -17,10 +24,21 @@ export const relayEnv = z.object({
   KONBINI_WS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   KONBINI_META_URLS: csv,
   KONBINI_TRUSTED_METAS: csv,
-  KONBINI_REGION: z.string().regex(/^[a-z0-9-]+$/).default('local'),
-  KONBINI_CAPACITY_BYTES: z.coerce.number().int().nonnegative().default(64 * 1024 ** 3),
+  KONBINI_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .default('local'),
+  KONBINI_CAPACITY_BYTES: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(64 * 1024 ** 3),
   KONBINI_EGRESS_BPS: z.coerce.number().int().nonnegative().default(0),
-  KONBINI_PUBLIC_BPS: z.coerce.number().int().nonnegative().default(8 * 1024 * 1024),
+  KONBINI_PUBLIC_BPS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(8 * 1024 * 1024),
   KONBINI_BITSWAP: bool.transform((v) => v !== 'false' && v !== '0'),
   KONBINI_HEARTBEAT_MS: z.coerce.number().int().positive().default(2000),
   KONBINI_DATABASE_URL: z.string().optional(),

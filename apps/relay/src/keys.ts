@@ -7,7 +7,10 @@ import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 
 /** Loads the operator's secp256k1 key from the data dir, creating it on first start. */
 export async function loadOperatorKey(dataDir: string, file = 'operator.key'): Promise<PrivateKeyAccount> {
   const path = join(dataDir, file)
-  let hex = await readFile(path, 'utf8').then((s) => s.trim(), () => undefined)
+  let hex = await readFile(path, 'utf8').then(
+    (s) => s.trim(),
+    () => undefined,
+  )
   if (hex === undefined) {
     hex = generatePrivateKey()
     await mkdir(dataDir, { recursive: true })

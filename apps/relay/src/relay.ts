@@ -77,7 +77,7 @@ export async function createRelay(config: RelayConfig): Promise<Relay> {
 }
 
 function healthz(config: RelayConfig): Handler {
-  return (req, res, url) => {
+  return (_req, res, url) => {
     if (url.pathname !== '/healthz') return false
     res.writeHead(200, { 'content-type': 'application/json' })
     res.end(JSON.stringify({ ok: true, roles: config.roles }))

@@ -40,25 +40,11 @@ export async function startPostgres(): Promise<TestPostgres | undefined> {
   const asRoot = process.getuid?.() === 0
   const pgExec = (cmd: string, args: string[]) => {
     const file = join(bin, cmd)
-    return asRoot
-      ? exec('runuser', ['-u', 'postgres', '--', file, ...args], { cwd: base })
-      : exec(file, args, { cwd: base })
+    return asRoot ? exec('runuser', ['-u', 'postgres', '--', file, ...args], { cwd: base }) : exec(file, args, { cwd: base })
   }
   try {
     if (asRoot) await chown(base, idOf('-u'), idOf('-g'))
-    await pgExec('initdb', [
-      '-D',
-      data,
-      '-A',
-      'trust',
-      '-U',
-      'postgres',
-      '-E',
-      'UTF8',
-      '--locale=C',
-      '--no-sync',
-      '--no-instructions',
-    ])
+    await pgExec('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'])
     const port = await freePort()
     // Durability is not under test here: skipping fsync makes the cluster several times faster.
     const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${base} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`
@@ -135,9 +121,7 @@ function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      )
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
     })
   })
 }

@@ -5,15 +5,19 @@ import { describeIssues, privateKey, readDevnetFile } from './lib/devnet.ts'
 import { ConfigError } from './lib/errors.ts'
 
 /** An unset variable and an empty one (`KONBINI_DEV_KEY=`) mean the same. */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional())
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional())
 
 const envSchema = z.object({
   /** One meta URL, or several separated by commas (tried in order). */
   KONBINI_META_URL: optional(z.string()),
   KONBINI_DEV_KEY: optional(privateKey),
   KONBINI_DEVNET_FILE: optional(z.string()),
-  KONBINI_CHAIN_ID: optional(z.string().regex(/^[1-9][0-9]*$/, 'must be a positive integer').transform(Number)),
+  KONBINI_CHAIN_ID: optional(
+    z
+      .string()
+      .regex(/^[1-9][0-9]*$/, 'must be a positive integer')
+      .transform(Number),
+  ),
 })
 
 export const DEFAULT_META_URL = 'http://127.0.0.1:7070'
@@ -40,7 +44,9 @@ export async function readEnv(source: Record<string, string | undefined> = proce
   if (!parsed.success) throw new ConfigError({ reason: describeIssues(parsed.error) })
   const env = parsed.data
   const devnetFile = resolve(cwd, env.KONBINI_DEVNET_FILE ?? DEFAULT_DEVNET_FILE)
-  const envUrls = env.KONBINI_META_URL?.split(',').map((u) => u.trim()).filter(Boolean)
+  const envUrls = env.KONBINI_META_URL?.split(',')
+    .map((u) => u.trim())
+    .filter(Boolean)
   for (const url of envUrls ?? []) {
     if (!URL.canParse(url)) throw new ConfigError({ reason: `KONBINI_META_URL holds "${url}", which is not a URL` })
   }

@@ -1,4 +1,6 @@
 import {
+  ewma,
+  isErrorNamed,
   type NodeEndpoint,
   NoProvidersError,
   PRIOR_THROUGHPUT_BPS,
@@ -29,6 +31,10 @@ class Provider {
   inflight = 0
   private busySince = 0
   private readonly prior: number
+  /** Milliseconds per byte from gaps between blocks (averaged as time, so bursts do not inflate it). */
+  private msPerByte = 0
+  private samples = 0
+  private lastArrival = 0
   /** Slowdowns observed (stalls): each halves the estimate until the provider proves itself again. */
   penalty = 1
 
@@ -38,15 +44,35 @@ class Provider {
     this.stats = { peerId: endpoint.peerId, bytes: 0, blocks: 0, failures: 0, busyMs: 0, firstByteMs: undefined, dead: false }
   }
 
-  /** Bytes per second while busy; the meta node's figure until 4 blocks have been measured. */
-  get rate(): number {
-    const busy = this.stats.busyMs + (this.inflight > 0 ? performance.now() - this.busySince : 0)
-    const measured = this.stats.blocks >= 4 && busy > 0 ? (this.stats.bytes / busy) * 1000 : this.prior
-    return measured / this.penalty
+  /**
+   * Bytes per second the provider sends while it has work queued: measured from the gap between
+   * consecutive blocks, which does not grow with how much work it was given (a plain
+   * bytes-per-busy-second figure does, and makes a scheduler feed whoever it already fed).
+   */
+  get measured(): number | undefined {
+    return this.samples >= 3 && this.msPerByte > 0 ? 1000 / this.msPerByte : undefined
+  }
+
+  /**
+   * The rate work is shared by. Until measured, a provider is assumed as fast as the best one
+   * measured so far (or the meta node's figure), so it gets its fair try.
+   */
+  rate(bestMeasured: number): number {
+    return (this.measured ?? Math.max(this.prior, bestMeasured)) / this.penalty
   }
 
   begin(): void {
-    if (this.inflight++ === 0) this.busySince = performance.now()
+    if (this.inflight++ === 0) {
+      this.busySince = performance.now()
+      this.lastArrival = this.busySince
+    }
+  }
+
+  arrived(bytes: number): void {
+    const now = performance.now()
+    this.msPerByte = ewma(this.msPerByte, Math.max(now - this.lastArrival, 0.001) / bytes, 0.2)
+    this.samples++
+    this.lastArrival = now
   }
 
   end(): void {
@@ -124,15 +150,20 @@ export class ProviderPool {
   }
 
   close(): void {
-    for (const p of this.providers) void p.session?.then((s) => s.close(), () => {})
+    for (const p of this.providers)
+      void p.session?.then(
+        (s) => s.close(),
+        () => {},
+      )
   }
 
   private pick(exclude: Set<Provider>): Provider | undefined {
     let best: Provider | undefined
     let bestCost = Number.POSITIVE_INFINITY
+    const bestMeasured = Math.max(0, ...this.providers.map((p) => (p.stats.dead ? 0 : (p.measured ?? 0))))
     for (const p of this.providers) {
       if (p.stats.dead || exclude.has(p)) continue
-      const cost = (p.inflight + 1) / p.rate
+      const cost = (p.inflight + 1) / p.rate(bestMeasured)
       if (cost < bestCost) {
         best = p
         bestCost = cost
@@ -155,7 +186,7 @@ export class ProviderPool {
       throw new Error(`provider ${provider.endpoint.peerId} is gone`)
     }
     // expected time for this block behind the ones already queued at this provider, with slack
-    const expectedMs = ((provider.inflight + 1) * 1024 * 1024 * 1000) / provider.rate
+    const expectedMs = ((provider.inflight + 1) * 1024 * 1024 * 1000) / provider.rate(0)
     const stallMs = (this.init.stallMs ?? 3000) + expectedMs * 4
     provider.begin()
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -171,6 +202,7 @@ export class ProviderPool {
         }),
       ])
       await verifyBlock(cid, bytes)
+      provider.arrived(bytes.byteLength)
       provider.stats.bytes += bytes.byteLength
       provider.stats.blocks++
       provider.stats.firstByteMs ??= performance.now() - this.started
@@ -178,7 +210,8 @@ export class ProviderPool {
       this.init.onBlock?.(bytes.byteLength, provider.endpoint.peerId)
       return bytes
     } catch (err) {
-      if (session.closed) provider.stats.dead = true
+      // a provider that sent bytes not matching the CID is not asked again
+      if (session.closed || isErrorNamed(err, 'BlockHashMismatchError')) provider.stats.dead = true
       throw err
     } finally {
       clearTimeout(timer)

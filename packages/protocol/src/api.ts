@@ -27,12 +27,47 @@ const ok = z.object({ ok: z.literal(true) })
 
 /** Every meta-node route. */
 export const metaRoutes = {
-  placement: { method: 'post', path: '/v1/uploads', summary: 'Place an upload on R nodes; returns a signed upload ticket.', body: placementRequest, response: placementResponse },
-  uploadStatus: { method: 'get', path: '/v1/uploads/{ticketId}', summary: 'Which nodes reported the upload durable (waits up to ?wait= seconds for completion).', response: uploadStatus },
-  providers: { method: 'post', path: '/v1/providers', summary: 'Ranked providers for a CID in a signed download ticket.', body: providersRequest, response: providersResponse },
-  heartbeat: { method: 'post', path: '/v1/nodes/heartbeat', summary: 'A resource node registers or refreshes itself (operator-signed).', body: signedHeartbeat, response: ok },
-  storageReport: { method: 'post', path: '/v1/reports/storage', summary: 'A resource node reports an upload durable (operator-signed).', body: signedStorageReport, response: ok },
-  transferReport: { method: 'post', path: '/v1/reports/transfer', summary: 'A client reports how each provider performed.', body: transferReport, response: ok },
+  placement: {
+    method: 'post',
+    path: '/v1/uploads',
+    summary: 'Place an upload on R nodes; returns a signed upload ticket.',
+    body: placementRequest,
+    response: placementResponse,
+  },
+  uploadStatus: {
+    method: 'get',
+    path: '/v1/uploads/{ticketId}',
+    summary: 'Which nodes reported the upload durable (waits up to ?wait= seconds for completion).',
+    response: uploadStatus,
+  },
+  providers: {
+    method: 'post',
+    path: '/v1/providers',
+    summary: 'Ranked providers for a CID in a signed download ticket.',
+    body: providersRequest,
+    response: providersResponse,
+  },
+  heartbeat: {
+    method: 'post',
+    path: '/v1/nodes/heartbeat',
+    summary: 'A resource node registers or refreshes itself (operator-signed).',
+    body: signedHeartbeat,
+    response: ok,
+  },
+  storageReport: {
+    method: 'post',
+    path: '/v1/reports/storage',
+    summary: 'A resource node reports an upload durable (operator-signed).',
+    body: signedStorageReport,
+    response: ok,
+  },
+  transferReport: {
+    method: 'post',
+    path: '/v1/reports/transfer',
+    summary: 'A client reports how each provider performed.',
+    body: transferReport,
+    response: ok,
+  },
   nodes: { method: 'get', path: '/v1/nodes', summary: 'Known nodes with their measured performance.', response: nodesResponse },
   ls: { method: 'post', path: '/v1/files/ls', summary: "List the signer's files (owner-signed).", body: signedOwnerRequest, response: lsResponse },
   stat: { method: 'post', path: '/v1/files/stat', summary: 'A file and its holders (owner-signed).', body: signedOwnerRequest, response: statResponse },

@@ -20,8 +20,7 @@ export function parseCid(value: string): CID {
 }
 
 export function assertSupportedCid(cid: CID): void {
-  if (cid.multihash.code !== sha256.code)
-    throw new UnsupportedCidError({ cid: cid.toString(), reason: 'only sha2-256 hashes are served' })
+  if (cid.multihash.code !== sha256.code) throw new UnsupportedCidError({ cid: cid.toString(), reason: 'only sha2-256 hashes are served' })
   if (cid.code !== RAW_CODEC && cid.code !== DAG_PB_CODEC)
     throw new UnsupportedCidError({ cid: cid.toString(), reason: 'only raw and dag-pb blocks are served' })
 }

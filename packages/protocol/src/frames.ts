@@ -1,11 +1,6 @@
 import { CID } from 'multiformats/cid'
 import { varint } from 'multiformats'
-import {
-  InvalidCidError,
-  InvalidMessageError,
-  MessageTooLargeError,
-  WantListTooLargeError,
-} from './errors.ts'
+import { InvalidCidError, InvalidMessageError, MessageTooLargeError, WantListTooLargeError } from './errors.ts'
 import { MAX_MESSAGE_SIZE, MAX_WANTLIST_SIZE } from './ids.ts'
 
 /**
@@ -64,7 +59,10 @@ export function encodeFrame(frame: Frame): Uint8Array {
       return withKind(frame.kind, [text.encode(JSON.stringify(frame.error))])
     case FrameKind.Want:
       if (frame.cids.length > MAX_WANTLIST_SIZE) throw new WantListTooLargeError({ size: frame.cids.length, max: MAX_WANTLIST_SIZE })
-      return withKind(frame.kind, frame.cids.flatMap((c) => prefixed(c.bytes)))
+      return withKind(
+        frame.kind,
+        frame.cids.flatMap((c) => prefixed(c.bytes)),
+      )
     case FrameKind.Block:
       return withKind(frame.kind, [...prefixed(frame.cid.bytes), frame.bytes])
     case FrameKind.DontHave:

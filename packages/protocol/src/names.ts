@@ -10,8 +10,7 @@ export function assertSafeName(name: string): string {
   if (name === '.' || name === '..') throw new InvalidNameError({ name, reason: 'it points outside its folder' })
   if (/[/\\]/.test(name)) throw new InvalidNameError({ name, reason: 'it contains a path separator' })
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new InvalidNameError({ name, reason: 'it contains control characters' })
-  if (new TextEncoder().encode(name).byteLength > MAX_NAME_BYTES)
-    throw new InvalidNameError({ name, reason: `it is longer than ${MAX_NAME_BYTES} bytes` })
+  if (new TextEncoder().encode(name).byteLength > MAX_NAME_BYTES) throw new InvalidNameError({ name, reason: `it is longer than ${MAX_NAME_BYTES} bytes` })
   return name
 }
 

@@ -18,9 +18,5 @@ export interface BadgeProps {
 
 /** A small colored pill for a status such as "live". */
 export function Badge({ tone = 'gray', children }: BadgeProps) {
-  return (
-    <span className={cx('inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset', tones[tone])}>
-      {children}
-    </span>
-  )
+  return <span className={cx('inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset', tones[tone])}>{children}</span>
 }

@@ -27,8 +27,8 @@ export function Table<T>({ columns, rows, rowKey, empty, caption }: TableProps<T
         {caption !== undefined && <caption className="sr-only">{caption}</caption>}
         <thead className="text-xs uppercase tracking-wide text-zinc-500 dark:text-zinc-400">
           <tr>
-            {columns.map((col, i) => (
-              <th key={i} scope="col" className={cx('whitespace-nowrap px-5 py-2 font-medium', col.align === 'right' && 'text-right')}>
+            {columns.map((col) => (
+              <th key={String(col.header)} scope="col" className={cx('whitespace-nowrap px-5 py-2 font-medium', col.align === 'right' && 'text-right')}>
                 {col.header}
               </th>
             ))}
@@ -37,8 +37,8 @@ export function Table<T>({ columns, rows, rowKey, empty, caption }: TableProps<T
         <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
           {rows.map((row) => (
             <tr key={rowKey(row)} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/40">
-              {columns.map((col, i) => (
-                <td key={i} className={cx('px-5 py-2 align-middle', col.align === 'right' && 'text-right tabular-nums', col.className)}>
+              {columns.map((col) => (
+                <td key={String(col.header)} className={cx('px-5 py-2 align-middle', col.align === 'right' && 'text-right tabular-nums', col.className)}>
                   {col.cell(row)}
                 </td>
               ))}

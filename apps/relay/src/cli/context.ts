@@ -38,11 +38,18 @@ export async function findDevnet(from = process.cwd()): Promise<DevnetFile | und
 /** The user's key: --key or KONBINI_KEY, else the devnet's dev key, else one kept in the config dir. */
 async function loadClientKey(flags: GlobalFlags, devnet: DevnetFile | undefined): Promise<`0x${string}`> {
   const explicit = flags.key ?? process.env.KONBINI_KEY
-  if (explicit) return z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'a key is 32 bytes of hex with 0x').parse(explicit) as `0x${string}`
+  if (explicit)
+    return z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/, 'a key is 32 bytes of hex with 0x')
+      .parse(explicit) as `0x${string}`
   if (devnet?.devKey && flags.meta === undefined) return devnet.devKey as `0x${string}`
   const dir = join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'konbini')
   const file = join(dir, 'key')
-  const stored = await readFile(file, 'utf8').then((s) => s.trim(), () => undefined)
+  const stored = await readFile(file, 'utf8').then(
+    (s) => s.trim(),
+    () => undefined,
+  )
   if (stored) return stored as `0x${string}`
   const key = generatePrivateKey()
   await mkdir(dir, { recursive: true })

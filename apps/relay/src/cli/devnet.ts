@@ -17,6 +17,8 @@ export interface DevnetOptions {
   basePort: number
   /** Extra environment for every resource node (e.g. an egress cap). */
   resourceEnv?: Record<string, string>
+  /** Extra environment for the meta node (e.g. KONBINI_DATABASE_URL). */
+  metaEnv?: Record<string, string>
   log?: (line: string) => void
 }
 
@@ -78,10 +80,11 @@ export async function startDevnet(options: DevnetOptions): Promise<{ file: Devne
     )
   }
   try {
-    const base = options.basePort
+    // basePort 0: every listener on an ephemeral port (tests)
+    const port = (offset: number) => String(options.basePort === 0 ? 0 : options.basePort + offset)
     const common = { KONBINI_HOST: '127.0.0.1', KONBINI_LOG_LEVEL: 'warn' }
     const meta = await startRelay(
-      { ...common, KONBINI_ROLES: 'meta', KONBINI_DATA_DIR: join(dataDir, 'meta'), KONBINI_HTTP_PORT: String(base) },
+      { ...common, KONBINI_ROLES: 'meta', KONBINI_DATA_DIR: join(dataDir, 'meta'), KONBINI_HTTP_PORT: port(0), ...options.metaEnv },
       'meta',
       children,
       log,
@@ -93,9 +96,9 @@ export async function startDevnet(options: DevnetOptions): Promise<{ file: Devne
             ...common,
             KONBINI_ROLES: 'resource',
             KONBINI_DATA_DIR: join(dataDir, `node${i + 1}`),
-            KONBINI_HTTP_PORT: String(base + 31 + i),
-            KONBINI_P2P_PORT: String(base + 131 + i),
-            KONBINI_WS_PORT: String(base + 231 + i),
+            KONBINI_HTTP_PORT: port(31 + i),
+            KONBINI_P2P_PORT: port(131 + i),
+            KONBINI_WS_PORT: port(231 + i),
             KONBINI_META_URLS: meta.httpUrl,
             KONBINI_TRUSTED_METAS: meta.metaAddress ?? '',
             ...options.resourceEnv,
@@ -125,7 +128,7 @@ export async function startDevnet(options: DevnetOptions): Promise<{ file: Devne
       children.push(web)
       web.stderr?.on('data', (d: Buffer) => log(`[web] ${d.toString().trimEnd()}`))
     }
-    const written = { ...file, ...(webUrl && { webUrl }), metaPid: meta.pid }
+    const written = { ...file, ...(webUrl && { webUrl }), metaAddress: meta.metaAddress, metaPid: meta.pid }
     await writeFile(devnetPath, `${JSON.stringify(written, null, 2)}\n`)
     return { file: written, stop }
   } catch (err) {
@@ -135,7 +138,10 @@ export async function startDevnet(options: DevnetOptions): Promise<{ file: Devne
 }
 
 function require_resolve_next(from: string): string {
-  const candidates = [join(from, 'node_modules', 'next', 'dist', 'server', 'next.js'), join(from, '..', '..', 'node_modules', 'next', 'dist', 'server', 'next.js')]
+  const candidates = [
+    join(from, 'node_modules', 'next', 'dist', 'server', 'next.js'),
+    join(from, '..', '..', 'node_modules', 'next', 'dist', 'server', 'next.js'),
+  ]
   const found = candidates.find((c) => existsSync(c))
   if (!found) throw new Error('Next.js is not installed; run npm install first.')
   return found

@@ -24,7 +24,13 @@ export async function lsCommand(flags: GlobalFlags): Promise<void> {
 export async function statCommand(flags: GlobalFlags, cid: string): Promise<void> {
   const file = await withClient(flags, (c) => c.stat(cid))
   print(flags.json, { file }, () =>
-    [`${file.root}`, `  name: ${file.name}`, `  size: ${formatBytes(file.size)}`, `  holders (${file.holders.length}):`, ...file.holders.map((h) => `    ${h}`)].join('\n'),
+    [
+      `${file.root}`,
+      `  name: ${file.name}`,
+      `  size: ${formatBytes(file.size)}`,
+      `  holders (${file.holders.length}):`,
+      ...file.holders.map((h) => `    ${h}`),
+    ].join('\n'),
   )
 }
 
@@ -37,12 +43,15 @@ export async function rmCommand(flags: GlobalFlags, cid: string): Promise<void> 
 /** `konbini nodes`: the network's nodes as the meta node measures them. */
 export async function nodesCommand(flags: GlobalFlags): Promise<void> {
   const nodes = await withClient(flags, (c) => c.nodes())
-  print(flags.json, { nodes }, () =>
-    nodes
-      .map(
-        (n) =>
-          `${n.live ? 'live' : 'down'}  ${n.peerId}  ${n.httpUrl}  ${formatBytes(n.usedBytes)} used  ${(n.throughputBps / 1024 / 1024).toFixed(1)} MiB/s  ${(n.successRate * 100).toFixed(0)}%  score ${n.score.toFixed(1)}`,
-      )
-      .join('\n') || 'No nodes have registered.',
+  print(
+    flags.json,
+    { nodes },
+    () =>
+      nodes
+        .map(
+          (n) =>
+            `${n.live ? 'live' : 'down'}  ${n.peerId}  ${n.httpUrl}  ${formatBytes(n.usedBytes)} used  ${(n.throughputBps / 1024 / 1024).toFixed(1)} MiB/s  ${(n.successRate * 100).toFixed(0)}%  score ${n.score.toFixed(1)}`,
+        )
+        .join('\n') || 'No nodes have registered.',
   )
 }

@@ -1,10 +1,4 @@
-import {
-  FileNotFoundError,
-  NoProvidersError,
-  type ProvidersRequest,
-  type ProvidersResponse,
-  type TransferReport,
-} from '@konbini/protocol'
+import { FileNotFoundError, NoProvidersError, type ProvidersRequest, type ProvidersResponse, type TransferReport } from '@konbini/protocol'
 import type { Caller, MetaContext } from './context.ts'
 import { rankLive } from './ranking.ts'
 import { byteBudget } from './tickets.ts'

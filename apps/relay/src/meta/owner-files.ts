@@ -1,4 +1,12 @@
-import { FileNotFoundError, type FileRecord, InvalidRequestError, NotOwnerError, parseCid, type SignedOwnerRequest, SignatureInvalidError } from '@konbini/protocol'
+import {
+  FileNotFoundError,
+  type FileRecord,
+  InvalidRequestError,
+  NotOwnerError,
+  parseCid,
+  type SignedOwnerRequest,
+  SignatureInvalidError,
+} from '@konbini/protocol'
 import type { MetaContext } from './context.ts'
 import { verifyOwnerRequest } from './verify-signatures.ts'
 

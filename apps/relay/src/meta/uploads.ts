@@ -25,10 +25,7 @@ export async function placeUpload(ctx: MetaContext, request: PlacementRequest, c
   const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds, request.region, request.size).filter((n) => n.kind === 'full')
   if (live.length < replicas) throw new NotEnoughNodesError({ wanted: replicas, live: live.length })
   const chosen = live.slice(0, replicas)
-  const upload = await ctx.issuer.upload(
-    { owner: request.owner.toLowerCase(), nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) },
-    now,
-  )
+  const upload = await ctx.issuer.upload({ owner: request.owner.toLowerCase(), nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) }, now)
   await ctx.store.createUpload({
     ticketId: upload.ticket.id,
     owner: request.owner.toLowerCase(),

@@ -1,11 +1,4 @@
-import {
-  canonicalJson,
-  nodeBindingMessage,
-  nodeStatementTypedData,
-  type OwnerRequest,
-  ownerRequestTypedData,
-  SignatureInvalidError,
-} from '@konbini/protocol'
+import { canonicalJson, nodeBindingMessage, nodeStatementTypedData, type OwnerRequest, ownerRequestTypedData, SignatureInvalidError } from '@konbini/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { keccak256, recoverTypedDataAddress, toHex } from 'viem'
 

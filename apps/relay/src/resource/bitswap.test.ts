@@ -3,55 +3,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { unixfs } from '@helia/unixfs'
-import { identify } from '@libp2p/identify'
-import { noise } from '@libp2p/noise'
-import { tcp } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
-import { MemoryBlockstore } from 'blockstore-core'
-import { MemoryDatastore } from 'datastore-core'
-import { createHelia } from 'helia'
 import { importBytes } from 'ipfs-unixfs-importer'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { loopbackTransport, type StockHelia, stockHelia } from '../../test/stock-helia.ts'
 import { startBitswap } from './bitswap.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
 import { ByteRateLimiter } from './egress.ts'
-
-type StockHelia = ReturnType<typeof createHelia>
-
-const transport = () => ({
-  addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-  transports: [tcp()],
-  connectionEncrypters: [noise()],
-  streamMuxers: [yamux()],
-  peerDiscovery: [],
-  services: { identify: identify() },
-})
-
-/**
- * A stock Helia node, closed to the internet: only TCP + Noise + Yamux + identify on 127.0.0.1,
- * no bootstrap/mDNS/DHT/autoTLS, no delegated routers or public gateways, Bitswap the only broker.
- */
-async function stockHelia(): Promise<StockHelia> {
-  const helia = createHelia({
-    blockstore: new MemoryBlockstore(),
-    datastore: new MemoryDatastore(),
-    routers: [],
-    http: { delegatedRouters: [], recursiveGateways: [] },
-    libp2p: transport(),
-  })
-  // createHelia always adds a trustless-gateway broker (idle without gateways): drop it
-  const brokers = (helia as unknown as { blockBrokers: Array<{ name: string }> }).blockBrokers
-  brokers.splice(
-    brokers.findIndex((b) => b.name === 'trustless-gateway'),
-    1,
-  )
-  await helia.start()
-  return helia
-}
 
 let dir: string
 let store: DurableBlockstore
@@ -67,7 +28,7 @@ beforeAll(async () => {
   store = new DurableBlockstore(join(dir, 'blocks'))
   await store.open()
   fileCid = (await importBytes(file, store, { profile: 'unixfs-v1-2025' })).cid
-  node = await createLibp2p(transport())
+  node = await createLibp2p(loopbackTransport())
   bitswap = await startBitswap({ libp2p: node, blockstore: store, limiter })
   helia = await stockHelia()
 })
@@ -85,8 +46,7 @@ describe('startBitswap', () => {
     expect(brokers.map((b) => b.name)).toEqual(['bitswap'])
     const before = limiter.total
     const chunks: Uint8Array[] = []
-    for await (const chunk of unixfs(helia).cat(fileCid, { providers: node.getMultiaddrs(), signal: AbortSignal.timeout(30_000) }))
-      chunks.push(chunk)
+    for await (const chunk of unixfs(helia).cat(fileCid, { providers: node.getMultiaddrs(), signal: AbortSignal.timeout(30_000) })) chunks.push(chunk)
     expect(Buffer.compare(Buffer.concat(chunks), file)).toBe(0)
     // the served block bytes went through the public limiter
     expect(limiter.total - before).toBeGreaterThanOrEqual(file.byteLength)
@@ -98,8 +58,7 @@ describe('startBitswap', () => {
     try {
       const started = performance.now()
       let size = 0
-      for await (const chunk of unixfs(other).cat(fileCid, { providers: node.getMultiaddrs(), signal: AbortSignal.timeout(30_000) }))
-        size += chunk.byteLength
+      for await (const chunk of unixfs(other).cat(fileCid, { providers: node.getMultiaddrs(), signal: AbortSignal.timeout(30_000) })) size += chunk.byteLength
       expect(size).toBe(file.byteLength)
       // 2 MiB at 1 MiB/s with a 1 MiB burst cannot take much under a second
       expect(performance.now() - started).toBeGreaterThan(800)

@@ -146,7 +146,10 @@ describe('gatewayHandler', () => {
   })
 
   test('behavior: the CAR passes a stock reader, block by block, and re-exports the file', async () => {
-    for (const [path, headers] of [[`/ipfs/${fileCid}?format=car`, {}], [`/ipfs/${fileCid}`, { accept: 'application/vnd.ipld.car' }]] as const) {
+    for (const [path, headers] of [
+      [`/ipfs/${fileCid}?format=car`, {}],
+      [`/ipfs/${fileCid}`, { accept: 'application/vnd.ipld.car' }],
+    ] as const) {
       const r = await get(path, headers)
       expect(r.status).toBe(200)
       expect(r.headers['content-type']?.startsWith('application/vnd.ipld.car; version=1')).toBe(true)

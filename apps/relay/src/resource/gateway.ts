@@ -95,8 +95,7 @@ async function sendRaw(g: GatewayRequest): Promise<void> {
 async function sendCar(g: GatewayRequest): Promise<void> {
   const { cid, segments } = g.path
   const scope = g.url.searchParams.get('dag-scope') ?? 'all'
-  if (scope !== 'all' && scope !== 'entity' && scope !== 'block')
-    throw new InvalidRequestError({ reason: 'dag-scope must be block, entity or all' })
+  if (scope !== 'all' && scope !== 'entity' && scope !== 'block') throw new InvalidRequestError({ reason: 'dag-scope must be block, entity or all' })
   const { target, pathBlocks } = await resolveForCar(g)
   if (!(await g.store.has(target))) throw new BlockNotFoundError({ cid: target.toString() })
   const plain = segments.length === 0 && scope !== 'block'
@@ -131,8 +130,7 @@ async function resolveForCar(g: GatewayRequest): Promise<{ target: CID; pathBloc
   try {
     for await (const entry of walkPath(`${cid}/${segments.join('/')}`, recording, { signal: g.signal })) target = entry.cid
   } catch (err) {
-    if ((err as { name?: string } | null)?.name === 'NotFoundError')
-      throw new PathNotFoundError({ cid: cid.toString(), path: segments.join('/') })
+    if ((err as { name?: string } | null)?.name === 'NotFoundError') throw new PathNotFoundError({ cid: cid.toString(), path: segments.join('/') })
     throw err
   }
   return { target, pathBlocks: pathBlocks.filter((b) => !b.cid.equals(target)) }

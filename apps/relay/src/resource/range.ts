@@ -1,8 +1,5 @@
 /** What a `Range` request header asks of a body of known size. */
-export type RangeResult =
-  | { kind: 'full' }
-  | { kind: 'partial'; start: number; end: number }
-  | { kind: 'unsatisfiable' }
+export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' }
 
 /**
  * Parses a single-range `Range: bytes=…` header (RFC 9110 §14.1.2) against a body of `size` bytes.

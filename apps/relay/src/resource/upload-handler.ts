@@ -68,8 +68,7 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
   const ticket = await verifyUploadTicket(decodeTicketHeader(ticketHeader), init.policy)
   const routeHeader = String(req.headers['x-konbini-route'] ?? '')
   const pipeline = parseWith(route, decodeRoute(routeHeader))
-  if (pipeline.map((n) => n.peerId).join() !== ticket.nodes.join())
-    throw new InvalidRequestError({ reason: 'the route does not match the ticket' })
+  if (pipeline.map((n) => n.peerId).join() !== ticket.nodes.join()) throw new InvalidRequestError({ reason: 'the route does not match the ticket' })
   const self = ticket.nodes.indexOf(init.policy.peerId)
   const next = pipeline[self + 1]
   const forward: Forward | undefined = next ? forwardUpload(next, String(ticketHeader), routeHeader) : undefined
@@ -96,7 +95,10 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
         await verifyBlock(frame.cid, frame.bytes)
         const write = init.blockstore.put(frame.cid, frame.bytes)
         writing.add(write)
-        write.then(() => writing.delete(write), () => {})
+        write.then(
+          () => writing.delete(write),
+          () => {},
+        )
         if (writing.size >= limit) await Promise.race(writing)
       }
       await forwarding

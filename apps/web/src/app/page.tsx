@@ -31,7 +31,11 @@ export default async function HomePage() {
     )
   } catch (err) {
     const error = toShownError(err)
-    body = <Notice tone="error" title="The portal is not configured correctly">{error.message}</Notice>
+    body = (
+      <Notice tone="error" title="The portal is not configured correctly">
+        {error.message}
+      </Notice>
+    )
   }
   return (
     <main className="mx-auto flex max-w-6xl flex-col gap-6 px-4 py-8 sm:px-6">
@@ -41,7 +45,11 @@ export default async function HomePage() {
           <p className="text-sm text-zinc-500 dark:text-zinc-400">The network at a glance</p>
         </div>
         <p className="text-xs text-zinc-500 dark:text-zinc-400">
-          {metaUrls.length > 0 && <>Meta: <span className="font-mono">{metaUrls.join(', ')}</span> · </>}
+          {metaUrls.length > 0 && (
+            <>
+              Meta: <span className="font-mono">{metaUrls.join(', ')}</span> ·{' '}
+            </>
+          )}
           refreshed every 5 s
         </p>
       </header>

@@ -36,7 +36,16 @@ const columns = (nodes: readonly NodeInfo[]): Column<FileRecord>[] => [
 export function FilesCard({ files, nodes, owner }: { files: Section<FileRecord[]>; nodes: readonly NodeInfo[]; owner: string | undefined }) {
   const rows = files.state === 'ok' ? [...files.data].sort((a, b) => b.createdAt - a.createdAt) : []
   return (
-    <Card title="Your files" meta={owner && <span className="font-mono text-xs" title="Dev user address">{owner}</span>}>
+    <Card
+      title="Your files"
+      meta={
+        owner && (
+          <span className="font-mono text-xs" title="Dev user address">
+            {owner}
+          </span>
+        )
+      }
+    >
       <SectionStatus section={files} what="files" />
       {files.state === 'ok' && (
         <Table

@@ -11,8 +11,8 @@ export function SectionStatus({ section, what }: { section: Section<unknown>; wh
       <p>{section.error.message}</p>
       {unreachable && (
         <p className="mt-1">
-          Start the devnet with <code className="font-mono">npm start</code>, or point <code className="font-mono">KONBINI_META_URL</code> at a
-          running meta node.
+          Start the devnet with <code className="font-mono">npm start</code>, or point <code className="font-mono">KONBINI_META_URL</code> at a running meta
+          node.
         </p>
       )}
       {!unreachable && <p className="mt-1 font-mono text-xs opacity-75">{section.error.name}</p>}

@@ -11,7 +11,10 @@ let dir: string
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'konbini-web-'))
-  await writeFile(join(dir, 'devnet.json'), JSON.stringify({ metaUrls: ['http://127.0.0.1:7171'], devKey: KEY, webUrl: 'http://localhost:3000', nodes: [{ x: 1 }], chain: 'kept' }))
+  await writeFile(
+    join(dir, 'devnet.json'),
+    JSON.stringify({ metaUrls: ['http://127.0.0.1:7171'], devKey: KEY, webUrl: 'http://localhost:3000', nodes: [{ x: 1 }], chain: 'kept' }),
+  )
   await writeFile(join(dir, 'broken.json'), '{ not json')
   await writeFile(join(dir, 'wrong.json'), JSON.stringify({ metaUrls: [] }))
 })

@@ -21,9 +21,14 @@ export async function fsSource(path: string): Promise<FsSource> {
   const info = await lstat(path)
   const name = assertSafeName(basename(path))
   if (info.isFile()) {
-    return { name, size: info.size, kind: 'file', candidates: async function* () {
-      yield { path: name, content: readChunks(path) }
-    } }
+    return {
+      name,
+      size: info.size,
+      kind: 'file',
+      candidates: async function* () {
+        yield { path: name, content: readChunks(path) }
+      },
+    }
   }
   if (!info.isDirectory()) throw new TypeError(`${path} is neither a file nor a folder`)
   const entries: Array<{ rel: string; abs: string; dir: boolean }> = []

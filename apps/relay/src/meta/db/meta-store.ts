@@ -1,12 +1,4 @@
-import type {
-  FileRow,
-  NodeInput,
-  NodeRow,
-  TransferSample,
-  UploadInput,
-  UploadReportInput,
-  UploadRow,
-} from './meta-rows.ts'
+import type { FileRow, NodeInput, NodeRow, TransferSample, UploadInput, UploadReportInput, UploadRow } from './meta-rows.ts'
 import { migrate } from './migrations.ts'
 import * as nodes from './node-queries.ts'
 import type { SqlDatabase } from './sql.ts'
@@ -99,10 +91,7 @@ export class MetaStore {
 
   /** An owner's files, newest first, each with its holders. */
   async listFiles(owner: string): Promise<FileRow[]> {
-    const files = await this.db.query<FileRecord>(
-      'SELECT * FROM files WHERE owner = $1 ORDER BY created_at DESC, root',
-      [owner],
-    )
+    const files = await this.db.query<FileRecord>('SELECT * FROM files WHERE owner = $1 ORDER BY created_at DESC, root', [owner])
     const holders = await this.db.query<{ root: string; peer_id: string }>(
       `SELECT h.root, h.peer_id FROM holders h JOIN files f ON f.root = h.root
        WHERE f.owner = $1 ORDER BY h.since, h.peer_id`,
@@ -124,10 +113,7 @@ export class MetaStore {
 
   /** A file with this root pinned by anyone (the earliest pin), for finding providers. */
   async getAnyFile(root: string): Promise<FileRow | undefined> {
-    const [f] = await this.db.query<FileRecord>(
-      'SELECT * FROM files WHERE root = $1 ORDER BY created_at, owner LIMIT 1',
-      [root],
-    )
+    const [f] = await this.db.query<FileRecord>('SELECT * FROM files WHERE root = $1 ORDER BY created_at, owner LIMIT 1', [root])
     return f === undefined ? undefined : toFileRow(f, await this.holdersOf(root))
   }
 
@@ -139,10 +125,7 @@ export class MetaStore {
 
   /** Peer ids of the nodes holding a root, oldest holder first. */
   async holdersOf(root: string): Promise<string[]> {
-    const rows = await this.db.query<{ peer_id: string }>(
-      'SELECT peer_id FROM holders WHERE root = $1 ORDER BY since, peer_id',
-      [root],
-    )
+    const rows = await this.db.query<{ peer_id: string }>('SELECT peer_id FROM holders WHERE root = $1 ORDER BY since, peer_id', [root])
     return rows.map((row) => row.peer_id)
   }
 
@@ -150,10 +133,11 @@ export class MetaStore {
   async useNonce(owner: string, nonce: string, expiresAt: number, now: number): Promise<boolean> {
     // An expired nonce's signature is refused anyway, so its row is no longer needed.
     await this.db.run('DELETE FROM used_nonces WHERE expires_at <= $1', [now])
-    const { changes } = await this.db.run(
-      'INSERT INTO used_nonces (owner, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT (owner, nonce) DO NOTHING',
-      [owner, nonce, expiresAt],
-    )
+    const { changes } = await this.db.run('INSERT INTO used_nonces (owner, nonce, expires_at) VALUES ($1, $2, $3) ON CONFLICT (owner, nonce) DO NOTHING', [
+      owner,
+      nonce,
+      expiresAt,
+    ])
     return changes === 1
   }
 }

@@ -16,19 +16,7 @@ export async function upsertNode(db: SqlDatabase, n: NodeInput, now: number): Pr
        capacity_bytes = excluded.capacity_bytes, used_bytes = excluded.used_bytes,
        egress_cap_bps = excluded.egress_cap_bps, active_transfers = excluded.active_transfers,
        last_seen = excluded.last_seen`,
-    [
-      n.peerId,
-      n.operator,
-      n.kind,
-      JSON.stringify(n.multiaddrs),
-      n.httpUrl,
-      n.region,
-      n.capacityBytes,
-      n.usedBytes,
-      n.egressCapBps,
-      n.activeTransfers,
-      now,
-    ],
+    [n.peerId, n.operator, n.kind, JSON.stringify(n.multiaddrs), n.httpUrl, n.region, n.capacityBytes, n.usedBytes, n.egressCapBps, n.activeTransfers, now],
   )
 }
 
@@ -55,17 +43,19 @@ export async function recordTransfer(db: SqlDatabase, peerId: string, s: Transfe
     const [row] = await tx.query<NodeRecord>(`SELECT * FROM nodes WHERE peer_id = $1${lock}`, [peerId])
     if (row === undefined) return undefined
     const node = toNodeRow(row)
-    if (s.bytes > 0)
-      node.throughputBps = ewma(node.throughputBps, s.bytes / (Math.max(s.millis, 1) / 1000), EWMA_WEIGHT)
+    if (s.bytes > 0) node.throughputBps = ewma(node.throughputBps, s.bytes / (Math.max(s.millis, 1) / 1000), EWMA_WEIGHT)
     if (s.firstByteMs !== undefined) node.latencyMs = ewma(node.latencyMs, s.firstByteMs, EWMA_WEIGHT)
     const attempts = s.blocks + s.failures
     // Not ewma(): it reads 0 as "unmeasured", but a success rate of 0 is a measurement.
     if (attempts > 0) node.successRate += (s.blocks / attempts - node.successRate) * EWMA_WEIGHT
     node.transfers += 1
-    await tx.run(
-      'UPDATE nodes SET throughput_bps = $2, latency_ms = $3, success_rate = $4, transfers = $5 WHERE peer_id = $1',
-      [peerId, node.throughputBps, node.latencyMs, node.successRate, node.transfers],
-    )
+    await tx.run('UPDATE nodes SET throughput_bps = $2, latency_ms = $3, success_rate = $4, transfers = $5 WHERE peer_id = $1', [
+      peerId,
+      node.throughputBps,
+      node.latencyMs,
+      node.successRate,
+      node.transfers,
+    ])
     return node
   })
 }

@@ -68,10 +68,10 @@ export async function addUploadReport(db: SqlDatabase, r: UploadReportInput): Pr
          bytes = excluded.bytes, reported_at = excluded.reported_at`,
       [r.ticketId, r.peerId, r.root, r.blocks, r.bytes, r.reportedAt],
     )
-    const rows = await tx.query<{ peer_id: string }>(
-      'SELECT peer_id FROM upload_reports WHERE ticket_id = $1 AND root = $2 ORDER BY peer_id',
-      [r.ticketId, r.root],
-    )
+    const rows = await tx.query<{ peer_id: string }>('SELECT peer_id FROM upload_reports WHERE ticket_id = $1 AND root = $2 ORDER BY peer_id', [
+      r.ticketId,
+      r.root,
+    ])
     return rows.map((row) => row.peer_id)
   })
 }
@@ -91,9 +91,7 @@ export async function completeUpload(db: SqlDatabase, c: CompleteUploadInput): P
     )
     if (u === undefined) {
       // A report racing the completion still gets its holder recorded when it agrees.
-      const [done] = await tx.query<{ root: string | null }>('SELECT root FROM uploads WHERE ticket_id = $1', [
-        c.ticketId,
-      ])
+      const [done] = await tx.query<{ root: string | null }>('SELECT root FROM uploads WHERE ticket_id = $1', [c.ticketId])
       if (done !== undefined && done.root === c.root) await addHolders(tx, c.root, c.holders, c.now)
       return false
     }
@@ -108,16 +106,8 @@ export async function completeUpload(db: SqlDatabase, c: CompleteUploadInput): P
 }
 
 /** Records that these nodes hold `root` (since `now`, unless they already did). */
-export async function addHolders(
-  db: SqlDatabase,
-  root: string,
-  peerIds: readonly string[],
-  now: number,
-): Promise<void> {
+export async function addHolders(db: SqlDatabase, root: string, peerIds: readonly string[], now: number): Promise<void> {
   for (const peerId of new Set(peerIds)) {
-    await db.run(
-      'INSERT INTO holders (root, peer_id, since) VALUES ($1, $2, $3) ON CONFLICT (root, peer_id) DO NOTHING',
-      [root, peerId, now],
-    )
+    await db.run('INSERT INTO holders (root, peer_id, since) VALUES ($1, $2, $3) ON CONFLICT (root, peer_id) DO NOTHING', [root, peerId, now])
   }
 }

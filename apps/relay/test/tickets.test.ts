@@ -1,0 +1,220 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createNodeClientLibp2p } from '@konbini/browser-node/node'
+import { FrameKind, type NodeEndpoint, ownerRequestTypedData } from '@konbini/protocol'
+import type { Libp2p } from '@libp2p/interface'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { readConfig } from '../src/config.ts'
+import { createRelay, type Relay } from '../src/relay.ts'
+import { startTestNetwork, type TestNetwork } from './network.ts'
+import { errorName, exchange, nowSeconds, postJson, postUpload, rawBlock, signDownloadTicket, signUploadTicket, strangerPeerId, uploadBody } from './wire.ts'
+
+type Hex = `0x${string}`
+
+describe('a resource node checks tickets', () => {
+  const metaKey = generatePrivateKey()
+  const otherKey = generatePrivateKey()
+  let dir: string
+  let relay: Relay
+  let client: Libp2p
+  let self: NodeEndpoint
+  let stranger: string
+  let stored: Awaited<ReturnType<typeof rawBlock>>
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'konbini-tickets-'))
+    relay = await createRelay(
+      readConfig({
+        KONBINI_ROLES: 'resource',
+        KONBINI_DATA_DIR: dir,
+        KONBINI_TRUSTED_METAS: privateKeyToAccount(metaKey).address,
+        KONBINI_BITSWAP: 'false',
+        KONBINI_LOG_LEVEL: 'silent',
+      }),
+    )
+    const libp2p = relay.libp2p as Libp2p
+    self = { peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map(String), httpUrl: relay.httpUrl }
+    stranger = await strangerPeerId()
+    client = await createNodeClientLibp2p()
+    // one block stored under a valid ticket: the download cases ask for it
+    stored = await rawBlock()
+    const answer = await postUpload(relay.httpUrl, {
+      ticket: await signUploadTicket(metaKey, { nodes: [self.peerId] }),
+      route: [self],
+      body: uploadBody([stored]),
+    })
+    expect(answer).toMatchObject({ status: 200, body: { root: stored.cid.toString(), stored: [self.peerId] } })
+  })
+
+  afterAll(async () => {
+    await client?.stop()
+    await relay?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  test('default', async () => {
+    expect(await relay.resource?.blockstore.has(stored.cid)).toBe(true)
+    const ticket = await signDownloadTicket(metaKey, { root: stored.cid.toString(), providers: [self.peerId] })
+    const frames = await exchange(
+      client,
+      self,
+      [
+        { kind: FrameKind.Hello, json: ticket },
+        { kind: FrameKind.Want, cids: [stored.cid] },
+      ],
+      1,
+    )
+    expect(frames).toHaveLength(1)
+    const [frame] = frames
+    expect(frame?.kind === FrameKind.Block && Buffer.from(frame.bytes).equals(Buffer.from(stored.bytes))).toBe(true)
+  })
+
+  /** Upload tickets that must be refused, with the error each must get. */
+  const uploadCases: Array<[string, () => Promise<unknown>, string, number]> = [
+    ['no ticket', async () => undefined, 'TicketMissingError', 401],
+    [
+      'a ticket naming the trusted meta but signed by another key',
+      () => signUploadTicket(otherKey, { meta: privateKeyToAccount(metaKey).address, nodes: [self.peerId] }),
+      'TicketForgedError',
+      403,
+    ],
+    [
+      'a garbage signature',
+      async () => ({ ...(await signUploadTicket(metaKey, { nodes: [self.peerId] })), signature: `0x${'ab'.repeat(65)}` }),
+      'TicketForgedError',
+      403,
+    ],
+    [
+      'a ticket changed after signing',
+      async () => {
+        const signed = await signUploadTicket(metaKey, { nodes: [self.peerId], maxBytes: 1 })
+        return { ...signed, ticket: { ...signed.ticket, maxBytes: 1024 ** 3 } }
+      },
+      'TicketForgedError',
+      403,
+    ],
+    ['a ticket signed for another chain', () => signUploadTicket(metaKey, { nodes: [self.peerId] }, 1), 'TicketForgedError', 403],
+    ['an expired ticket', () => signUploadTicket(metaKey, { nodes: [self.peerId], expiresAt: nowSeconds() - 5 }), 'TicketExpiredError', 403],
+    ['a ticket properly signed by an untrusted meta', () => signUploadTicket(otherKey, { nodes: [self.peerId] }), 'UntrustedMetaError', 403],
+    ['a trusted ticket that places data on other nodes', () => signUploadTicket(metaKey, { nodes: [stranger] }), 'TicketScopeError', 403],
+  ]
+
+  test.each(uploadCases)('error: an HTTP upload with %s is refused and stores nothing', async (_what, make, name, status) => {
+    const blocks = [await rawBlock(), await rawBlock()]
+    const ticket = (await make()) as { ticket?: { nodes: string[] } } | undefined
+    const route = (ticket?.ticket?.nodes ?? [self.peerId]).map((peerId) => (peerId === self.peerId ? self : { ...self, peerId }))
+    const answer = await postUpload(relay.httpUrl, { ticket, route, body: uploadBody(blocks) })
+    expect(answer.body.error?.name).toBe(name)
+    expect(answer.status).toBe(status)
+    for (const { cid } of blocks) expect(await relay.resource?.blockstore.has(cid)).toBe(false)
+  })
+
+  /** Download tickets that must be refused on the block exchange. */
+  const downloadCases: Array<[string, () => Promise<unknown>, string]> = [
+    ['no ticket', async () => null, 'TicketMissingError'],
+    [
+      'a ticket naming the trusted meta but signed by another key',
+      () => signDownloadTicket(otherKey, { meta: privateKeyToAccount(metaKey).address, root: stored.cid.toString(), providers: [self.peerId] }),
+      'TicketForgedError',
+    ],
+    [
+      'a garbage signature',
+      async () => ({ ...(await signDownloadTicket(metaKey, { root: stored.cid.toString(), providers: [self.peerId] })), signature: `0x${'cd'.repeat(65)}` }),
+      'TicketForgedError',
+    ],
+    [
+      'an expired ticket',
+      () => signDownloadTicket(metaKey, { root: stored.cid.toString(), providers: [self.peerId], expiresAt: nowSeconds() - 5 }),
+      'TicketExpiredError',
+    ],
+    [
+      'a ticket properly signed by an untrusted meta',
+      () => signDownloadTicket(otherKey, { root: stored.cid.toString(), providers: [self.peerId] }),
+      'UntrustedMetaError',
+    ],
+    ['a trusted ticket naming other providers', () => signDownloadTicket(metaKey, { root: stored.cid.toString(), providers: [stranger] }), 'TicketScopeError'],
+  ]
+
+  test.each(downloadCases)('error: a block-exchange Hello with %s gets an Error frame and no block', async (_what, make, name) => {
+    const frames = await exchange(client, self, [
+      { kind: FrameKind.Hello, json: await make() },
+      { kind: FrameKind.Want, cids: [stored.cid] },
+    ])
+    expect(errorName(frames)).toBe(name)
+    expect(frames.some((f) => f.kind === FrameKind.Block)).toBe(false)
+  })
+
+  test('error: a block-exchange session that starts with a Want instead of a Hello gets TicketMissingError', async () => {
+    const frames = await exchange(client, self, [{ kind: FrameKind.Want, cids: [stored.cid] }])
+    expect(errorName(frames)).toBe('TicketMissingError')
+    expect(frames.some((f) => f.kind === FrameKind.Block)).toBe(false)
+  })
+})
+
+describe('owner requests on a devnet', () => {
+  let net: TestNetwork
+  let root: string
+  const content = new Uint8Array(Buffer.alloc(2 * 1024 * 1024 + 777, 'konbini'))
+  const intruderKey = generatePrivateKey()
+
+  /** An owner request signed by `signer`, naming `owner` (the signer unless told). */
+  async function ownerRequest(signer: Hex, action: 'stat' | 'rm', owner = privateKeyToAccount(signer).address) {
+    const request = { owner, action, target: root, nonce: generatePrivateKey().slice(2, 34), expiresAt: nowSeconds() + 120 }
+    return { request, signature: await privateKeyToAccount(signer).signTypedData(ownerRequestTypedData(request, 31337)) }
+  }
+
+  beforeAll(async () => {
+    net = await startTestNetwork()
+    await writeFile(join(net.workDir, 'mine.bin'), content)
+    const put = await net.cli(['put', join(net.workDir, 'mine.bin'), '--json'])
+    expect(put.code, put.stderr).toBe(0)
+    root = JSON.parse(put.stdout).root
+  })
+
+  afterAll(async () => {
+    await net?.stop()
+  })
+
+  test('error: konbini rm with another key exits non-zero and says the key does not own the file', async () => {
+    const res = await net.cli(['rm', root, '--key', intruderKey, '--json'])
+    expect(res.code).not.toBe(0)
+    expect(res.stderr).toContain('does not own')
+    expect(res.stderr).toContain(privateKeyToAccount(intruderKey).address.toLowerCase())
+    expect(res.stdout).toBe('')
+  })
+
+  test('error: an rm signed by a non-owner gets NotOwnerError', async () => {
+    const answer = await postJson(net.file.metaUrls[0] as string, '/v1/files/rm', await ownerRequest(intruderKey, 'rm'))
+    expect(answer.status).toBe(403)
+    expect(answer.body.error?.name).toBe('NotOwnerError')
+  })
+
+  test('error: a request signed by one key naming another owner gets SignatureInvalidError', async () => {
+    const owner = privateKeyToAccount(net.file.devKey as Hex).address
+    const answer = await postJson(net.file.metaUrls[0] as string, '/v1/files/rm', await ownerRequest(intruderKey, 'rm', owner))
+    expect(answer.status).toBe(401)
+    expect(answer.body.error?.name).toBe('SignatureInvalidError')
+  })
+
+  test('error: a replayed owner request (same nonce) gets SignatureInvalidError', async () => {
+    const signed = await ownerRequest(net.file.devKey as Hex, 'stat')
+    const first = await postJson(net.file.metaUrls[0] as string, '/v1/files/stat', signed)
+    expect(first.status).toBe(200)
+    expect((first.body.file as { root: string }).root).toBe(root)
+    const replay = await postJson(net.file.metaUrls[0] as string, '/v1/files/stat', signed)
+    expect(replay.status).toBe(401)
+    expect(replay.body.error?.name).toBe('SignatureInvalidError')
+  })
+
+  test('behavior: after the refused requests the owner still has the file and it downloads intact', async () => {
+    const stat = await net.cli(['stat', root, '--json'])
+    expect(stat.code, stat.stderr).toBe(0)
+    expect(JSON.parse(stat.stdout).file.root).toBe(root)
+    const out = join(net.workDir, 'back.bin')
+    const get = await net.cli(['get', root, '-o', out, '--json'])
+    expect(get.code, get.stderr).toBe(0)
+    expect(Buffer.from(await readFile(out)).equals(Buffer.from(content))).toBe(true)
+  })
+})
