@@ -138,16 +138,21 @@ describe('a resource node checks tickets', () => {
   ]
 
   test.each(downloadCases)('error: a block-exchange Hello with %s gets an Error frame and no block', async (_what, make, name) => {
-    const frames = await exchange(client, self, [
-      { kind: FrameKind.Hello, json: await make() },
-      { kind: FrameKind.Want, cids: [stored.cid] },
-    ])
+    const frames = await exchange(
+      client,
+      self,
+      [
+        { kind: FrameKind.Hello, json: await make() },
+        { kind: FrameKind.Want, cids: [stored.cid] },
+      ],
+      1,
+    )
     expect(errorName(frames)).toBe(name)
     expect(frames.some((f) => f.kind === FrameKind.Block)).toBe(false)
   })
 
   test('error: a block-exchange session that starts with a Want instead of a Hello gets TicketMissingError', async () => {
-    const frames = await exchange(client, self, [{ kind: FrameKind.Want, cids: [stored.cid] }])
+    const frames = await exchange(client, self, [{ kind: FrameKind.Want, cids: [stored.cid] }], 1)
     expect(errorName(frames)).toBe('TicketMissingError')
     expect(frames.some((f) => f.kind === FrameKind.Block)).toBe(false)
   })

@@ -98,7 +98,12 @@ export async function postUpload(
   const headers: Record<string, string> = { 'content-type': 'application/vnd.konbini.frames' }
   if (ticket !== undefined) headers[TICKET_HEADER] = base64urlJson(ticket)
   if (route !== undefined) headers['x-konbini-route'] = base64urlJson(route)
-  const res = await fetch(new URL('/v1/upload', httpUrl), { method: 'POST', headers, body, signal: AbortSignal.timeout(30_000) })
+  const res = await fetch(new URL('/v1/upload', httpUrl), {
+    method: 'POST',
+    headers,
+    body: body as Uint8Array<ArrayBuffer>,
+    signal: AbortSignal.timeout(30_000),
+  })
   return { status: res.status, body: (await res.json()) as WireAnswer['body'] }
 }
 
