@@ -32,22 +32,3 @@ export function ewma(previous: number, sample: number, weight = 0.3): number {
   if (!Number.isFinite(previous) || previous <= 0) return sample
   return previous * (1 - weight) + sample * weight
 }
-
-/**
- * Splits `count` items among providers in proportion to their rates (largest remainder).
- * Used by clients to size each provider's share of a want-list.
- */
-export function proportionalSplit(count: number, rates: readonly number[]): number[] {
-  const total = rates.reduce((a, b) => a + Math.max(b, 0), 0)
-  if (rates.length === 0) return []
-  if (total <= 0) return rates.map((_, i) => Math.floor(count / rates.length) + (i < count % rates.length ? 1 : 0))
-  const exact = rates.map((r) => (Math.max(r, 0) / total) * count)
-  const shares = exact.map(Math.floor)
-  let left = count - shares.reduce((a, b) => a + b, 0)
-  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0])
-  for (const [, i] of order) {
-    if (left-- <= 0) break
-    shares[i] = (shares[i] ?? 0) + 1
-  }
-  return shares
-}

@@ -39,7 +39,26 @@ export function route(handlers: readonly Handler[]) {
       }
       throw new RouteNotFoundError(url.pathname)
     } catch (err) {
+      drainRequest(req)
       sendError(res, err)
     }
   }
+}
+
+/** Most body bytes read and dropped after a refusal, so the client gets to read the named error. */
+const DRAIN_LIMIT = 64 * 1024 * 1024
+
+/**
+ * After an early refusal the client may still be sending: closing now would reset the connection
+ * before it reads the answer. Read and drop the rest (bounded), then let keep-alive carry on.
+ */
+function drainRequest(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return
+  let drained = 0
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.byteLength
+    if (drained > DRAIN_LIMIT) req.destroy()
+  })
+  req.on('error', () => {})
+  req.resume()
 }
