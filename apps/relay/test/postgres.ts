@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { execFile, execFileSync } from 'node:child_process'
 import { access, chown, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -8,6 +9,8 @@ import pg from 'pg'
 
 const exec = promisify(execFile)
 const FALLBACK_BIN = '/usr/lib/postgresql/15/bin'
+/** util-linux's runuser lives in sbin, which a non-login PATH may lack. */
+const RUNUSER = ['/usr/sbin/runuser', '/sbin/runuser'].find((p) => existsSync(p)) ?? 'runuser'
 
 /** A throwaway PostgreSQL cluster on 127.0.0.1. */
 export interface TestPostgres {
@@ -40,7 +43,7 @@ export async function startPostgres(): Promise<TestPostgres | undefined> {
   const asRoot = process.getuid?.() === 0
   const pgExec = (cmd: string, args: string[]) => {
     const file = join(bin, cmd)
-    return asRoot ? exec('runuser', ['-u', 'postgres', '--', file, ...args], { cwd: base }) : exec(file, args, { cwd: base })
+    return asRoot ? exec(RUNUSER, ['-u', 'postgres', '--', file, ...args], { cwd: base }) : exec(file, args, { cwd: base })
   }
   try {
     if (asRoot) await chown(base, idOf('-u'), idOf('-g'))
@@ -55,7 +58,7 @@ export async function startPostgres(): Promise<TestPostgres | undefined> {
       stopped = true
       const args = ['stop', '-D', data, '-m', 'immediate']
       try {
-        if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' })
+        if (asRoot) execFileSync(RUNUSER, ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args], { stdio: 'ignore' })
         else execFileSync(join(bin, 'pg_ctl'), args, { stdio: 'ignore' })
       } catch {}
     }
