@@ -9,8 +9,8 @@ export const nodeEndpoint = z.object({
 })
 export type NodeEndpoint = z.infer<typeof nodeEndpoint>
 
-/** A resource node's periodic statement to the meta node. */
-export const heartbeat = nodeEndpoint.extend({
+/** What a node states about itself: endpoint, operator, capacity and load. */
+export const nodeState = nodeEndpoint.extend({
   operator: address,
   kind: z.enum(['full', 'light']),
   region,
@@ -18,6 +18,10 @@ export const heartbeat = nodeEndpoint.extend({
   usedBytes: byteCount,
   egressCapBps: byteCount,
   activeTransfers: z.number().int().nonnegative(),
+})
+
+/** A resource node's periodic statement to the meta node. */
+export const heartbeat = nodeState.extend({
   issuedAt: unixSeconds,
   /** The peer key's Ed25519 signature (base64url) over `nodeBindingMessage(operator)`: binds peer id to operator. */
   binding: z.string().max(200),
@@ -51,14 +55,7 @@ export const signedStorageReport = signedStatement(storageReport)
 export type SignedStorageReport = z.infer<typeof signedStorageReport>
 
 /** How a meta node sees a node: its endpoint, its state and what it measured. */
-export const nodeInfo = nodeEndpoint.extend({
-  operator: address,
-  kind: z.enum(['full', 'light']),
-  region,
-  capacityBytes: byteCount,
-  usedBytes: byteCount,
-  egressCapBps: byteCount,
-  activeTransfers: z.number().int().nonnegative(),
+export const nodeInfo = nodeState.extend({
   lastSeen: unixSeconds,
   live: z.boolean(),
   throughputBps: z.number().nonnegative(),
