@@ -3,7 +3,7 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type DevnetOptions, startDevnet } from '../src/cli/devnet.ts'
+import { type Devnet, type DevnetOptions, startDevnet } from '../src/cli/devnet.ts'
 import type { DevnetFile } from '../src/cli/context.ts'
 
 const cliPath = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
@@ -19,6 +19,8 @@ export interface TestNetwork {
   workDir: string
   dataDir: string
   file: DevnetFile
+  /** The processes: `devnet.nodes[i].kill('SIGKILL')`, `.start()` again, `devnet.metas[…]`. */
+  devnet: Devnet
   /** Runs the real `konbini` CLI in `workDir`. */
   cli(args: string[], env?: Record<string, string>): Promise<CliResult>
   stop(): Promise<void>
@@ -34,6 +36,7 @@ export async function startTestNetwork(options: Partial<DevnetOptions> = {}): Pr
     workDir,
     dataDir,
     file: net.file,
+    devnet: net,
     cli: (args, env = {}) => runCli(args, workDir, env),
     async stop() {
       await net.stop()

@@ -34,7 +34,7 @@ export function createKonbiniClient(init: KonbiniClientInit) {
     put(source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: Omit<PutOptions, 'owner'>): Promise<PutResult> {
       return put(meta, source, { ...(region !== undefined && { region }), ...options, owner: init.account.address })
     },
-    open(root: string, options: { onBlock?: (bytes: number, provider: string) => void } = {}): Promise<Download> {
+    open(root: string, options: { onBlock?: (bytes: number, provider: string) => void; only?: readonly string[] } = {}): Promise<Download> {
       const cid = parseCid(root).toString()
       return openDownload(meta, init.libp2p, cid, { consumer: init.account.address, ...(region !== undefined && { region }), ...options })
     },

@@ -8,6 +8,8 @@ export interface OpenOptions {
   consumer: string
   region?: string
   onBlock?: (bytes: number, provider: string) => void
+  /** Use only these providers (peer ids), e.g. to compare subsets in a benchmark. */
+  only?: readonly string[]
 }
 
 export interface Download {
@@ -29,7 +31,7 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
   const pool = new ProviderPool({
     libp2p,
     ticket: answer.download,
-    providers: answer.providers,
+    providers: options.only ? answer.providers.filter((p) => options.only?.includes(p.peerId)) : answer.providers,
     ...(options.onBlock !== undefined && { onBlock: options.onBlock }),
   })
   const readAhead = Math.min(64, 12 * answer.providers.length)

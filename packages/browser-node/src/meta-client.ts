@@ -1,4 +1,4 @@
-import { MetaUnavailableError, type Route, RemoteError, metaRoutes } from '@konbini/protocol'
+import { isErrorNamed, MetaUnavailableError, metaRoutes, RemoteError, type Route } from '@konbini/protocol'
 import type { z } from 'zod'
 
 type Routes = typeof metaRoutes
@@ -45,6 +45,18 @@ export class MetaClient {
   }
 
   private async request<T>(path: string, init: RequestInit, route: Route): Promise<T> {
+    // a rate-limited request is retried after a short, growing pause (bounded)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.requestOnce<T>(path, init, route)
+      } catch (err) {
+        if (!isErrorNamed(err, 'RateLimitedError') || attempt >= 5) throw err
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt + Math.random() * 100))
+      }
+    }
+  }
+
+  private async requestOnce<T>(path: string, init: RequestInit, route: Route): Promise<T> {
     let lastError: unknown = new MetaUnavailableError({ urls: this.urls })
     for (let i = 0; i < this.urls.length; i++) {
       const index = (this.preferred + i) % this.urls.length

@@ -10,6 +10,7 @@ import { z } from 'zod'
 
 export const devnetFile = z.object({
   metaUrls: z.array(z.string()),
+  metaAddresses: z.array(z.string()).optional(),
   webUrl: z.string().optional(),
   devKey: z.string().optional(),
   chainId: z.number().optional(),

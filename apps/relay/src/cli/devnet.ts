@@ -1,52 +1,29 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { createInterface } from 'node:readline'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generatePrivateKey } from 'viem/accounts'
 import type { DevnetFile } from './context.ts'
+import { RelayProcess } from './relay-process.ts'
 
-const relayMain = fileURLToPath(new URL('../main.ts', import.meta.url))
 const webDir = fileURLToPath(new URL('../../../web', import.meta.url))
 
 export interface DevnetOptions {
   dataDir: string
   resources: number
   web: boolean
+  /** First port (meta HTTP); others are offsets from it. 0: every listener on an ephemeral port. */
   basePort: number
   /** Extra environment for every resource node (e.g. an egress cap). */
   resourceEnv?: Record<string, string>
-  /** Extra environment for the meta node (e.g. KONBINI_DATABASE_URL). */
+  /** Extra environment for the meta nodes (e.g. KONBINI_DATABASE_URL). */
   metaEnv?: Record<string, string>
+  /** Extra environment for resource node i (0-based), e.g. one node's egress cap. */
+  nodeEnv?: (index: number) => Record<string, string>
+  /** Meta processes (default 1); more than one needs a shared KONBINI_DATABASE_URL in metaEnv. */
+  metas?: number
   log?: (line: string) => void
-}
-
-interface Ready {
-  pid: number
-  httpUrl: string
-  peerId?: string
-  multiaddrs?: string[]
-  metaAddress?: string
-}
-
-/** Starts a relay process and resolves with its ready line; rejects if it exits first. */
-function startRelay(env: Record<string, string>, name: string, children: ChildProcess[], log: (l: string) => void): Promise<Ready> {
-  const child = spawn(process.execPath, [relayMain], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(child)
-  child.stderr?.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n')) if (line.includes('"level":50') || line.startsWith('konbini relay')) log(`[${name}] ${line}`)
-  })
-  return new Promise((resolveReady, reject) => {
-    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })
-    lines.on('line', (line) => {
-      try {
-        const parsed = JSON.parse(line) as Ready & { ready?: boolean }
-        if (parsed.ready) resolveReady(parsed)
-      } catch {}
-    })
-    child.once('exit', (code) => reject(new Error(`${name} exited (code ${code}) before it was ready`)))
-  })
 }
 
 async function devKey(dataDir: string): Promise<string> {
@@ -57,41 +34,54 @@ async function devKey(dataDir: string): Promise<string> {
   return key
 }
 
+export interface Devnet {
+  file: DevnetFile
+  metas: RelayProcess[]
+  nodes: RelayProcess[]
+  /** Rewrites devnet.json (after a restart changed a pid). */
+  save(): Promise<void>
+  stop(): Promise<void>
+}
+
 /**
- * Starts a local network: one meta node, N resource nodes (each its own process), and the portal.
- * Writes `<dataDir>/devnet.json`; returns a stop function that ends every process.
+ * Starts a local network: meta node(s), N resource nodes (each its own process), and the portal.
+ * Writes `<dataDir>/devnet.json`; `stop` ends every process.
  */
-export async function startDevnet(options: DevnetOptions): Promise<{ file: DevnetFile; stop: () => Promise<void> }> {
+export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`))
   const dataDir = resolve(options.dataDir)
   await mkdir(dataDir, { recursive: true })
-  const children: ChildProcess[] = []
-  const stop = async () => {
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((done) => {
-            if (c.exitCode !== null || c.signalCode !== null) return done()
-            c.once('exit', () => done())
-            c.kill('SIGTERM')
-            setTimeout(() => c.kill('SIGKILL'), 5000).unref()
-          }),
+  // basePort 0: every listener on an ephemeral port (tests)
+  const port = (offset: number) => String(options.basePort === 0 ? 0 : options.basePort + offset)
+  const common = { KONBINI_HOST: '127.0.0.1', KONBINI_LOG_LEVEL: 'warn' }
+  const metas = Array.from(
+    { length: options.metas ?? 1 },
+    (_, i) =>
+      new RelayProcess(
+        `meta${i === 0 ? '' : i + 1}`,
+        {
+          ...common,
+          KONBINI_ROLES: 'meta',
+          KONBINI_DATA_DIR: join(dataDir, i === 0 ? 'meta' : `meta${i + 1}`),
+          KONBINI_HTTP_PORT: port(i),
+          ...options.metaEnv,
+        },
+        log,
       ),
-    )
+  )
+  const nodes: RelayProcess[] = []
+  const others: ChildProcess[] = []
+  const stop = async () => {
+    for (const o of others) o.kill('SIGTERM')
+    await Promise.all([...metas, ...nodes].map((p) => p.kill('SIGTERM')))
   }
   try {
-    // basePort 0: every listener on an ephemeral port (tests)
-    const port = (offset: number) => String(options.basePort === 0 ? 0 : options.basePort + offset)
-    const common = { KONBINI_HOST: '127.0.0.1', KONBINI_LOG_LEVEL: 'warn' }
-    const meta = await startRelay(
-      { ...common, KONBINI_ROLES: 'meta', KONBINI_DATA_DIR: join(dataDir, 'meta'), KONBINI_HTTP_PORT: port(0), ...options.metaEnv },
-      'meta',
-      children,
-      log,
-    )
-    const resources = await Promise.all(
-      Array.from({ length: options.resources }, (_, i) =>
-        startRelay(
+    const metaReady = await Promise.all(metas.map((m) => m.start()))
+    const metaUrls = metaReady.map((m) => m.httpUrl)
+    for (let i = 0; i < options.resources; i++) {
+      nodes.push(
+        new RelayProcess(
+          `node${i + 1}`,
           {
             ...common,
             KONBINI_ROLES: 'resource',
@@ -99,45 +89,53 @@ export async function startDevnet(options: DevnetOptions): Promise<{ file: Devne
             KONBINI_HTTP_PORT: port(31 + i),
             KONBINI_P2P_PORT: port(131 + i),
             KONBINI_WS_PORT: port(231 + i),
-            KONBINI_META_URLS: meta.httpUrl,
-            KONBINI_TRUSTED_METAS: meta.metaAddress ?? '',
+            KONBINI_META_URLS: metaUrls.join(','),
+            KONBINI_TRUSTED_METAS: metaReady.map((m) => m.metaAddress ?? '').join(','),
             ...options.resourceEnv,
+            ...options.nodeEnv?.(i),
           },
-          `node${i + 1}`,
-          children,
           log,
         ),
-      ),
-    )
-    let webUrl: string | undefined
+      )
+    }
+    await Promise.all(nodes.map((n) => n.start()))
+    const devnetPath = join(dataDir, 'devnet.json')
     const file: DevnetFile = {
-      metaUrls: [meta.httpUrl],
+      metaUrls,
+      metaAddresses: metaReady.map((m) => m.metaAddress ?? ''),
       devKey: await devKey(dataDir),
       chainId: 31337,
-      nodes: resources.map((r) => ({ peerId: r.peerId ?? '', multiaddrs: r.multiaddrs ?? [], httpUrl: r.httpUrl, pid: r.pid })),
+      nodes: [],
     }
-    const devnetPath = join(dataDir, 'devnet.json')
     if (options.web) {
-      webUrl = 'http://localhost:3000'
-      const next = join(dirname(require_resolve_next(webDir)), '..', 'bin', 'next')
+      file.webUrl = 'http://localhost:3000'
+      const next = join(dirname(resolveNext(webDir)), '..', 'bin', 'next')
       const web = spawn(process.execPath, [next, 'dev', '-p', '3000', '-H', '127.0.0.1'], {
         cwd: webDir,
-        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', KONBINI_META_URL: meta.httpUrl, KONBINI_DEVNET_FILE: devnetPath },
+        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', KONBINI_META_URL: metaUrls.join(','), KONBINI_DEVNET_FILE: devnetPath },
         stdio: ['ignore', 'ignore', 'pipe'],
       })
-      children.push(web)
+      others.push(web)
       web.stderr?.on('data', (d: Buffer) => log(`[web] ${d.toString().trimEnd()}`))
     }
-    const written = { ...file, ...(webUrl && { webUrl }), metaAddress: meta.metaAddress, metaPid: meta.pid }
-    await writeFile(devnetPath, `${JSON.stringify(written, null, 2)}\n`)
-    return { file: written, stop }
+    const save = async () => {
+      file.nodes = nodes.map((n) => ({
+        peerId: n.ready?.peerId ?? '',
+        multiaddrs: n.ready?.multiaddrs ?? [],
+        httpUrl: n.ready?.httpUrl ?? '',
+        pid: n.ready?.pid ?? 0,
+      }))
+      await writeFile(devnetPath, `${JSON.stringify({ ...file, metaPids: metas.map((m) => m.ready?.pid) }, null, 2)}\n`)
+    }
+    await save()
+    return { file, metas, nodes, save, stop }
   } catch (err) {
     await stop()
     throw err
   }
 }
 
-function require_resolve_next(from: string): string {
+function resolveNext(from: string): string {
   const candidates = [
     join(from, 'node_modules', 'next', 'dist', 'server', 'next.js'),
     join(from, '..', '..', 'node_modules', 'next', 'dist', 'server', 'next.js'),
