@@ -4,6 +4,7 @@ import {
   type NodeEndpoint,
   NoProvidersError,
   PRIOR_THROUGHPUT_BPS,
+  ProviderFailedError,
   type SignedDownloadTicket,
   type TransferReport,
   verifyBlock,
@@ -23,6 +24,16 @@ export interface ProviderStats {
   firstByteMs: number | undefined
   dead: boolean
 }
+
+/** A want unanswered past its expected time: the provider is slow, not necessarily gone. */
+class StallError extends ProviderFailedError {}
+
+/**
+ * Rounds of re-asking when every live provider stalled on one block. Each stall doubles the
+ * provider's penalty and so its stall window: the rounds wait out a busy network, and a provider
+ * that never answers still fails the read after a bounded time.
+ */
+const MAX_STALL_ROUNDS = 6
 
 class Provider {
   readonly endpoint: NodeEndpoint
@@ -116,9 +127,18 @@ export class ProviderPool {
 
   async get(cid: CID): Promise<Uint8Array> {
     const tried = new Set<Provider>()
+    // providers that were only slow for this block: on a busy network every one can be
+    const stalled = new Set<Provider>()
     let lastError: Error | undefined
-    for (;;) {
-      const provider = this.pick(tried)
+    for (let rounds = 0; ; ) {
+      let provider = this.pick(tried)
+      if (provider === undefined && stalled.size > 0 && rounds < MAX_STALL_ROUNDS) {
+        // each was only slow, not gone: ask again (a want still pending there is joined, not re-sent)
+        for (const p of stalled) tried.delete(p)
+        stalled.clear()
+        rounds++
+        provider = this.pick(tried)
+      }
       if (provider === undefined) throw lastError ?? new NoProvidersError({ cid: cid.toString() })
       tried.add(provider)
       try {
@@ -126,6 +146,7 @@ export class ProviderPool {
       } catch (err) {
         lastError = err as Error
         provider.stats.failures++
+        if (err instanceof StallError && !provider.stats.dead) stalled.add(provider)
       }
     }
   }
@@ -196,8 +217,8 @@ export class ProviderPool {
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             provider.penalty *= 2
-            session.forget(cid)
-            reject(new Error(`provider ${provider.endpoint.peerId} stalled`))
+            // the want stays pending: its block may still come, and asking this provider again joins it
+            reject(new StallError({ provider: provider.endpoint.peerId, reason: `no block within ${Math.round(stallMs)} ms` }))
           }, stallMs)
         }),
       ])

@@ -23,6 +23,8 @@ export interface DevnetOptions {
   nodeEnv?: (index: number) => Record<string, string>
   /** Meta processes (default 1); more than one needs a shared KONBINI_DATABASE_URL in metaEnv. */
   metas?: number
+  /** A command resource node i runs under (tests: strace). */
+  nodeWrapper?: (index: number) => string[] | undefined
   log?: (line: string) => void
 }
 
@@ -98,6 +100,9 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         ),
       )
     }
+    nodes.forEach((n, i) => {
+      n.wrapper = options.nodeWrapper?.(i) ?? []
+    })
     await Promise.all(nodes.map((n) => n.start()))
     const devnetPath = join(dataDir, 'devnet.json')
     const file: DevnetFile = {

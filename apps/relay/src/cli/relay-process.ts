@@ -22,6 +22,8 @@ export class RelayProcess {
   env: Record<string, string>
   child: ChildProcess | undefined
   ready: RelayReady | undefined
+  /** A command the relay runs under (e.g. `strace -f -o …` in a durability test). */
+  wrapper: string[] = []
   private readonly log: (line: string) => void
 
   constructor(name: string, env: Record<string, string>, log: (line: string) => void) {
@@ -36,7 +38,8 @@ export class RelayProcess {
 
   /** Starts the process and resolves with its ready line; rejects if it exits first. */
   async start(): Promise<RelayReady> {
-    const child = spawn(process.execPath, [relayMain], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const argv = [...this.wrapper, process.execPath, relayMain]
+    const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stderr?.on('data', (d: Buffer) => {
       for (const line of d.toString().split('\n')) if (line.includes('"level":50') || line.startsWith('konbini relay')) this.log(`[${this.name}] ${line}`)

@@ -25,6 +25,7 @@ export async function putCommand(flags: GlobalFlags, args: { path: string; repli
         `${result.root}`,
         `  ${source.kind} ${source.name}, ${formatBytes(source.size)} in ${seconds.toFixed(1)} s`,
         `  ${result.holders.length} holders: ${result.holders.join(', ')}`,
+        ...(result.skippedBlocks > 0 ? [`  resumed: ${result.skippedBlocks} blocks were already held, ${formatBytes(result.sentBytes)} sent`] : []),
       ].join('\n'),
     )
   } finally {

@@ -15,29 +15,57 @@ import { rankLive } from './ranking.ts'
 import { byteBudget } from './tickets.ts'
 import { recoverStatementSigner } from './verify-signatures.ts'
 
-/** Picks R live nodes by score and signs an upload ticket naming them, best first (the pipeline order). */
+/** How long an unfinished upload stays a resume candidate. */
+const RESUME_WINDOW_SECONDS = 24 * 3600
+
+/**
+ * Picks R live nodes by score and signs an upload ticket naming them, best first (the pipeline
+ * order). A retried request (same `requestId`, at any meta node) gets the ticket first issued;
+ * an unfinished upload of the same name and size goes back to the same nodes, flagged `resumed`.
+ */
 export async function placeUpload(ctx: MetaContext, request: PlacementRequest, caller: Caller): Promise<PlacementResponse> {
   assertSafeName(request.name)
+  const owner = request.owner.toLowerCase()
+  if (request.requestId) {
+    const placed = await ctx.store.getUploadByRequest(owner, request.requestId)
+    if (placed?.ticketJson) return JSON.parse(placed.ticketJson) as PlacementResponse
+  }
   ctx.ticketLimit.take(`ip:${caller.ip}`)
-  ctx.ticketLimit.take(`owner:${request.owner.toLowerCase()}`)
+  ctx.ticketLimit.take(`owner:${owner}`)
   const replicas = request.replicas ?? DEFAULT_REPLICAS
   const now = ctx.now()
   const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds, request.region, request.size).filter((n) => n.kind === 'full')
   if (live.length < replicas) throw new NotEnoughNodesError({ wanted: replicas, live: live.length })
-  const chosen = live.slice(0, replicas)
-  const upload = await ctx.issuer.upload({ owner: request.owner.toLowerCase(), nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) }, now)
-  await ctx.store.createUpload({
-    ticketId: upload.ticket.id,
-    owner: request.owner.toLowerCase(),
-    name: request.name,
-    size: request.size,
-    replicas,
-    nodes: upload.ticket.nodes,
-    createdAt: now,
-    expiresAt: upload.ticket.expiresAt,
-  })
+  const previous = await ctx.store.findResumableUpload(owner, request.name, request.size, now - RESUME_WINDOW_SECONDS)
+  const reusable = previous?.replicas === replicas && previous.nodes.every((id) => live.some((n) => n.peerId === id))
+  const chosen = reusable ? previous.nodes.map((id) => live.find((n) => n.peerId === id) as (typeof live)[number]) : live.slice(0, replicas)
+  const upload = await ctx.issuer.upload({ owner, nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) }, now)
+  const answer: PlacementResponse = {
+    upload,
+    nodes: chosen.map(({ peerId, multiaddrs, httpUrl }) => ({ peerId, multiaddrs, httpUrl })),
+    ...(reusable && { resumed: true }),
+  }
+  try {
+    await ctx.store.createUpload({
+      ticketId: upload.ticket.id,
+      owner,
+      name: request.name,
+      size: request.size,
+      replicas,
+      nodes: upload.ticket.nodes,
+      createdAt: now,
+      expiresAt: upload.ticket.expiresAt,
+      requestId: request.requestId,
+      ticketJson: JSON.stringify(answer),
+    })
+  } catch (err) {
+    // another meta process placed the same request a moment ago: answer with its ticket
+    const placed = request.requestId ? await ctx.store.getUploadByRequest(owner, request.requestId) : undefined
+    if (placed?.ticketJson) return JSON.parse(placed.ticketJson) as PlacementResponse
+    throw err
+  }
   ctx.metrics.inc('konbini_tickets_issued_total', 1, { kind: 'upload' })
-  return { upload, nodes: chosen.map(({ peerId, multiaddrs, httpUrl }) => ({ peerId, multiaddrs, httpUrl })) }
+  return answer
 }
 
 /** Records a node's signed storage report; the upload completes (file → holders) once R nodes agree on the root. */

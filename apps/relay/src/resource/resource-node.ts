@@ -12,6 +12,7 @@ import { serveBlockExchange } from './block-exchange-server.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
 import { ByteRateLimiter } from './egress.ts'
 import { gatewayHandler } from './gateway.ts'
+import { haveHandler } from './have-handler.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
 
@@ -55,6 +56,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter }) : undefined
   const handlers: Handler[] = [
     uploadHandler({ blockstore, policy, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
+    haveHandler({ blockstore, policy }),
     gatewayHandler({ blockstore, egress, publicLimiter }),
   ]
 

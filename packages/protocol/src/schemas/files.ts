@@ -9,12 +9,19 @@ export const placementRequest = z.object({
   size: byteCount,
   replicas: z.number().int().min(1).max(16).optional(),
   region: z.string().max(32).optional(),
+  /** Idempotency key: placing the same request again (at any meta node) returns the same ticket. */
+  requestId: z
+    .string()
+    .regex(/^[0-9a-f]{16,64}$/)
+    .optional(),
 })
 export type PlacementRequest = z.infer<typeof placementRequest>
 
 export const placementResponse = z.object({
   upload: signedUploadTicket,
   nodes: z.array(nodeEndpoint),
+  /** True when the nodes are those of an unfinished upload of the same file: ask them what they have. */
+  resumed: z.boolean().optional(),
 })
 export type PlacementResponse = z.infer<typeof placementResponse>
 

@@ -46,6 +46,12 @@ export interface UploadInput {
   nodes: string[]
   createdAt: number
   expiresAt: number
+  /** The client's idempotency key: the same request placed again returns the same ticket. */
+  requestId?: string | undefined
+  /** The signed ticket and node endpoints as first answered (JSON), to answer a retry identically. */
+  ticketJson?: string | undefined
+  /** `upload` from a client, `repair` when the meta node re-replicates a file. */
+  purpose?: 'upload' | 'repair'
 }
 
 /** A node's statement that it stored an upload's DAG. */

@@ -3,9 +3,11 @@ import { migrate } from './migrations.ts'
 import * as nodes from './node-queries.ts'
 import type { SqlDatabase } from './sql.ts'
 import type { CompleteUploadInput } from './upload-queries.ts'
+import * as repair from './repair-queries.ts'
 import * as uploads from './upload-queries.ts'
 
 export type * from './meta-rows.ts'
+export type { HolderState, RootState } from './repair-queries.ts'
 export type { CompleteUploadInput } from './upload-queries.ts'
 
 interface FileRecord {
@@ -139,6 +141,34 @@ export class MetaStore {
       expiresAt,
     ])
     return changes === 1
+  }
+
+  /** The upload an owner already placed under this idempotency key. */
+  getUploadByRequest(owner: string, requestId: string): Promise<UploadRow | undefined> {
+    return uploads.getUploadByRequest(this.db, owner, requestId)
+  }
+
+  /** The newest unfinished upload of this name and size by this owner since `since`. */
+  findResumableUpload(owner: string, name: string, size: number, since: number): Promise<UploadRow | undefined> {
+    return uploads.findResumableUpload(this.db, owner, name, size, since)
+  }
+
+  /** Every pinned root with its holders, for the repair loop. */
+  rootStates(): Promise<repair.RootState[]> {
+    return repair.rootStates(this.db)
+  }
+
+  setHolderRole(root: string, peerId: string, role: 'replica' | 'cache'): Promise<void> {
+    return repair.setHolderRole(this.db, root, peerId, role)
+  }
+
+  /** Takes a root's repair lease unless another meta process holds an unexpired one. */
+  tryLease(root: string, holder: string, now: number, expiresAt: number): Promise<boolean> {
+    return repair.tryLease(this.db, root, holder, now, expiresAt)
+  }
+
+  releaseLease(root: string, holder: string): Promise<void> {
+    return repair.releaseLease(this.db, root, holder)
   }
 }
 

@@ -75,6 +75,23 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX used_nonces_expires_idx ON used_nonces (expires_at)',
     ],
   },
+  {
+    version: 2,
+    name: 'idempotent placement, holder roles, repair leases',
+    up: [
+      'ALTER TABLE uploads ADD COLUMN request_id TEXT',
+      'ALTER TABLE uploads ADD COLUMN ticket_json TEXT',
+      "ALTER TABLE uploads ADD COLUMN purpose TEXT NOT NULL DEFAULT 'upload'",
+      'CREATE UNIQUE INDEX uploads_request_idx ON uploads (owner, request_id)',
+      'CREATE INDEX uploads_resume_idx ON uploads (owner, name, size, created_at)',
+      "ALTER TABLE holders ADD COLUMN role TEXT NOT NULL DEFAULT 'replica'",
+      `CREATE TABLE repair_leases (
+        root TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ]
 
 /** Key of the PostgreSQL advisory lock that serializes migrations across processes ("konb"). */

@@ -21,15 +21,46 @@ interface UploadRecord {
   expires_at: number
   root: string | null
   completed_at: number | null
+  request_id: string | null
+  ticket_json: string | null
+  purpose: string
 }
 
 /** Stores a newly issued upload ticket. Throws if the ticket id exists. */
 export async function createUpload(db: SqlDatabase, u: UploadInput): Promise<void> {
   await db.run(
-    `INSERT INTO uploads (ticket_id, owner, name, size, replicas, nodes, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [u.ticketId, u.owner, u.name, u.size, u.replicas, JSON.stringify(u.nodes), u.createdAt, u.expiresAt],
+    `INSERT INTO uploads (ticket_id, owner, name, size, replicas, nodes, created_at, expires_at, request_id, ticket_json, purpose)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      u.ticketId,
+      u.owner,
+      u.name,
+      u.size,
+      u.replicas,
+      JSON.stringify(u.nodes),
+      u.createdAt,
+      u.expiresAt,
+      u.requestId ?? null,
+      u.ticketJson ?? null,
+      u.purpose ?? 'upload',
+    ],
   )
+}
+
+/** The upload an owner already placed under this idempotency key, if any. */
+export async function getUploadByRequest(db: SqlDatabase, owner: string, requestId: string): Promise<UploadRow | undefined> {
+  const [u] = await db.query<{ ticket_id: string }>('SELECT ticket_id FROM uploads WHERE owner = $1 AND request_id = $2', [owner, requestId])
+  return u ? getUpload(db, u.ticket_id) : undefined
+}
+
+/** The newest unfinished upload of the same name and size by this owner since `since`: a resume candidate. */
+export async function findResumableUpload(db: SqlDatabase, owner: string, name: string, size: number, since: number): Promise<UploadRow | undefined> {
+  const [u] = await db.query<{ ticket_id: string }>(
+    `SELECT ticket_id FROM uploads WHERE owner = $1 AND name = $2 AND size = $3 AND created_at >= $4
+       AND completed_at IS NULL AND purpose = 'upload' ORDER BY created_at DESC LIMIT 1`,
+    [owner, name, size, since],
+  )
+  return u ? getUpload(db, u.ticket_id) : undefined
 }
 
 /** An upload ticket with the storage reports received for it. */
@@ -51,6 +82,9 @@ export async function getUpload(db: SqlDatabase, ticketId: string): Promise<Uplo
     expiresAt: u.expires_at,
     root: u.root,
     completedAt: u.completed_at,
+    requestId: u.request_id ?? undefined,
+    ticketJson: u.ticket_json ?? undefined,
+    purpose: u.purpose === 'repair' ? 'repair' : 'upload',
     reports: reports.map((r) => ({ peerId: r.peer_id, root: r.root, blocks: r.blocks, bytes: r.bytes })),
   }
 }
@@ -108,6 +142,10 @@ export async function completeUpload(db: SqlDatabase, c: CompleteUploadInput): P
 /** Records that these nodes hold `root` (since `now`, unless they already did). */
 export async function addHolders(db: SqlDatabase, root: string, peerIds: readonly string[], now: number): Promise<void> {
   for (const peerId of new Set(peerIds)) {
-    await db.run('INSERT INTO holders (root, peer_id, since) VALUES ($1, $2, $3) ON CONFLICT (root, peer_id) DO NOTHING', [root, peerId, now])
+    await db.run("INSERT INTO holders (root, peer_id, since) VALUES ($1, $2, $3) ON CONFLICT (root, peer_id) DO UPDATE SET role = 'replica'", [
+      root,
+      peerId,
+      now,
+    ])
   }
 }
