@@ -1,3 +1,4 @@
+import { appendFileSync } from 'node:fs'
 import { createHash, randomUUID } from 'node:crypto'
 import { type KonbiniClient, createKonbiniClient } from '@konbini/browser-node'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
@@ -46,10 +47,12 @@ beforeAll(async () => {
     // the ticket limiter is per client IP and every loop here comes from 127.0.0.1: raise it well
     // past this load (≈ tens of tickets per second) so the run measures the relays, not the limiter
     metaEnv: { KONBINI_TICKET_RATE: '5000' },
+    ...(process.env.LOAD_DEBUG && { resourceEnv: { DEBUG: 'libp2p:*:error' } }),
     log: (line) => {
       if (line.includes('"level":50')) relayErrors.push(line)
     },
   })
+  if (process.env.LOAD_DEBUG) for (const n of net.devnet.nodes) n.child?.stderr?.on('data', (d: Buffer) => { const t = d.toString(); if (/error/i.test(t)) appendFileSync('/tmp/relay-debug.log', `[${n.name}] ${t}`) })
   libp2ps = await Promise.all(Array.from({ length: CLIENTS }, () => createNodeClientLibp2p()))
   clients = libp2ps.map((libp2p) => createKonbiniClient({ metaUrls: net.file.metaUrls, account: privateKeyToAccount(generatePrivateKey()), libp2p }))
 })

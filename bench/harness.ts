@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** One figure: Konbini against its baseline, measured in the same run. */
+export interface BenchResult {
+  ratio: number
+  /** `">= 0.8"` or `"<= 5"`: how `ratio` must compare with the number. */
+  goal: string
+  /** What the baseline is, in words. */
+  baseline: string
+  /** Medians, every sample, sizes: enough to check the ratio by hand. */
+  detail: Record<string, unknown>
+}
+
+/** A benchmark file: the figures it produces (its `names`) and how to measure them. */
+export interface Bench {
+  names: string[]
+  run(): Promise<Record<string, BenchResult>>
+}
+
+export const MiB = 1024 * 1024
+
+/** Where results are kept: `bench/results/latest.json`. */
+export const resultsFile = fileURLToPath(new URL('./results/latest.json', import.meta.url))
+
+/** The median of some numbers (mean of the middle two for an even count). */
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b)
+  if (s.length === 0) return Number.NaN
+  const mid = s.length >> 1
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+/**
+ * Runs Konbini and its baseline alternately (K, B, K, B, …) `runs` times each; every call
+ * returns one sample (ms, MB/s, …). Alternation spreads drift (page cache, heat, GC) over both.
+ */
+export async function alternate(runs: number, konbini: (i: number) => Promise<number>, baseline: (i: number) => Promise<number>) {
+  const k: number[] = []
+  const b: number[] = []
+  for (let i = 0; i < runs; i++) {
+    k.push(await konbini(i))
+    b.push(await baseline(i))
+    log(`  run ${i + 1}/${runs}: konbini ${round(k[i] as number)}, baseline ${round(b[i] as number)}`)
+  }
+  return { konbini: k, baseline: b, konbiniMedian: median(k), baselineMedian: median(b) }
+}
+
+/** Milliseconds `fn` takes. */
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now()
+  await fn()
+  return performance.now() - started
+}
+
+/** MB/s (10^6 bytes per second) for `bytes` moved in `ms`. */
+export function mbps(bytes: number, ms: number): number {
+  return bytes / 1e6 / (ms / 1000)
+}
+
+/** Rounds for reports: 3 significant digits, integers above 1000. */
+export function round(x: number): number {
+  if (!Number.isFinite(x)) return x
+  return Math.abs(x) >= 1000 ? Math.round(x) : Number(x.toPrecision(3))
+}
+
+/** Whether `ratio` meets a goal such as `">= 0.8"` or `"<= 1.15"`. */
+export function goalMet(ratio: number, goal: string): boolean {
+  const [op, num] = goal.trim().split(/\s+/)
+  const target = Number(num)
+  return op === '>=' ? ratio >= target : op === '<=' ? ratio <= target : false
+}
+
+/** Progress line on stderr (stdout carries the table). */
+export function log(line: string): void {
+  process.stderr.write(`${line}\n`)
+}
+
+/** A fresh temp folder; `cleanup` removes it with everything inside. */
+export async function tempDir(prefix: string): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), `konbini-bench-${prefix}-`))
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** Writes `size` fresh random bytes to `path` in 4 MiB pieces. */
+export async function writeRandomFile(path: string, size: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  const handle = await open(path, 'w')
+  try {
+    for (let left = size; left > 0; left -= 4 * MiB) await handle.write(randomBytes(Math.min(left, 4 * MiB)))
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Merges `results` into `bench/results/latest.json` (other keys are kept). */
+export async function writeResults(results: Record<string, BenchResult>, meta: Record<string, unknown>): Promise<void> {
+  const previous = await readFile(resultsFile, 'utf8').then(
+    (s) => JSON.parse(s) as Record<string, unknown>,
+    () => ({}),
+  )
+  const merged = { ...previous, ...results, _run: meta }
+  await mkdir(dirname(resultsFile), { recursive: true })
+  await writeFile(resultsFile, `${JSON.stringify(merged, null, 2)}\n`)
+}
+
+/** A plain-text table: name, ratio, goal, met?, and a one-line summary of the detail. */
+export function formatTable(results: Record<string, BenchResult>): string {
+  const rows = [['name', 'ratio', 'goal', 'met?', 'detail']]
+  for (const [name, r] of Object.entries(results)) {
+    rows.push([name, String(round(r.ratio)), r.goal, goalMet(r.ratio, r.goal) ? 'yes' : 'NO', summary(r.detail)])
+  }
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? []
+  return rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c] ?? 0))).join('  ')).join('\n')
+}
+
+function summary(detail: Record<string, unknown>): string {
+  return Object.entries(detail)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`)
+    .join(' ')
+}

@@ -1,0 +1,69 @@
+import { join } from 'node:path'
+import { createKonbiniClient, type KonbiniClient } from '@konbini/browser-node'
+import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
+import type { Libp2p } from '@libp2p/interface'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { type Devnet, type DevnetOptions, startDevnet } from '../apps/relay/src/cli/devnet.ts'
+import { log, tempDir } from './harness.ts'
+
+/** A devnet of real relay processes on 127.0.0.1 (ephemeral ports) in a temp folder. */
+export interface BenchNet {
+  devnet: Devnet
+  /** A work folder for the benchmark's own files; removed by `stop`. */
+  dir: string
+  metaUrls: string[]
+  /** A fresh client: new libp2p node (TCP), same user key. The caller stops `libp2p`. */
+  client(): Promise<{ client: KonbiniClient; libp2p: Libp2p }>
+  /** Uploads a file from disk with a short-lived client; returns the root and its holders. */
+  putFile(path: string, replicas?: number): Promise<{ root: string; holders: string[] }>
+  /** Ends every process and deletes the folder. */
+  stop(): Promise<void>
+}
+
+/** Starts 1 meta + `resources` resource nodes (each its own process). */
+export async function startBenchNet(options: Partial<DevnetOptions> & { resources: number }): Promise<BenchNet> {
+  const { dir, cleanup } = await tempDir('net')
+  const started = performance.now()
+  const devnet = await startDevnet({ dataDir: join(dir, 'data'), web: false, basePort: 0, log: (l) => log(`  ${l}`), ...options }).catch(async (err) => {
+    await cleanup()
+    throw err
+  })
+  log(`  devnet: 1 meta + ${options.resources} resource nodes up in ${Math.round(performance.now() - started)} ms`)
+  const account = privateKeyToAccount(generatePrivateKey())
+  const metaUrls = devnet.file.metaUrls
+  const client = async () => {
+    const libp2p = await createNodeClientLibp2p()
+    return { client: createKonbiniClient({ metaUrls, account, libp2p }), libp2p }
+  }
+  return {
+    devnet,
+    dir,
+    metaUrls,
+    client,
+    async putFile(path, replicas) {
+      const source = await fsSource(path)
+      const { client: c, libp2p } = await client()
+      try {
+        const r = await c.put(source.candidates(), { name: source.name, size: source.size, ...(replicas !== undefined && { replicas }) })
+        return { root: r.root, holders: r.holders }
+      } finally {
+        await libp2p.stop()
+      }
+    },
+    async stop() {
+      await devnet.stop()
+      await cleanup()
+    },
+  }
+}
+
+/** Resolves once the meta node lists `peerId` live with a heartbeat newer than `since` (unix s) that satisfies `check`. */
+export async function waitForNode(client: KonbiniClient, peerId: string, since: number, check: (n: { egressCapBps: number }) => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const node = (await client.nodes()).find((n) => n.peerId === peerId)
+    if (node?.live && node.lastSeen >= since && check(node)) return
+    if (performance.now() > deadline) throw new Error(`node ${peerId} did not come back live within ${timeoutMs} ms`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
