@@ -58,21 +58,21 @@ export const downloadVsHttp: Bench = {
       await konbini()
       await http()
       perProvider.length = 0
-      const r = await alternate(RUNS, konbini, http)
+      const r = await alternate(RUNS, { konbini, http })
       return {
         download_vs_http: {
-          ratio: r.konbiniMedian / r.baselineMedian,
+          ratio: r.medians.konbini / r.medians.http,
           goal: '>= 0.8',
           baseline: 'node:http GET of the same 256 MiB file served from disk by another process, written to disk by the client',
           detail: {
-            konbiniMBps: round(r.konbiniMedian),
-            httpMBps: round(r.baselineMedian),
+            konbiniMBps: round(r.medians.konbini),
+            httpMBps: round(r.medians.http),
             sizeMiB: SIZE / MiB,
             runs: RUNS,
             konbiniPath: 'in-process client: createNodeClientLibp2p + createKonbiniClient, open(root), writeDownload to disk (client creation included)',
             devnet: '1 meta + 4 resource nodes, file put with R=3',
-            konbiniSamplesMBps: r.konbini.map(round),
-            httpSamplesMBps: r.baseline.map(round),
+            konbiniSamplesMBps: r.samples.konbini.map(round),
+            httpSamplesMBps: r.samples.http.map(round),
             blocksPerProvider: perProvider,
           },
         },

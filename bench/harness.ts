@@ -35,18 +35,19 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Runs Konbini and its baseline alternately (K, B, K, B, …) `runs` times each; every call
- * returns one sample (ms, MB/s, …). Alternation spreads drift (page cache, heat, GC) over both.
+ * Runs the measurements in turn (K, B, K, B, … for `{ konbini, baseline }`) `runs` times each;
+ * every call returns one sample (ms, MB/s, …). Alternation spreads drift (page cache, heat, GC)
+ * over all of them. Returns every sample and the median of each.
  */
-export async function alternate(runs: number, konbini: (i: number) => Promise<number>, baseline: (i: number) => Promise<number>) {
-  const k: number[] = []
-  const b: number[] = []
+export async function alternate<K extends string>(runs: number, measures: Record<K, (i: number) => Promise<number>>) {
+  const keys = Object.keys(measures) as K[]
+  const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>
   for (let i = 0; i < runs; i++) {
-    k.push(await konbini(i))
-    b.push(await baseline(i))
-    log(`  run ${i + 1}/${runs}: konbini ${round(k[i] as number)}, baseline ${round(b[i] as number)}`)
+    for (const k of keys) samples[k].push(await measures[k](i))
+    log(`  run ${i + 1}/${runs}: ${keys.map((k) => `${k} ${round(samples[k][i] as number)}`).join(', ')}`)
   }
-  return { konbini: k, baseline: b, konbiniMedian: median(k), baselineMedian: median(b) }
+  const medians = Object.fromEntries(keys.map((k) => [k, median(samples[k])])) as Record<K, number>
+  return { samples, medians }
 }
 
 /** Milliseconds `fn` takes. */
@@ -97,12 +98,12 @@ export async function writeRandomFile(path: string, size: number): Promise<void>
 }
 
 /** Merges `results` into `bench/results/latest.json` (other keys are kept). */
-export async function writeResults(results: Record<string, BenchResult>, meta: Record<string, unknown>): Promise<void> {
+export async function writeResults(results: Record<string, BenchResult>): Promise<void> {
   const previous = await readFile(resultsFile, 'utf8').then(
     (s) => JSON.parse(s) as Record<string, unknown>,
     () => ({}),
   )
-  const merged = { ...previous, ...results, _run: meta }
+  const merged = { ...previous, ...results }
   await mkdir(dirname(resultsFile), { recursive: true })
   await writeFile(resultsFile, `${JSON.stringify(merged, null, 2)}\n`)
 }
@@ -119,7 +120,7 @@ export function formatTable(results: Record<string, BenchResult>): string {
 
 function summary(detail: Record<string, unknown>): string {
   return Object.entries(detail)
-    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : v}`)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => `${k}=${round(v as number)}`)
     .join(' ')
 }

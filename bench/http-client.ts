@@ -35,12 +35,13 @@ export async function httpGetBytes(url: string): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-/** POSTs the file at `path` as the body; resolves when the server has answered. */
-export async function httpPostFile(url: string, path: string): Promise<void> {
+/** POSTs the file at `path` as the body; resolves with the answer's text once the server has answered. */
+export async function httpPostFile(url: string, path: string): Promise<string> {
   const { size } = await stat(path)
   const res = await send(url, 'POST', { 'content-type': 'application/octet-stream', 'content-length': size }, (req) =>
     pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), req),
   )
-  for await (const _ of res) {
-  }
+  let text = ''
+  for await (const chunk of res) text += String(chunk)
+  return text
 }

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { createKonbiniClient, type KonbiniClient } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
 import type { Libp2p } from '@libp2p/interface'
+import type { ImportCandidate } from 'ipfs-unixfs-importer'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { type Devnet, type DevnetOptions, startDevnet } from '../apps/relay/src/cli/devnet.ts'
-import { log, tempDir } from './harness.ts'
+import { log, MiB, tempDir } from './harness.ts'
 
 /** A devnet of real relay processes on 127.0.0.1 (ephemeral ports) in a temp folder. */
 export interface BenchNet {
@@ -16,6 +18,8 @@ export interface BenchNet {
   client(): Promise<{ client: KonbiniClient; libp2p: Libp2p }>
   /** Uploads a file from disk with a short-lived client; returns the root and its holders. */
   putFile(path: string, replicas?: number): Promise<{ root: string; holders: string[] }>
+  /** Uploads `size` fresh random bytes (generated as they are sent, never on disk) named `name`. */
+  putRandom(name: string, size: number, replicas?: number): Promise<{ root: string; holders: string[] }>
   /** Ends every process and deletes the folder. */
   stop(): Promise<void>
 }
@@ -35,6 +39,15 @@ export async function startBenchNet(options: Partial<DevnetOptions> & { resource
     const libp2p = await createNodeClientLibp2p()
     return { client: createKonbiniClient({ metaUrls, account, libp2p }), libp2p }
   }
+  const put = async (candidates: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, name: string, size: number, replicas?: number) => {
+    const { client: c, libp2p } = await client()
+    try {
+      const r = await c.put(candidates, { name, size, ...(replicas !== undefined && { replicas }) })
+      return { root: r.root, holders: r.holders }
+    } finally {
+      await libp2p.stop()
+    }
+  }
   return {
     devnet,
     dir,
@@ -42,19 +55,20 @@ export async function startBenchNet(options: Partial<DevnetOptions> & { resource
     client,
     async putFile(path, replicas) {
       const source = await fsSource(path)
-      const { client: c, libp2p } = await client()
-      try {
-        const r = await c.put(source.candidates(), { name: source.name, size: source.size, ...(replicas !== undefined && { replicas }) })
-        return { root: r.root, holders: r.holders }
-      } finally {
-        await libp2p.stop()
-      }
+      return put(source.candidates(), source.name, source.size, replicas)
+    },
+    putRandom(name, size, replicas) {
+      return put([{ path: name, content: randomContent(size) }], name, size, replicas)
     },
     async stop() {
       await devnet.stop()
       await cleanup()
     },
   }
+}
+
+async function* randomContent(size: number): AsyncGenerator<Uint8Array> {
+  for (let left = size; left > 0; left -= MiB) yield randomBytes(Math.min(left, MiB))
 }
 
 /** Resolves once the meta node lists `peerId` live with a heartbeat newer than `since` (unix s) that satisfies `check`. */

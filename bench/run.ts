@@ -22,21 +22,17 @@ const selected = wanted.length === 0 ? benches : benches.filter((b) => b.names.s
 
 const started = performance.now()
 const results: Record<string, BenchResult> = {}
-const seconds: Record<string, number> = {}
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`
 for (const bench of selected) {
   const t0 = performance.now()
   log(`${bench.names.join(' + ')}:`)
-  Object.assign(results, await bench.run())
-  seconds[bench.names.join('+')] = Math.round((performance.now() - t0) / 1000)
-  log(`  done in ${seconds[bench.names.join('+')]} s`)
+  const produced = await bench.run()
+  const benchSeconds = Math.round((performance.now() - t0) / 1000)
+  // where and when: a later partial run leaves other figures as they were measured
+  for (const r of Object.values(produced)) Object.assign(r.detail, { benchSeconds, measuredAt: new Date().toISOString(), machine })
+  Object.assign(results, produced)
+  log(`  done in ${benchSeconds} s`)
 }
 const totalSeconds = Math.round((performance.now() - started) / 1000)
-await writeResults(results, {
-  at: new Date().toISOString(),
-  node: process.version,
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model,
-  totalSeconds,
-  secondsPerBench: seconds,
-})
+await writeResults(results)
 process.stdout.write(`${formatTable(results)}\n\ntotal ${totalSeconds} s; results merged into ${resultsFile}\n`)

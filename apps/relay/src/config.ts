@@ -45,6 +45,8 @@ export const relayEnv = z.object({
   KONBINI_CHAIN_ID: z.coerce.number().int().positive().default(31337),
   KONBINI_LIVE_SECONDS: z.coerce.number().int().positive().default(10),
   KONBINI_TICKET_RATE: z.coerce.number().positive().default(50),
+  KONBINI_REPAIR_AFTER_SECONDS: z.coerce.number().int().positive().default(600),
+  KONBINI_REPAIR_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
   KONBINI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -74,6 +76,9 @@ export type RelayConfig = {
   liveSeconds: number
   /** Tickets per second one client may be issued. */
   ticketRate: number
+  /** A replica holder unseen this long has its files copied elsewhere (meta role). */
+  repairAfterSeconds: number
+  repairIntervalMs: number
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
 }
 
@@ -104,6 +109,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     chainId: e.KONBINI_CHAIN_ID,
     liveSeconds: e.KONBINI_LIVE_SECONDS,
     ticketRate: e.KONBINI_TICKET_RATE,
+    repairAfterSeconds: e.KONBINI_REPAIR_AFTER_SECONDS,
+    repairIntervalMs: e.KONBINI_REPAIR_INTERVAL_MS,
     logLevel: e.KONBINI_LOG_LEVEL,
   }
 }

@@ -31,8 +31,9 @@ export async function createRelayLibp2p(init: RelayLibp2pInit): Promise<Libp2p> 
     },
     transports: [tcp(), webSockets()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [yamux({ maxEarlyStreams: 256 })],
     connectionManager: { maxConnections: 1024 },
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services,
   })
 }

@@ -12,8 +12,8 @@ import { readRss, sampleRss } from './rss.ts'
 const MiB = 1024 * 1024
 /** 60 s locally, 20 s in CI; KONBINI_LOAD_SECONDS overrides both. */
 const SECONDS = Number(process.env.KONBINI_LOAD_SECONDS ?? (process.env.CI === 'true' ? 20 : 60))
-const DOWNLOADS = 100
-const UPLOADS = 20
+const DOWNLOADS = Number(process.env.LOAD_DOWNLOADS ?? 100)
+const UPLOADS = Number(process.env.LOAD_UPLOADS ?? 20)
 const SEEDS = 4
 const SEED_SIZE = 8 * MiB
 /** Client libp2p nodes (and accounts) shared by the loops: many users in one process. */
@@ -156,6 +156,7 @@ describe(`load: 1 meta + 3 resource processes, ${DOWNLOADS} downloads and ${UPLO
         },
         rssMiB: memory,
         relayErrorLines: relayErrors.slice(0, 5),
+        nodes: process.env.LOAD_DEBUG ? (await (clients[0] as KonbiniClient).nodes()).map((n) => JSON.stringify(n).slice(0, 400)) : [],
       }
       process.stderr.write(`load report ${JSON.stringify(report, null, 2)}\n`)
 

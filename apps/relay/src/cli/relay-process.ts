@@ -42,7 +42,7 @@ export class RelayProcess {
     const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stderr?.on('data', (d: Buffer) => {
-      for (const line of d.toString().split('\n')) if (line.includes('"level":50') || line.startsWith('konbini relay')) this.log(`[${this.name}] ${line}`)
+      for (const line of d.toString().split('\n')) if (/"level":(40|50|60)/.test(line) || line.startsWith('konbini relay')) this.log(`[${this.name}] ${line}`)
     })
     this.ready = await new Promise<RelayReady>((resolve, reject) => {
       const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })

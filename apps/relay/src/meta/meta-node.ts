@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { metaRoutes, openApiDocument } from '@konbini/protocol'
 import type { IncomingMessage } from 'node:http'
+import type { Logger } from 'pino'
 import type { PrivateKeyAccount } from 'viem/accounts'
 import type { z } from 'zod'
 import type { RelayConfig } from '../config.ts'
@@ -15,6 +16,7 @@ import { acceptTransferReport, findProviders } from './downloads.ts'
 import { acceptHeartbeat, listNodes } from './nodes.ts'
 import { listOwnerFiles, removeOwnerFile, statOwnerFile } from './owner-files.ts'
 import { KeyedRateLimit } from './rate-limit.ts'
+import { startRepair } from './repair.ts'
 import { TicketIssuer } from './tickets.ts'
 import { acceptStorageReport, placeUpload, uploadStatus } from './uploads.ts'
 
@@ -22,11 +24,22 @@ export interface MetaNode {
   address: string
   store: MetaStore
   handlers: Handler[]
+  repair: { runOnce(): Promise<number> }
   stop(): Promise<void>
 }
 
 /** Starts the meta role: the index over SQLite or PostgreSQL, and the control-plane API. */
-export async function startMetaNode({ config, account, metrics }: { config: RelayConfig; account: PrivateKeyAccount; metrics: Metrics }): Promise<MetaNode> {
+export async function startMetaNode({
+  config,
+  account,
+  metrics,
+  log,
+}: {
+  config: RelayConfig
+  account: PrivateKeyAccount
+  metrics: Metrics
+  log: Logger
+}): Promise<MetaNode> {
   const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openSqlite(join(config.dataDir, 'meta.sqlite'))
   const store = await MetaStore.open(db)
   const ctx: MetaContext = {
@@ -37,7 +50,17 @@ export async function startMetaNode({ config, account, metrics }: { config: Rela
     metrics,
     now: () => Math.floor(Date.now() / 1000),
   }
-  return { address: account.address, store, handlers: [metaHandler(ctx)], stop: () => db.close() }
+  const repair = startRepair({ ctx, repairAfterSeconds: config.repairAfterSeconds, intervalMs: config.repairIntervalMs, log: log.child({ component: 'repair' }) })
+  return {
+    address: account.address,
+    store,
+    handlers: [metaHandler(ctx)],
+    repair,
+    async stop() {
+      repair.stop()
+      await db.close()
+    },
+  }
 }
 
 type Routes = typeof metaRoutes

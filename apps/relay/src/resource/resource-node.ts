@@ -13,6 +13,7 @@ import { DurableBlockstore } from './durable-blockstore.ts'
 import { ByteRateLimiter } from './egress.ts'
 import { gatewayHandler } from './gateway.ts'
 import { haveHandler } from './have-handler.ts'
+import { replicateHandler } from './replicate.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
 
@@ -57,6 +58,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   const handlers: Handler[] = [
     uploadHandler({ blockstore, policy, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
     haveHandler({ blockstore, policy }),
+    replicateHandler({ libp2p, blockstore, policy, reporter, metrics, log: log.child({ component: 'replicate' }) }),
     gatewayHandler({ blockstore, egress, publicLimiter }),
   ]
 

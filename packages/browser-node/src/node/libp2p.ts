@@ -12,6 +12,7 @@ export async function createNodeClientLibp2p(): Promise<Libp2p> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
+    connectionMonitor: { abortConnectionOnPingFailure: false },
     services: { identify: identify() },
   })
 }

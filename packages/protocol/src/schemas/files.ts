@@ -53,7 +53,10 @@ export const fileRecord = z.object({
   size: byteCount,
   owner: address,
   createdAt: unixSeconds,
+  /** Replicas counted toward R. */
   holders: z.array(z.string()),
+  /** Extra copies known to the meta node (not counted toward R; still served). */
+  cached: z.array(z.string()).default([]),
 })
 export type FileRecord = z.infer<typeof fileRecord>
 
@@ -69,6 +72,14 @@ export const ownerRequest = z.object({
 export type OwnerRequest = z.infer<typeof ownerRequest>
 export const signedOwnerRequest = z.object({ request: ownerRequest, signature })
 export type SignedOwnerRequest = z.infer<typeof signedOwnerRequest>
+
+/** Meta → resource node: copy a DAG from these sources (repair), then report it under the upload ticket. */
+export const replicateRequest = z.object({
+  upload: signedUploadTicket,
+  download: signedDownloadTicket,
+  sources: z.array(nodeEndpoint).min(1).max(16),
+})
+export type ReplicateRequest = z.infer<typeof replicateRequest>
 
 export const lsResponse = z.object({ files: z.array(fileRecord) })
 export const statResponse = z.object({ file: fileRecord })

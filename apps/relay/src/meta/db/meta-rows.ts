@@ -79,6 +79,8 @@ export interface FileRow {
   size: number
   createdAt: number
   holders: string[]
+  /** Extra copies the meta node knows of (a holder that came back after its files were repaired). */
+  cached: string[]
 }
 
 /** Raw `nodes` row, as both drivers return it. */

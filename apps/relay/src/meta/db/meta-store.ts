@@ -94,15 +94,15 @@ export class MetaStore {
   /** An owner's files, newest first, each with its holders. */
   async listFiles(owner: string): Promise<FileRow[]> {
     const files = await this.db.query<FileRecord>('SELECT * FROM files WHERE owner = $1 ORDER BY created_at DESC, root', [owner])
-    const holders = await this.db.query<{ root: string; peer_id: string }>(
-      `SELECT h.root, h.peer_id FROM holders h JOIN files f ON f.root = h.root
+    const holders = await this.db.query<HolderRecord>(
+      `SELECT h.root, h.peer_id, h.role FROM holders h JOIN files f ON f.root = h.root
        WHERE f.owner = $1 ORDER BY h.since, h.peer_id`,
       [owner],
     )
     return files.map((f) =>
       toFileRow(
         f,
-        holders.filter((h) => h.root === f.root).map((h) => h.peer_id),
+        holders.filter((h) => h.root === f.root),
       ),
     )
   }
@@ -110,13 +110,17 @@ export class MetaStore {
   /** One of an owner's files, or undefined when the owner does not pin it. */
   async getFile(owner: string, root: string): Promise<FileRow | undefined> {
     const [f] = await this.db.query<FileRecord>('SELECT * FROM files WHERE owner = $1 AND root = $2', [owner, root])
-    return f === undefined ? undefined : toFileRow(f, await this.holdersOf(root))
+    return f === undefined ? undefined : toFileRow(f, await this.holderRecords(root))
   }
 
   /** A file with this root pinned by anyone (the earliest pin), for finding providers. */
   async getAnyFile(root: string): Promise<FileRow | undefined> {
     const [f] = await this.db.query<FileRecord>('SELECT * FROM files WHERE root = $1 ORDER BY created_at, owner LIMIT 1', [root])
-    return f === undefined ? undefined : toFileRow(f, await this.holdersOf(root))
+    return f === undefined ? undefined : toFileRow(f, await this.holderRecords(root))
+  }
+
+  private holderRecords(root: string): Promise<HolderRecord[]> {
+    return this.db.query<HolderRecord>('SELECT root, peer_id, role FROM holders WHERE root = $1 ORDER BY since, peer_id', [root])
   }
 
   /** Unpins a file for one owner; other owners' pins and the holders stay. */
@@ -125,7 +129,7 @@ export class MetaStore {
     return changes > 0
   }
 
-  /** Peer ids of the nodes holding a root, oldest holder first. */
+  /** Peer ids of every node holding a root (replicas and caches), oldest holder first. */
   async holdersOf(root: string): Promise<string[]> {
     const rows = await this.db.query<{ peer_id: string }>('SELECT peer_id FROM holders WHERE root = $1 ORDER BY since, peer_id', [root])
     return rows.map((row) => row.peer_id)
@@ -172,6 +176,21 @@ export class MetaStore {
   }
 }
 
-function toFileRow(f: FileRecord, holders: string[]): FileRow {
-  return { owner: f.owner, root: f.root, name: f.name, size: f.size, createdAt: f.created_at, holders }
+interface HolderRecord {
+  root: string
+  peer_id: string
+  role: string
+}
+
+/** A file row: `holders` are the replicas counted toward R, `cached` the extra copies the meta node knows of. */
+function toFileRow(f: FileRecord, holders: HolderRecord[]): FileRow {
+  return {
+    owner: f.owner,
+    root: f.root,
+    name: f.name,
+    size: f.size,
+    createdAt: f.created_at,
+    holders: holders.filter((h) => h.role !== 'cache').map((h) => h.peer_id),
+    cached: holders.filter((h) => h.role === 'cache').map((h) => h.peer_id),
+  }
 }

@@ -1,0 +1,74 @@
+import { decode as decodePb } from '@ipld/dag-pb'
+import { ProviderPool } from '@konbini/browser-node'
+import { DAG_PB_CODEC, InvalidRequestError, type ReplicateRequest, replicateRequest } from '@konbini/protocol'
+import type { Libp2p } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
+import type { Logger } from 'pino'
+import type { Metrics } from '../http/metrics.ts'
+import { readJson, sendJson } from '../http/respond.ts'
+import type { Handler } from '../http/router.ts'
+import { summarizeDag } from './dag-walk.ts'
+import type { DurableBlockstore } from './durable-blockstore.ts'
+import type { MetaReporter } from './reporter.ts'
+import { type TicketPolicy, verifyUploadTicket } from './verify-ticket.ts'
+
+export interface ReplicateInit {
+  libp2p: Libp2p
+  blockstore: DurableBlockstore
+  policy: TicketPolicy
+  reporter: MetaReporter
+  metrics: Metrics
+  log: Logger
+}
+
+/**
+ * `POST /v1/replicate` (meta → node, repair): under an upload ticket naming this node, copy a DAG
+ * node to node from the given sources over the block exchange, durably, then send the storage
+ * report that makes this node a holder. Answers 202 at once; the report is the acknowledgement.
+ */
+export function replicateHandler(init: ReplicateInit): Handler {
+  const running = new Set<string>()
+  return async (req, res, url) => {
+    if (url.pathname !== '/v1/replicate') return false
+    if (req.method !== 'POST') throw new InvalidRequestError({ reason: 'replication requests are POSTed' })
+    const request = await readJson(req, replicateRequest)
+    await verifyUploadTicket(request.upload, init.policy)
+    const root = request.download.ticket.root
+    if (!running.has(root)) {
+      running.add(root)
+      copyDag(init, request)
+        .catch((err) => init.log.warn({ err, root }, 'replication failed'))
+        .finally(() => running.delete(root))
+    }
+    sendJson(res, 202, { accepted: root })
+    return true
+  }
+}
+
+async function copyDag(init: ReplicateInit, request: ReplicateRequest): Promise<void> {
+  const pool = new ProviderPool({ libp2p: init.libp2p, ticket: request.download, providers: request.sources })
+  try {
+    const root = CID.parse(request.download.ticket.root)
+    let frontier: CID[] = [root]
+    while (frontier.length > 0) {
+      const next: CID[] = []
+      // a level of the DAG at a time, 32 blocks in flight
+      for (let i = 0; i < frontier.length; i += 32) {
+        await Promise.all(
+          frontier.slice(i, i + 32).map(async (cid) => {
+            const bytes = (await init.blockstore.has(cid)) ? await init.blockstore.getBytes(cid) : await pool.get(cid)
+            await init.blockstore.put(cid, bytes)
+            if (cid.code === DAG_PB_CODEC) for (const link of decodePb(bytes).Links) next.push(link.Hash)
+          }),
+        )
+      }
+      frontier = next
+    }
+    const summary = await summarizeDag(init.blockstore, root)
+    if (summary.missing.length > 0) throw new Error(`${summary.missing.length} blocks still missing`)
+    await init.reporter.storage({ ticketId: request.upload.ticket.id, root: root.toString(), blocks: summary.blocks, bytes: summary.bytes, issuedAt: Math.floor(Date.now() / 1000) })
+    init.metrics.inc('konbini_replications_total')
+  } finally {
+    pool.close()
+  }
+}
