@@ -72,7 +72,13 @@ async function* randomContent(size: number): AsyncGenerator<Uint8Array> {
 }
 
 /** Resolves once the meta node lists `peerId` live with a heartbeat newer than `since` (unix s) that satisfies `check`. */
-export async function waitForNode(client: KonbiniClient, peerId: string, since: number, check: (n: { egressCapBps: number }) => boolean, timeoutMs = 30_000): Promise<void> {
+export async function waitForNode(
+  client: KonbiniClient,
+  peerId: string,
+  since: number,
+  check: (n: { egressCapBps: number }) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = performance.now() + timeoutMs
   for (;;) {
     const node = (await client.nodes()).find((n) => n.peerId === peerId)

@@ -95,4 +95,3 @@ describe('downloads survive failing providers', () => {
     }
   })
 })
-

@@ -48,11 +48,17 @@ beforeAll(async () => {
     // past this load (≈ tens of tickets per second) so the run measures the relays, not the limiter
     metaEnv: { KONBINI_TICKET_RATE: '5000' },
     ...(process.env.LOAD_DEBUG && { resourceEnv: { DEBUG: 'libp2p:*:error' } }),
+    ...(process.env.LOAD_PROF && { resourceEnv: { NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=/tmp/prof' } }),
     log: (line) => {
       if (line.includes('"level":50')) relayErrors.push(line)
     },
   })
-  if (process.env.LOAD_DEBUG) for (const n of net.devnet.nodes) n.child?.stderr?.on('data', (d: Buffer) => { const t = d.toString(); if (/error/i.test(t)) appendFileSync('/tmp/relay-debug.log', `[${n.name}] ${t}`) })
+  if (process.env.LOAD_DEBUG)
+    for (const n of net.devnet.nodes)
+      n.child?.stderr?.on('data', (d: Buffer) => {
+        const t = d.toString()
+        if (/error/i.test(t)) appendFileSync('/tmp/relay-debug.log', `[${n.name}] ${t}`)
+      })
   libp2ps = await Promise.all(Array.from({ length: CLIENTS }, () => createNodeClientLibp2p()))
   clients = libp2ps.map((libp2p) => createKonbiniClient({ metaUrls: net.file.metaUrls, account: privateKeyToAccount(generatePrivateKey()), libp2p }))
 })

@@ -50,7 +50,12 @@ export async function startMetaNode({
     metrics,
     now: () => Math.floor(Date.now() / 1000),
   }
-  const repair = startRepair({ ctx, repairAfterSeconds: config.repairAfterSeconds, intervalMs: config.repairIntervalMs, log: log.child({ component: 'repair' }) })
+  const repair = startRepair({
+    ctx,
+    repairAfterSeconds: config.repairAfterSeconds,
+    intervalMs: config.repairIntervalMs,
+    log: log.child({ component: 'repair' }),
+  })
   return {
     address: account.address,
     store,

@@ -66,7 +66,13 @@ async function copyDag(init: ReplicateInit, request: ReplicateRequest): Promise<
     }
     const summary = await summarizeDag(init.blockstore, root)
     if (summary.missing.length > 0) throw new Error(`${summary.missing.length} blocks still missing`)
-    await init.reporter.storage({ ticketId: request.upload.ticket.id, root: root.toString(), blocks: summary.blocks, bytes: summary.bytes, issuedAt: Math.floor(Date.now() / 1000) })
+    await init.reporter.storage({
+      ticketId: request.upload.ticket.id,
+      root: root.toString(),
+      blocks: summary.blocks,
+      bytes: summary.bytes,
+      issuedAt: Math.floor(Date.now() / 1000),
+    })
     init.metrics.inc('konbini_replications_total')
   } finally {
     pool.close()
