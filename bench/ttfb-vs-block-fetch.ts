@@ -6,7 +6,7 @@ import { type BenchNet, startBenchNet } from './net.ts'
 
 const BIG = 1024 * MiB
 const SMALL = 16 * MiB
-const RUNS = 7
+const RUNS = 9
 
 /** Milliseconds of each step of one cold start, up to the first verified chunk. */
 interface ColdStart {
@@ -26,6 +26,7 @@ async function coldStart(net: BenchNet, root: string): Promise<ColdStart> {
   try {
     const download = await client.open(root, { onBlock: (_, p) => (provider ||= p) })
     const t2 = performance.now()
+    if (download.entry.type !== 'file') throw new Error(`${root} is not a file`)
     const content = download.entry.content({ blockReadConcurrency: download.readAhead })
     const first = await content.next()
     const t3 = performance.now()

@@ -31,9 +31,13 @@ export async function createRelayLibp2p(init: RelayLibp2pInit): Promise<Libp2p> 
     },
     transports: [tcp(), webSockets()],
     connectionEncrypters: [noise()],
+    // a client may open a session per download at once on a fresh connection: the default (10)
+    // aborted the whole connection when streams arrived before its upgrade finished here
     streamMuxers: [yamux({ maxEarlyStreams: 256 })],
     connectionManager: { maxConnections: 1024 },
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // a ping on a busy connection waits behind the blocks queued on it: the default 5 s floor
+    // aborted healthy connections (and every transfer on them) under load
+    connectionMonitor: { pingTimeout: { minTimeout: 60_000, maxTimeout: 120_000 } },
     services,
   })
 }

@@ -79,6 +79,19 @@ describe('downloads survive failing providers', () => {
     await nodeProcess(victim).start()
   })
 
+  test('behavior: the same download over the libp2p block exchange (the path light peers use) and over HTTP', async () => {
+    const file = await upload('paths.bin', 6 * 1024 * 1024 + 9)
+    for (const transport of ['libp2p', 'http'] as const) {
+      const d = await client.open(file.root, { transport })
+      if (d.entry.type !== 'file') throw new Error('not a file')
+      const hash = createHash('sha256')
+      for await (const chunk of d.entry.content({ blockReadConcurrency: d.readAhead })) hash.update(chunk)
+      await d.finish()
+      expect(hash.digest('hex')).toBe(await sha256File(file.path))
+      expect(d.pool.stats().reduce((n, s) => n + s.blocks, 0)).toBe(8) // 7 leaves and the root
+    }
+  })
+
   test('behavior: a holder that stalls (SIGSTOP) mid-download loses its work to the others', async () => {
     const file = await upload('stall.bin', 64 * 1024 * 1024)
     let stalled: ReturnType<typeof nodeProcess> | undefined

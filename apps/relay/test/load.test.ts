@@ -162,7 +162,6 @@ describe(`load: 1 meta + 3 resource processes, ${DOWNLOADS} downloads and ${UPLO
         },
         rssMiB: memory,
         relayErrorLines: relayErrors.slice(0, 5),
-        nodes: process.env.LOAD_DEBUG ? (await (clients[0] as KonbiniClient).nodes()).map((n) => JSON.stringify(n).slice(0, 400)) : [],
       }
       process.stderr.write(`load report ${JSON.stringify(report, null, 2)}\n`)
 

@@ -51,7 +51,7 @@ async function nodesWithBlock(root: string): Promise<string[]> {
   const name = CID.parse(root).toV1().toString(base32)
   const holders: string[] = []
   for (const [i, node] of net.devnet.nodes.entries()) {
-    const files = await readdir(join(net.dataDir, `node${i + 1}`, 'blocks', name.slice(-3, -1))).catch(() => [])
+    const files: string[] = await readdir(join(net.dataDir, `node${i + 1}`, 'blocks', name.slice(-3, -1))).catch(() => [])
     if (files.includes(name)) holders.push(node.ready?.peerId as string)
   }
   return holders

@@ -35,6 +35,8 @@ export function sampleRss(pids: Record<string, number>, intervalMs = 1000): { st
     stop() {
       clearInterval(timer)
       take()
+      if (process.env.LOAD_DEBUG)
+        for (const [name, s] of Object.entries(samples)) process.stderr.write(`rss ${name} ${s.map((b) => Math.round(b / MiB)).join(' ')}\n`)
       return Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, summarize(s)]))
     },
   }

@@ -11,6 +11,7 @@ import {
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
+import type { BlockSource } from './block-source.ts'
 import { readFrames, sendFrame } from './frame-stream.ts'
 
 interface Waiter {
@@ -22,7 +23,7 @@ interface Waiter {
  * One `/konbini/blocks/1.0.0` session with one provider: wants made in the same tick are
  * batched into one want-list; blocks stream back in order.
  */
-export class BlockSession {
+export class BlockSession implements BlockSource {
   readonly provider: string
   private readonly stream: Stream
   private readonly waiting = new Map<string, Waiter[]>()

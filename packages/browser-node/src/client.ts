@@ -2,7 +2,7 @@ import { DEVNET_CHAIN_ID, type FileRecord, type NodeInfo, parseCid } from '@konb
 import type { Libp2p } from '@libp2p/interface'
 import type { ImportCandidate } from 'ipfs-unixfs-importer'
 import type { LocalAccount } from 'viem/accounts'
-import { type Download, openDownload } from './download.ts'
+import { type Download, type OpenOptions, openDownload } from './download.ts'
 import { MetaClient } from './meta-client.ts'
 import { signOwnerRequest } from './owner.ts'
 import { type PutOptions, type PutResult, put } from './upload.ts'
@@ -34,7 +34,7 @@ export function createKonbiniClient(init: KonbiniClientInit) {
     put(source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: Omit<PutOptions, 'owner'>): Promise<PutResult> {
       return put(meta, source, { ...(region !== undefined && { region }), ...options, owner: init.account.address })
     },
-    open(root: string, options: { onBlock?: (bytes: number, provider: string) => void; only?: readonly string[] } = {}): Promise<Download> {
+    open(root: string, options: Omit<OpenOptions, 'consumer' | 'region'> = {}): Promise<Download> {
       const cid = parseCid(root).toString()
       return openDownload(meta, init.libp2p, cid, { consumer: init.account.address, ...(region !== undefined && { region }), ...options })
     },

@@ -10,6 +10,8 @@ export interface OpenOptions {
   onBlock?: (bytes: number, provider: string) => void
   /** Use only these providers (peer ids), e.g. to compare subsets in a benchmark. */
   only?: readonly string[]
+  /** Force one path to the providers (default: HTTP to full nodes, libp2p to others). */
+  transport?: 'auto' | 'http' | 'libp2p'
 }
 
 export interface Download {
@@ -33,6 +35,7 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
     ticket: answer.download,
     providers: options.only ? answer.providers.filter((p) => options.only?.includes(p.peerId)) : answer.providers,
     ...(options.onBlock !== undefined && { onBlock: options.onBlock }),
+    ...(options.transport !== undefined && { transport: options.transport }),
   })
   const readAhead = Math.min(64, 12 * answer.providers.length)
   const entry = await exporter(root, pool.blockstore())

@@ -1,6 +1,6 @@
 import { ownerRequestTypedData, type SignedOwnerRequest } from '@konbini/protocol'
 import type { LocalAccount } from 'viem/accounts'
-import { randomHex } from './random-hex.ts'
+import { randomHex } from './encoding.ts'
 
 /** Signs an owner request (`ls`, `stat`, `rm`) with a fresh nonce, valid for two minutes. */
 export async function signOwnerRequest(account: LocalAccount, action: 'ls' | 'stat' | 'rm', target: string, chainId: number): Promise<SignedOwnerRequest> {

@@ -12,6 +12,8 @@ import {
 import type { Libp2p } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { BlockSession } from './block-session.ts'
+import type { BlockSource } from './block-source.ts'
+import { HttpBlockSession } from './http-block-session.ts'
 
 /** What the pool knows about one provider during one download. */
 export interface ProviderStats {
@@ -38,7 +40,7 @@ const MAX_STALL_ROUNDS = 6
 class Provider {
   readonly endpoint: NodeEndpoint
   readonly stats: ProviderStats
-  session: Promise<BlockSession> | undefined
+  session: Promise<BlockSource> | undefined
   inflight = 0
   private busySince = 0
   private readonly prior: number
@@ -97,6 +99,11 @@ export interface ProviderPoolInit {
   providers: ReadonlyArray<NodeEndpoint & { throughputBps?: number }>
   /** A want unanswered this long past its expected time is asked of another provider. */
   stallMs?: number
+  /**
+   * How to reach providers: `auto` (default) uses HTTP for a provider with an HTTP URL (full nodes:
+   * no Noise in the way of bulk bytes) and libp2p otherwise; the others force one path.
+   */
+  transport?: 'auto' | 'http' | 'libp2p'
   onBlock?: (bytes: number, provider: string) => void
 }
 
@@ -178,6 +185,12 @@ export class ProviderPool {
       )
   }
 
+  private connect(endpoint: NodeEndpoint): Promise<BlockSource> {
+    const transport = this.init.transport ?? 'auto'
+    if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl)) return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket))
+    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket)
+  }
+
   private pick(exclude: Set<Provider>): Provider | undefined {
     let best: Provider | undefined
     let bestCost = Number.POSITIVE_INFINITY
@@ -194,8 +207,8 @@ export class ProviderPool {
   }
 
   private async fetchFrom(provider: Provider, cid: CID): Promise<Uint8Array> {
-    provider.session ??= BlockSession.open(this.init.libp2p, provider.endpoint, this.init.ticket)
-    let session: BlockSession
+    provider.session ??= this.connect(provider.endpoint)
+    let session: BlockSource
     try {
       session = await provider.session
     } catch (err) {

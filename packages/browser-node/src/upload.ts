@@ -1,8 +1,8 @@
-import { encodeLengthPrefixed, FrameKind, type PlacementResponse, RemoteError, ReplicationIncompleteError, TICKET_HEADER } from '@konbini/protocol'
+import { blockFrameParts, encodeLengthPrefixed, FrameKind, type PlacementResponse, RemoteError, ReplicationIncompleteError, TICKET_HEADER } from '@konbini/protocol'
 import type { ImportCandidate } from 'ipfs-unixfs-importer'
 import type { CID } from 'multiformats/cid'
 import { importToSink } from './import.ts'
-import { randomHex } from './random-hex.ts'
+import { base64urlJson, randomHex } from './encoding.ts'
 import type { MetaClient } from './meta-client.ts'
 
 export interface PutOptions {
@@ -68,11 +68,10 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
 
 /** Headers that carry the ticket and the pipeline route to the first node. */
 export function uploadHeaders(placement: PlacementResponse): Record<string, string> {
-  const encode = (value: unknown) => base64url(new TextEncoder().encode(JSON.stringify(value)))
   return {
     'content-type': 'application/vnd.konbini.frames',
-    [TICKET_HEADER]: encode(placement.upload),
-    'x-konbini-route': encode(placement.nodes),
+    [TICKET_HEADER]: base64urlJson(placement.upload),
+    'x-konbini-route': base64urlJson(placement.nodes),
   }
 }
 
@@ -128,7 +127,7 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
               return
             }
             state.sentBytes += bytes.byteLength
-            controller.enqueue(encodeLengthPrefixed({ kind: FrameKind.Block, cid, bytes }))
+            for (const part of blockFrameParts(cid, bytes)) controller.enqueue(part)
           })
           options.onProgress?.(content)
           while ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((r) => waiters.push(r))
@@ -159,7 +158,7 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
         for (const wake of woken) wake()
       },
     },
-    { highWaterMark: 8 },
+    { highWaterMark: 16 },
   )
   return {
     stream,
@@ -174,10 +173,4 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
       return state.skippedBlocks
     },
   }
-}
-
-function base64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const b of bytes) binary += String.fromCharCode(b)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

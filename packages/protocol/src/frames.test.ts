@@ -3,7 +3,7 @@ import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { describe, expect, test } from 'vitest'
-import { decodeFrame, encodeFrame, encodeLengthPrefixed, type Frame, FrameKind, FrameReader } from './frames.ts'
+import { blockFrameParts, decodeFrame, encodeFrame, encodeLengthPrefixed, type Frame, FrameKind, FrameReader } from './frames.ts'
 import { MAX_MESSAGE_SIZE, MAX_WANTLIST_SIZE } from './ids.ts'
 
 async function rawCid(text: string): Promise<CID> {
@@ -152,5 +152,19 @@ describe('frames', () => {
     const body = new Uint8Array(MAX_MESSAGE_SIZE + 1)
     body[0] = FrameKind.Block
     expect(thrown(() => decodeFrame(body)).name).toBe('MessageTooLargeError')
+  })
+})
+
+describe('blockFrameParts', () => {
+  test('behavior: the two parts, joined, are the length-prefixed Block frame', async () => {
+    const bytes = new Uint8Array(300_000).map((_, i) => i % 251)
+    const cid = CID.createV1(0x55, await sha256.digest(bytes))
+    const [head, body] = blockFrameParts(cid, bytes)
+    expect(body).toBe(bytes)
+    const joined = new Uint8Array([...head, ...body])
+    expect(joined).toEqual(encodeLengthPrefixed({ kind: FrameKind.Block, cid, bytes }))
+    const [frame] = new FrameReader().push(joined)
+    const decoded = decodeFrame(frame as Uint8Array)
+    expect(decoded.kind === FrameKind.Block && decoded.cid.equals(cid) && decoded.bytes.byteLength).toBe(300_000)
   })
 })

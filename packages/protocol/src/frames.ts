@@ -74,12 +74,35 @@ export function encodeFrame(frame: Frame): Uint8Array {
 
 /** Encodes a frame with its varint length prefix, ready for a byte stream. */
 export function encodeLengthPrefixed(frame: Frame): Uint8Array {
+  if (frame.kind === FrameKind.Block) {
+    const [head, bytes] = blockFrameParts(frame.cid, frame.bytes)
+    const out = new Uint8Array(head.byteLength + bytes.byteLength)
+    out.set(head, 0)
+    out.set(bytes, head.byteLength)
+    return out
+  }
   const body = encodeFrame(frame)
   const head = varint.encodeTo(body.byteLength, new Uint8Array(varint.encodingLength(body.byteLength)))
   const out = new Uint8Array(head.byteLength + body.byteLength)
   out.set(head, 0)
   out.set(body, head.byteLength)
   return out
+}
+
+/**
+ * A length-prefixed Block frame as two pieces — everything before the block bytes, then the bytes
+ * themselves, uncopied — for writers that send a block without concatenating it.
+ */
+export function blockFrameParts(cid: CID, bytes: Uint8Array): [Uint8Array, Uint8Array] {
+  const cidLength = varint.encodingLength(cid.bytes.byteLength)
+  const bodyLength = 1 + cidLength + cid.bytes.byteLength + bytes.byteLength
+  const lengthLength = varint.encodingLength(bodyLength)
+  const head = new Uint8Array(lengthLength + 1 + cidLength + cid.bytes.byteLength)
+  varint.encodeTo(bodyLength, head, 0)
+  head[lengthLength] = FrameKind.Block
+  varint.encodeTo(cid.bytes.byteLength, head, lengthLength + 1)
+  head.set(cid.bytes, lengthLength + 1 + cidLength)
+  return [head, bytes]
 }
 
 function readCid(bytes: Uint8Array, at: number): [CID, number] {

@@ -1,4 +1,4 @@
-import { BLOCKS_PROTOCOL, type DownloadTicket, FrameKind, InvalidMessageError, QuotaExceededError, TicketMissingError, toWireError } from '@konbini/protocol'
+import { BLOCKS_PROTOCOL, type DownloadTicket, FrameKind, InvalidMessageError, TicketMissingError, toWireError } from '@konbini/protocol'
 import { readFrames, sendFrame } from '@konbini/browser-node'
 import type { Stream } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
@@ -6,14 +6,14 @@ import type { Logger } from 'pino'
 import type { Metrics } from '../http/metrics.ts'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import type { ByteRateLimiter } from './egress.ts'
-import { verifyDownloadTicket, type TicketPolicy } from './verify-ticket.ts'
+import type { DownloadTickets } from './download-tickets.ts'
 
 export interface BlockExchangeServerInit {
   libp2p: Libp2p
   blockstore: DurableBlockstore
   /** The operator's egress cap, shared by every path that sends bytes. */
   egress: ByteRateLimiter
-  policy: TicketPolicy
+  tickets: DownloadTickets
   metrics: Metrics
   log: Logger
   /** Most CIDs per second one session may ask for (want-list rate limit). */
@@ -41,14 +41,15 @@ export async function serveBlockExchange(init: BlockExchangeServerInit): Promise
 async function session(stream: Stream, init: BlockExchangeServerInit): Promise<void> {
   const wantsPerSecond = init.wantsPerSecond ?? 4096
   let ticket: DownloadTicket | undefined
-  let served = 0
+  let signature = ''
   let windowStart = performance.now()
   let wantsInWindow = 0
   try {
     for await (const frame of readFrames(stream)) {
       if (ticket === undefined) {
         if (frame.kind !== FrameKind.Hello) throw new TicketMissingError()
-        ticket = await verifyDownloadTicket(frame.json, init.policy)
+        ticket = await init.tickets.verify(frame.json)
+        signature = (frame.json as { signature: string }).signature
         continue
       }
       if (frame.kind !== FrameKind.Want) throw new InvalidMessageError({ reason: 'expected a want-list' })
@@ -68,8 +69,7 @@ async function session(stream: Stream, init: BlockExchangeServerInit): Promise<v
           await sendFrame(stream, { kind: FrameKind.DontHave, cid })
           continue
         }
-        served += bytes.byteLength
-        if (served > ticket.maxBytes) throw new QuotaExceededError({ ticketId: ticket.id, max: ticket.maxBytes })
+        init.tickets.charge(ticket, signature, bytes.byteLength)
         await init.egress.take(bytes.byteLength)
         await sendFrame(stream, { kind: FrameKind.Block, cid, bytes })
         init.metrics.inc('konbini_blocks_served_total', 1, { path: 'blocks' })

@@ -9,10 +9,12 @@ import type { Metrics } from '../http/metrics.ts'
 import type { Handler } from '../http/router.ts'
 import { startBitswap } from './bitswap.ts'
 import { serveBlockExchange } from './block-exchange-server.ts'
+import { DownloadTickets } from './download-tickets.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
 import { ByteRateLimiter } from './egress.ts'
 import { gatewayHandler } from './gateway.ts'
 import { haveHandler } from './have-handler.ts'
+import { httpBlocksHandler } from './http-blocks.ts'
 import { replicateHandler } from './replicate.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
@@ -53,11 +55,13 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   metrics.gauge('konbini_active_transfers', () => activeTransfers)
   metrics.gauge('konbini_stored_bytes', () => blockstore.used)
 
-  await serveBlockExchange({ libp2p, blockstore, egress, policy, metrics, log: log.child({ component: 'blocks' }), onTransfer })
+  const tickets = new DownloadTickets(policy)
+  await serveBlockExchange({ libp2p, blockstore, egress, tickets, metrics, log: log.child({ component: 'blocks' }), onTransfer })
   const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter }) : undefined
   const handlers: Handler[] = [
     uploadHandler({ blockstore, policy, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
     haveHandler({ blockstore, policy }),
+    httpBlocksHandler({ blockstore, tickets, egress, metrics, onTransfer }),
     replicateHandler({ libp2p, blockstore, policy, reporter, metrics, log: log.child({ component: 'replicate' }) }),
     gatewayHandler({ blockstore, egress, publicLimiter }),
   ]

@@ -12,7 +12,9 @@ export async function createNodeClientLibp2p(): Promise<Libp2p> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionMonitor: { abortConnectionOnPingFailure: false },
+    // a ping on a busy connection waits behind the blocks queued on it: the default 5 s floor
+    // aborted healthy connections (and every download on them) under load
+    connectionMonitor: { pingTimeout: { minTimeout: 60_000, maxTimeout: 120_000 } },
     services: { identify: identify() },
   })
 }

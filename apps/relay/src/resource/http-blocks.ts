@@ -1,0 +1,80 @@
+import {
+  blockFrameParts,
+  encodeLengthPrefixed,
+  FrameKind,
+  InvalidRequestError,
+  MAX_WANTLIST_SIZE,
+  parseCid,
+  TICKET_HEADER,
+  toWireError,
+} from '@konbini/protocol'
+import { z } from 'zod'
+import type { Metrics } from '../http/metrics.ts'
+import { readJson } from '../http/respond.ts'
+import type { Handler } from '../http/router.ts'
+import type { DownloadTickets } from './download-tickets.ts'
+import type { DurableBlockstore } from './durable-blockstore.ts'
+import type { ByteRateLimiter } from './egress.ts'
+import { decodeTicketHeader } from './verify-ticket.ts'
+
+const wantList = z.object({ cids: z.array(z.string().max(200)).min(1).max(MAX_WANTLIST_SIZE) })
+
+export interface HttpBlocksInit {
+  blockstore: DurableBlockstore
+  tickets: DownloadTickets
+  egress: ByteRateLimiter
+  metrics: Metrics
+  onTransfer?: (delta: 1 | -1) => void
+}
+
+/**
+ * `POST /v1/blocks`: the block exchange over HTTP for clients of full nodes (the paid path).
+ * Header: the download ticket; body: a want-list; answer: a stream of Block/DontHave frames in
+ * order, with backpressure, charged to the ticket and the operator's egress cap.
+ */
+export function httpBlocksHandler(init: HttpBlocksInit): Handler {
+  return async (req, res, url) => {
+    if (url.pathname !== '/v1/blocks') return false
+    if (req.method !== 'POST') throw new InvalidRequestError({ reason: 'want-lists are POSTed' })
+    const signed = decodeTicketHeader(req.headers[TICKET_HEADER])
+    const ticket = await init.tickets.verify(signed)
+    const cids = (await readJson(req, wantList)).cids.map((c) => parseCid(c))
+    const signature = (signed as { signature: string }).signature
+    res.writeHead(200, { 'content-type': 'application/vnd.konbini.frames', 'cache-control': 'no-store' })
+    init.onTransfer?.(1)
+    try {
+      for (const cid of cids) {
+        if (res.destroyed) return true
+        const bytes = await init.blockstore.getBytes(cid).catch(() => undefined)
+        if (bytes === undefined) {
+          res.write(encodeLengthPrefixed({ kind: FrameKind.DontHave, cid }))
+          continue
+        }
+        init.tickets.charge(ticket, signature, bytes.byteLength)
+        await init.egress.take(bytes.byteLength)
+        const [head, body] = blockFrameParts(cid, bytes)
+        res.write(head)
+        if (!res.write(body)) await drained(res)
+        init.metrics.inc('konbini_blocks_served_total', 1, { path: 'http' })
+        init.metrics.inc('konbini_bytes_served_total', bytes.byteLength, { path: 'http' })
+      }
+    } catch (err) {
+      res.write(encodeLengthPrefixed({ kind: FrameKind.Error, error: toWireError(err).body.error }))
+    } finally {
+      init.onTransfer?.(-1)
+      res.end()
+    }
+    return true
+  }
+}
+
+/** Resolves when the response can take more, or is gone (a client that left never drains). */
+function drained(res: NodeJS.WritableStream & { once(event: string, fn: () => void): unknown; off(event: string, fn: () => void): unknown }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      for (const event of ['drain', 'close', 'error']) res.off(event, done)
+      resolve()
+    }
+    for (const event of ['drain', 'close', 'error']) res.once(event, done)
+  })
+}

@@ -1,0 +1,12 @@
+import type { CID } from 'multiformats/cid'
+
+/** One provider's block session, over libp2p or HTTP: the pool treats both the same. */
+export interface BlockSource {
+  readonly provider: string
+  readonly closed: boolean
+  /** Asks for one block; resolves with its bytes (unverified: the pool checks them). */
+  want(cid: CID): Promise<Uint8Array>
+  /** Drops a want the caller gave up on. */
+  forget(cid: CID): void
+  close(): void
+}

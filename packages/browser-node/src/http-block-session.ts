@@ -1,0 +1,117 @@
+import {
+  BlockNotFoundError,
+  decodeFrame,
+  FrameKind,
+  FrameReader,
+  MAX_WANTLIST_SIZE,
+  type NodeEndpoint,
+  ProviderFailedError,
+  RemoteError,
+  type SignedDownloadTicket,
+  TICKET_HEADER,
+} from '@konbini/protocol'
+import type { CID } from 'multiformats/cid'
+import type { BlockSource } from './block-source.ts'
+import { base64urlJson } from './encoding.ts'
+
+interface Waiter {
+  resolve(bytes: Uint8Array): void
+  reject(err: Error): void
+}
+
+/**
+ * The block exchange over plain HTTP to a full node (`POST /v1/blocks` under the download ticket):
+ * each batch of wants is one request whose answer streams Block/DontHave frames. Same frames and
+ * checks as the libp2p path, without Noise in the way of bulk bytes.
+ */
+export class HttpBlockSession implements BlockSource {
+  readonly provider: string
+  private readonly url: URL
+  private readonly ticketHeader: string
+  private readonly waiting = new Map<string, Waiter>()
+  private batch: CID[] = []
+  private scheduled = false
+  private closedWith: Error | undefined
+  private readonly controller = new AbortController()
+
+  constructor(endpoint: NodeEndpoint, ticket: SignedDownloadTicket) {
+    this.provider = endpoint.peerId
+    this.url = new URL('/v1/blocks', endpoint.httpUrl)
+    this.ticketHeader = base64urlJson(ticket)
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined
+  }
+
+  want(cid: CID): Promise<Uint8Array> {
+    if (this.closedWith) return Promise.reject(this.closedWith)
+    return new Promise((resolve, reject) => {
+      this.waiting.set(cid.toString(), { resolve, reject })
+      this.batch.push(cid)
+      if (!this.scheduled) {
+        this.scheduled = true
+        queueMicrotask(() => this.flush())
+      }
+    })
+  }
+
+  forget(cid: CID): void {
+    this.waiting.delete(cid.toString())
+  }
+
+  close(): void {
+    this.fail(new ProviderFailedError({ provider: this.provider, reason: 'session closed' }))
+    this.controller.abort()
+  }
+
+  private flush(): void {
+    this.scheduled = false
+    while (this.batch.length > 0) {
+      const cids = this.batch.splice(0, MAX_WANTLIST_SIZE)
+      this.request(cids).catch((err: Error) => {
+        // the provider is unreachable or broke the stream: everything asked of it fails over
+        this.fail(err instanceof RemoteError ? err : new ProviderFailedError({ provider: this.provider, reason: err.message }))
+      })
+    }
+  }
+
+  private async request(cids: CID[]): Promise<void> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [TICKET_HEADER]: this.ticketHeader },
+      body: JSON.stringify({ cids: cids.map(String) }),
+      signal: this.controller.signal,
+    })
+    if (!res.ok || res.body === null) {
+      const answer = (await res.json().catch(() => undefined)) as { error?: { name: string; message: string } } | undefined
+      throw new RemoteError(answer?.error?.name ?? 'ProviderFailedError', answer?.error?.message ?? `provider answered ${res.status}`, res.status)
+    }
+    const reader = new FrameReader()
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for (const body of reader.push(chunk)) {
+        const frame = decodeFrame(body)
+        if (frame.kind === FrameKind.Block) this.settle(frame.cid, frame.bytes)
+        else if (frame.kind === FrameKind.DontHave) this.settle(frame.cid, new BlockNotFoundError({ cid: frame.cid.toString() }))
+        else if (frame.kind === FrameKind.Error) throw new RemoteError(frame.error.name, frame.error.message, 502)
+      }
+    }
+    // anything this request asked for and did not get fails over to other providers
+    for (const cid of cids) this.settle(cid, new ProviderFailedError({ provider: this.provider, reason: 'the answer ended early' }))
+  }
+
+  private settle(cid: CID, outcome: Uint8Array | Error): void {
+    const key = cid.toString()
+    const waiter = this.waiting.get(key)
+    if (waiter === undefined) return
+    this.waiting.delete(key)
+    outcome instanceof Error ? waiter.reject(outcome) : waiter.resolve(outcome)
+  }
+
+  private fail(err: Error): void {
+    if (this.closedWith) return
+    this.closedWith = err
+    for (const w of this.waiting.values()) w.reject(err)
+    this.waiting.clear()
+  }
+}
