@@ -96,7 +96,7 @@ describe('downloads survive failing providers', () => {
     const file = await upload('stall.bin', 64 * 1024 * 1024)
     let stalled: ReturnType<typeof nodeProcess> | undefined
     try {
-      const result = await download(file.root, 8, (busiest) => {
+      const result = await download(file.root, 1, (busiest) => {
         stalled = nodeProcess(busiest)
         stalled.child?.kill('SIGSTOP')
       })

@@ -87,9 +87,11 @@ async function upload(client: KonbiniClient, size: number): Promise<Seed & { hol
 async function download(client: KonbiniClient, root: string): Promise<{ sha256: string; bytes: number; providerFailures: number }> {
   const d = await client.open(root)
   try {
+    const entry = d.entry
+    if (entry.type !== 'file' && entry.type !== 'raw') throw new Error(`${root} is a ${entry.type}, not a file`)
     const hash = createHash('sha256')
     let bytes = 0
-    for await (const chunk of d.entry.content({ blockReadConcurrency: Math.min(d.readAhead, READ_AHEAD) })) {
+    for await (const chunk of entry.content({ blockReadConcurrency: Math.min(d.readAhead, READ_AHEAD) })) {
       hash.update(chunk)
       bytes += chunk.byteLength
     }
