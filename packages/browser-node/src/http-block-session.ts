@@ -97,7 +97,11 @@ export class HttpBlockSession implements BlockSource {
       }
     }
     // anything this request asked for and did not get fails over to other providers
-    for (const cid of cids) this.settle(cid, new ProviderFailedError({ provider: this.provider, reason: 'the answer ended early' }))
+    const unanswered = cids.filter((cid) => this.waiting.has(cid.toString()))
+    if (unanswered.length > 0) {
+      const err = new ProviderFailedError({ provider: this.provider, reason: 'the answer ended early' })
+      for (const cid of unanswered) this.settle(cid, err)
+    }
   }
 
   private settle(cid: CID, outcome: Uint8Array | Error): void {
