@@ -92,8 +92,9 @@ describe('a holder killed during a put', () => {
       () => 'completed',
       () => 'failed',
     )
-    // kill node2 once it has made some blocks durable (read from its disk), mid-transfer
-    for (let i = 0; i < 2000 && (await storedCids(1)).size < 12; i++) await new Promise((r) => setTimeout(r, 5))
+    // kill node2 once every node has made some blocks durable (read from their disks), mid-transfer
+    const durableEverywhere = async () => (await Promise.all([0, 1, 2].map(storedCids))).every((s) => s.size >= 16)
+    for (let i = 0; i < 4000 && !(await durableEverywhere()); i++) await new Promise((r) => setTimeout(r, 5))
     await victim.kill('SIGKILL')
     expect(await outcome).toBe('failed')
 

@@ -15,6 +15,7 @@ import type { BlockSource } from './block-source.ts'
 import { base64urlJson } from './encoding.ts'
 
 interface Waiter {
+  promise: Promise<Uint8Array>
   resolve(bytes: Uint8Array): void
   reject(err: Error): void
 }
@@ -46,14 +47,17 @@ export class HttpBlockSession implements BlockSource {
 
   want(cid: CID): Promise<Uint8Array> {
     if (this.closedWith) return Promise.reject(this.closedWith)
-    return new Promise((resolve, reject) => {
-      this.waiting.set(cid.toString(), { resolve, reject })
-      this.batch.push(cid)
-      if (!this.scheduled) {
-        this.scheduled = true
-        queueMicrotask(() => this.flush())
-      }
-    })
+    // asked again while still pending (the pool re-asks a slow provider): join, do not fetch twice
+    const pending = this.waiting.get(cid.toString())
+    if (pending) return pending.promise
+    const waiter = Promise.withResolvers<Uint8Array>()
+    this.waiting.set(cid.toString(), waiter)
+    this.batch.push(cid)
+    if (!this.scheduled) {
+      this.scheduled = true
+      queueMicrotask(() => this.flush())
+    }
+    return waiter.promise
   }
 
   forget(cid: CID): void {

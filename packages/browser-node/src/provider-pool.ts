@@ -116,6 +116,8 @@ export class ProviderPool {
   private readonly init: ProviderPoolInit
   private readonly providers: Provider[]
   private readonly started = performance.now()
+  /** Blocks also asked of a second provider because the first was slow. */
+  hedges = 0
 
   constructor(init: ProviderPoolInit) {
     this.init = init
@@ -134,28 +136,67 @@ export class ProviderPool {
 
   async get(cid: CID): Promise<Uint8Array> {
     const tried = new Set<Provider>()
-    // providers that were only slow for this block: on a busy network every one can be
-    const stalled = new Set<Provider>()
     let lastError: Error | undefined
-    for (let rounds = 0; ; ) {
-      let provider = this.pick(tried)
-      if (provider === undefined && stalled.size > 0 && rounds < MAX_STALL_ROUNDS) {
-        // each was only slow, not gone: ask again (a want still pending there is joined, not re-sent)
-        for (const p of stalled) tried.delete(p)
-        stalled.clear()
-        rounds++
-        provider = this.pick(tried)
-      }
+    for (;;) {
+      const provider = this.pick(tried)
       if (provider === undefined) throw lastError ?? new NoProvidersError({ cid: cid.toString() })
       tried.add(provider)
       try {
-        return await this.fetchFrom(provider, cid)
+        return await this.hedged(provider, cid, tried)
       } catch (err) {
         lastError = err as Error
-        provider.stats.failures++
-        if (err instanceof StallError && !provider.stats.dead) stalled.add(provider)
       }
     }
+  }
+
+  /**
+   * Fetches from `first`; if `first` is much slower than the best provider and the block has not
+   * come by the time the best one would have sent it twice, asks the best one too and takes
+   * whichever answers first. Keeps a slow provider from holding up the in-order reader.
+   */
+  private hedged(first: Provider, cid: CID, tried: Set<Provider>): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      let pending = 0
+      let done = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const attempt = (provider: Provider) => {
+        pending++
+        this.fetchFrom(provider, cid).then(
+          (bytes) => {
+            if (done) return
+            done = true
+            clearTimeout(timer)
+            resolve(bytes)
+          },
+          (err: Error) => {
+            if (--pending === 0 && !done) {
+              done = true
+              clearTimeout(timer)
+              reject(err)
+            }
+          },
+        )
+      }
+      attempt(first)
+      const delay = this.hedgeDelay(first)
+      if (delay !== undefined) {
+        timer = setTimeout(() => {
+          const second = this.pick(tried)
+          if (done || second === undefined) return
+          tried.add(second)
+          this.hedges++
+          attempt(second)
+        }, delay)
+      }
+    })
+  }
+
+  /** When to ask a second provider for a block `first` is sending, or never when `first` is not slow. */
+  private hedgeDelay(first: Provider): number | undefined {
+    const best = Math.max(0, ...this.providers.map((p) => (p.stats.dead ? 0 : (p.measured ?? 0))))
+    const own = first.measured
+    if (own === undefined || best === 0 || own >= best / 2) return undefined
+    return ((2 * 1024 * 1024) / best) * 1000 + 20
   }
 
   /** Per-provider numbers for the meta node's ranking. */
@@ -244,6 +285,7 @@ export class ProviderPool {
       this.init.onBlock?.(bytes.byteLength, provider.endpoint.peerId)
       return bytes
     } catch (err) {
+      provider.stats.failures++
       // a provider that sent bytes not matching the CID is not asked again
       if (session.closed || isErrorNamed(err, 'BlockHashMismatchError')) provider.stats.dead = true
       throw err

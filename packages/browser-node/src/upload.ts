@@ -1,4 +1,12 @@
-import { blockFrameParts, encodeLengthPrefixed, FrameKind, type PlacementResponse, RemoteError, ReplicationIncompleteError, TICKET_HEADER } from '@konbini/protocol'
+import {
+  blockFrameParts,
+  encodeLengthPrefixed,
+  FrameKind,
+  type PlacementResponse,
+  RemoteError,
+  ReplicationIncompleteError,
+  TICKET_HEADER,
+} from '@konbini/protocol'
 import type { ImportCandidate } from 'ipfs-unixfs-importer'
 import type { CID } from 'multiformats/cid'
 import { importToSink } from './import.ts'

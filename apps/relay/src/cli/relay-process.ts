@@ -39,7 +39,8 @@ export class RelayProcess {
   /** Starts the process and resolves with its ready line; rejects if it exits first. */
   async start(): Promise<RelayReady> {
     const argv = [...this.wrapper, process.execPath, relayMain]
-    const child = spawn(argv[0] as string, argv.slice(1), { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    // block writes fsync in parallel on libuv's pool: give it room
+    const child = spawn(argv[0] as string, argv.slice(1), { env: { UV_THREADPOOL_SIZE: '16', ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     child.stderr?.on('data', (d: Buffer) => {
       for (const line of d.toString().split('\n')) if (/"level":(40|50|60)/.test(line) || line.startsWith('konbini relay')) this.log(`[${this.name}] ${line}`)

@@ -64,6 +64,34 @@ export class DurableBlockstore {
     return cid
   }
 
+  /**
+   * Stores many blocks durably with one round of syncs (group commit): every temp file is written
+   * and fsynced (in parallel), then renamed, then each directory touched is fsynced once. Each
+   * block still goes write → fsync → rename → directory fsync before this resolves.
+   */
+  async putMany(blocks: ReadonlyArray<{ cid: CID; bytes: Uint8Array }>): Promise<void> {
+    const fresh: Array<{ dir: string; file: string; temp: string; size: number }> = []
+    await Promise.all(
+      blocks.map(async ({ cid, bytes }) => {
+        if (await this.has(cid)) return
+        const { dir, file } = this.locate(cid)
+        await this.ensureDir(dir)
+        const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`)
+        const handle = await open(temp, 'w', 0o644)
+        try {
+          await handle.writeFile(bytes)
+          await handle.sync()
+        } finally {
+          await handle.close()
+        }
+        fresh.push({ dir, file, temp, size: bytes.byteLength })
+      }),
+    )
+    await Promise.all(fresh.map((f) => rename(f.temp, f.file)))
+    await Promise.all([...new Set(fresh.map((f) => f.dir))].map(fsyncDir))
+    for (const f of fresh) this.used += f.size
+  }
+
   async *get(cid: CID): AsyncGenerator<Uint8Array> {
     yield await this.getBytes(cid)
   }

@@ -36,8 +36,8 @@ export interface UploadHandlerInit {
   reporter: MetaReporter
   metrics: Metrics
   log: Logger
-  /** How many block writes (each fsynced) may be in flight at once. */
-  writeConcurrency?: number
+  /** Blocks written and synced together (group commit); one batch commits while the next fills. */
+  commitBatch?: number
   onTransfer?: (delta: 1 | -1) => void
 }
 
@@ -74,8 +74,15 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
   const forward: Forward | undefined = next ? forwardUpload(next, String(ticketHeader), routeHeader) : undefined
 
   const reader = new FrameReader()
-  const writing = new Set<Promise<unknown>>()
-  const limit = init.writeConcurrency ?? 4
+  const limit = init.commitBatch ?? 16
+  let batch: Array<{ cid: CID; bytes: Uint8Array }> = []
+  let committing: Promise<void> = Promise.resolve()
+  const commit = async () => {
+    const blocks = batch
+    batch = []
+    await committing
+    committing = init.blockstore.putMany(blocks)
+  }
   let received = 0
   let root: CID | undefined
   try {
@@ -93,20 +100,16 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
         received += frame.bytes.byteLength
         if (received > ticket.maxBytes) throw new QuotaExceededError({ ticketId: ticket.id, max: ticket.maxBytes })
         await verifyBlock(frame.cid, frame.bytes)
-        const write = init.blockstore.put(frame.cid, frame.bytes)
-        writing.add(write)
-        write.then(
-          () => writing.delete(write),
-          () => {},
-        )
-        if (writing.size >= limit) await Promise.race(writing)
+        batch.push({ cid: frame.cid, bytes: frame.bytes })
+        if (batch.length >= limit) await commit()
       }
       await forwarding
     }
-    await Promise.all(writing)
+    await commit()
+    await committing
   } catch (err) {
     forward?.abort()
-    await Promise.allSettled(writing)
+    await committing.catch(() => {})
     throw err
   }
   if (!reader.empty) throw new InvalidMessageError({ reason: 'the body ended inside a frame' })
