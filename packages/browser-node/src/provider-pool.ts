@@ -13,19 +13,8 @@ import type { Libp2p } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { BlockSession } from './block-session.ts'
 import type { BlockSource } from './block-source.ts'
+import { Provider, type ProviderStats } from './provider.ts'
 import { HttpBlockSession } from './http-block-session.ts'
-
-/** What the pool knows about one provider during one download. */
-export interface ProviderStats {
-  peerId: string
-  bytes: number
-  blocks: number
-  failures: number
-  /** Milliseconds during which this provider had work in flight. */
-  busyMs: number
-  firstByteMs: number | undefined
-  dead: boolean
-}
 
 /** A want unanswered past its expected time: the provider is slow, not necessarily gone. */
 class StallError extends ProviderFailedError {}
@@ -36,62 +25,6 @@ class StallError extends ProviderFailedError {}
  * that never answers still fails the read after a bounded time.
  */
 const MAX_STALL_ROUNDS = 6
-
-class Provider {
-  readonly endpoint: NodeEndpoint
-  readonly stats: ProviderStats
-  session: Promise<BlockSource> | undefined
-  inflight = 0
-  private busySince = 0
-  private readonly prior: number
-  /** Milliseconds per byte from gaps between blocks (averaged as time, so bursts do not inflate it). */
-  private msPerByte = 0
-  private samples = 0
-  private lastArrival = 0
-  /** Slowdowns observed (stalls): each halves the estimate until the provider proves itself again. */
-  penalty = 1
-
-  constructor(endpoint: NodeEndpoint, prior: number) {
-    this.endpoint = endpoint
-    this.prior = prior > 0 ? prior : PRIOR_THROUGHPUT_BPS
-    this.stats = { peerId: endpoint.peerId, bytes: 0, blocks: 0, failures: 0, busyMs: 0, firstByteMs: undefined, dead: false }
-  }
-
-  /**
-   * Bytes per second the provider sends while it has work queued: measured from the gap between
-   * consecutive blocks, which does not grow with how much work it was given (a plain
-   * bytes-per-busy-second figure does, and makes a scheduler feed whoever it already fed).
-   */
-  get measured(): number | undefined {
-    return this.samples >= 3 && this.msPerByte > 0 ? 1000 / this.msPerByte : undefined
-  }
-
-  /**
-   * The rate work is shared by. Until measured, a provider is assumed as fast as the best one
-   * measured so far (or the meta node's figure), so it gets its fair try.
-   */
-  rate(bestMeasured: number): number {
-    return (this.measured ?? Math.max(this.prior, bestMeasured)) / this.penalty
-  }
-
-  begin(): void {
-    if (this.inflight++ === 0) {
-      this.busySince = performance.now()
-      this.lastArrival = this.busySince
-    }
-  }
-
-  arrived(bytes: number): void {
-    const now = performance.now()
-    this.msPerByte = ewma(this.msPerByte, Math.max(now - this.lastArrival, 0.001) / bytes, 0.2)
-    this.samples++
-    this.lastArrival = now
-  }
-
-  end(): void {
-    if (--this.inflight === 0) this.stats.busyMs += performance.now() - this.busySince
-  }
-}
 
 export interface ProviderPoolInit {
   libp2p: Libp2p
