@@ -35,8 +35,7 @@ export async function runLoops(count: number, deadline: number, op: (loop: numbe
         } catch (err) {
           tally.errors++
           const e = err as Error
-          if (tally.samples.length < 5)
-            tally.samples.push(process.env.LOAD_DEBUG ? `${e.stack} cause=${String((e as { cause?: unknown }).cause)}` : `${e.name}: ${e.message}`)
+          if (tally.samples.length < 5) tally.samples.push(`${e.name}: ${e.message}`)
         }
       }
     }),

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs'
+import { Worker } from 'node:worker_threads'
 
 const MiB = 1024 * 1024
 
@@ -18,25 +19,44 @@ export interface RssSummary {
   /** Medians of the first and last third of the samples: steady growth shows as last ≫ first. */
   firstThirdMiB: number
   lastThirdMiB: number
+  /** Every sample, in MiB. */
+  series: number[]
 }
 
-/** Samples the RSS of some processes every `intervalMs` until `stop()`, which returns each one's summary. */
-export function sampleRss(pids: Record<string, number>, intervalMs = 1000): { stop(): Record<string, RssSummary> } {
-  const samples: Record<string, number[]> = Object.fromEntries(Object.keys(pids).map((name) => [name, []]))
-  const take = () => {
-    for (const [name, pid] of Object.entries(pids)) {
-      const rss = readRss(pid)
-      if (rss !== undefined) samples[name]?.push(rss)
-    }
+// a worker thread keeps the pace when the test's own event loop is busy with the load
+const sampler = `
+const { parentPort, workerData } = require('node:worker_threads')
+const { readFileSync } = require('node:fs')
+const samples = Object.fromEntries(Object.keys(workerData.pids).map((name) => [name, []]))
+const take = () => {
+  for (const [name, pid] of Object.entries(workerData.pids)) {
+    try {
+      const match = /^VmRSS:\\s+(\\d+)\\s+kB/m.exec(readFileSync('/proc/' + pid + '/status', 'utf8'))
+      if (match) samples[name].push(Number(match[1]) * 1024)
+    } catch {}
   }
+}
+take()
+const timer = setInterval(take, workerData.intervalMs)
+parentPort.once('message', () => {
+  clearInterval(timer)
   take()
-  const timer = setInterval(take, intervalMs)
+  parentPort.postMessage(samples)
+})
+`
+
+/** Samples the RSS of some processes every `intervalMs` (in a worker thread) until `stop()`, which returns each one's summary. */
+export function sampleRss(pids: Record<string, number>, intervalMs = 1000): { stop(): Promise<Record<string, RssSummary>> } {
+  const worker = new Worker(sampler, { eval: true, workerData: { pids, intervalMs } })
   return {
-    stop() {
-      clearInterval(timer)
-      take()
-      if (process.env.LOAD_DEBUG)
-        for (const [name, s] of Object.entries(samples)) process.stderr.write(`rss ${name} ${s.map((b) => Math.round(b / MiB)).join(' ')}\n`)
+    async stop() {
+      const answer = new Promise<Record<string, number[]>>((resolve, reject) => {
+        worker.once('message', resolve)
+        worker.once('error', reject)
+      })
+      worker.postMessage('stop')
+      const samples = await answer
+      await worker.terminate()
       return Object.fromEntries(Object.entries(samples).map(([name, s]) => [name, summarize(s)]))
     },
   }
@@ -50,6 +70,7 @@ function summarize(samples: number[]): RssSummary {
     peakMiB: mib(Math.max(0, ...samples)),
     firstThirdMiB: mib(median(samples.slice(0, third))),
     lastThirdMiB: mib(median(samples.slice(-third))),
+    series: samples.map((s) => Math.round(s / MiB)),
   }
 }
 

@@ -61,11 +61,18 @@ export class MetaClient {
     for (let i = 0; i < this.urls.length; i++) {
       const index = (this.preferred + i) % this.urls.length
       let res: Response
-      try {
-        res = await this.fetchFn(new URL(path, this.urls[index]), {
+      const send = () =>
+        this.fetchFn(new URL(path, this.urls[index]), {
           ...init,
           headers: { 'content-type': 'application/json' },
           signal: AbortSignal.timeout(this.timeoutMs),
+        })
+      try {
+        res = await send().catch((err: unknown) => {
+          // a pooled keep-alive socket the server closed as it was reused (a busy client's idle
+          // timer runs late): the server read nothing, so one fresh try is safe
+          if (staleSocket(err)) return send()
+          throw err
         })
       } catch {
         continue // unreachable or timed out: try the next meta node
@@ -80,4 +87,10 @@ export class MetaClient {
     }
     throw lastError
   }
+}
+
+/** Node's fetch (undici) failing on a kept-alive socket the server had closed. */
+function staleSocket(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET'
 }

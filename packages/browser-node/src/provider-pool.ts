@@ -70,8 +70,15 @@ export class ProviderPool {
   async get(cid: CID): Promise<Uint8Array> {
     const tried = new Set<Provider>()
     let lastError: Error | undefined
-    for (;;) {
-      const provider = this.pick(tried)
+    for (let rounds = 0; ; ) {
+      let provider = this.pick(tried)
+      if (provider === undefined && lastError instanceof StallError && rounds < MAX_STALL_ROUNDS) {
+        // every live provider was only slow (a busy network), none gone: ask them again; a want
+        // still pending at one is joined, not sent twice
+        rounds++
+        tried.clear()
+        provider = this.pick(tried)
+      }
       if (provider === undefined) throw lastError ?? new NoProvidersError({ cid: cid.toString() })
       tried.add(provider)
       try {
