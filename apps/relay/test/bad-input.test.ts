@@ -185,11 +185,11 @@ describe('bad input on a devnet', () => {
   )
 
   test('behavior: afterwards every process answers and the first file downloads byte-identical', async () => {
-    const meta = net.file as typeof net.file & { metaPid: number }
     for (const url of [metaUrl, ...net.file.nodes.map((n) => n.httpUrl)]) {
       expect((await fetch(`${url}/healthz`)).status).toBe(200)
     }
-    for (const pid of [meta.metaPid, ...net.file.nodes.map((n) => n.pid)]) expect(() => process.kill(pid, 0)).not.toThrow()
+    const pids = [...net.devnet.metas, ...net.devnet.nodes].map((p) => p.ready?.pid as number)
+    for (const pid of pids) expect(() => process.kill(pid, 0)).not.toThrow()
     const out = join(net.workDir, 'keep-again.bin')
     const get = await net.cli(['get', root, '-o', out, '--json'])
     expect(get.code, get.stderr).toBe(0)

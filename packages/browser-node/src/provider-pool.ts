@@ -154,8 +154,9 @@ export class ProviderPool {
     }
   }
 
-  stats(): ProviderStats[] {
-    return this.providers.map((p) => ({ ...p.stats }))
+  /** Each provider's numbers so far, with the wants it has in flight right now. */
+  stats(): Array<ProviderStats & { inflight: number }> {
+    return this.providers.map((p) => ({ ...p.stats, inflight: p.inflight }))
   }
 
   close(): void {
