@@ -1,4 +1,4 @@
-import { type NodeInfo, SignatureInvalidError, type SignedHeartbeat } from '@konbini/protocol'
+import { type NodeInfo, SignatureInvalidError, type SignedHeartbeat, UntrustedMetaError } from '@konbini/protocol'
 import type { MetaContext } from './context.ts'
 import { toNodeInfo } from './ranking.ts'
 import { recoverStatementSigner, verifyNodeBinding } from './verify-signatures.ts'
@@ -8,7 +8,9 @@ export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: Sig
   const signer = await recoverStatementSigner('heartbeat', body.peerId, body, signature, ctx.config.chainId)
   if (signer.toLowerCase() !== body.operator.toLowerCase()) throw new SignatureInvalidError()
   if (!(await verifyNodeBinding(body.peerId, body.operator, body.binding))) throw new SignatureInvalidError()
-  const { issuedAt: _issuedAt, binding: _binding, ...node } = body
+  // a node that would refuse this meta's tickets must not be placed on by it
+  if (!body.trustedMetas.some((a) => a.toLowerCase() === ctx.issuer.address.toLowerCase())) throw new UntrustedMetaError({ meta: ctx.issuer.address })
+  const { issuedAt: _issuedAt, binding: _binding, trustedMetas: _trusted, ...node } = body
   await ctx.store.upsertNode({ ...node, operator: body.operator.toLowerCase() }, ctx.now())
   return { ok: true }
 }

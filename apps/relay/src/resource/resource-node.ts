@@ -80,6 +80,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
       egressCapBps: config.egressBps,
       activeTransfers,
       issuedAt: Math.floor(Date.now() / 1000),
+      trustedMetas: config.trustedMetas,
       binding,
     })
   }

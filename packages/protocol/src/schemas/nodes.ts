@@ -23,6 +23,8 @@ export const nodeState = nodeEndpoint.extend({
 /** A resource node's periodic statement to the meta node. */
 export const heartbeat = nodeState.extend({
   issuedAt: unixSeconds,
+  /** Meta addresses whose tickets this node accepts: a meta node not in the list does not register it. */
+  trustedMetas: z.array(address).max(32),
   /** The peer key's Ed25519 signature (base64url) over `nodeBindingMessage(operator)`: binds peer id to operator. */
   binding: z.string().max(200),
 })
