@@ -1,9 +1,7 @@
 import {
-  ewma,
   isErrorNamed,
   type NodeEndpoint,
   NoProvidersError,
-  PRIOR_THROUGHPUT_BPS,
   ProviderFailedError,
   type SignedDownloadTicket,
   type TransferReport,
