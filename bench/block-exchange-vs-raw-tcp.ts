@@ -80,7 +80,7 @@ export const blockExchangeVsRawTcp: Bench = {
       log('  warm-up (not counted)')
       await blocks()
       await rawTcp()
-      const r = await alternate(RUNS, { blocks, rawTcp })
+      const r = await alternate(RUNS, { blocks, rawTcp }, { before: () => net.idle() })
       return {
         block_exchange_vs_raw_tcp: {
           ratio: r.medians.blocks / r.medians.rawTcp,
@@ -91,6 +91,7 @@ export const blockExchangeVsRawTcp: Bench = {
             rawTcpMBps: round(r.medians.rawTcp),
             sizeMiB: SIZE / MiB,
             runs: RUNS,
+            machineBusyPctPerRound: r.busyPct,
             konbiniPath:
               'one BlockSession (dial + Hello with a real download ticket) from this process to a resource relay process (DurableBlockstore), 256 wants in one want-list, blocks counted, not hashed',
             blocksSamplesMBps: r.samples.blocks.map(round),

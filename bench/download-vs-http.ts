@@ -58,7 +58,7 @@ export const downloadVsHttp: Bench = {
       await konbini()
       await http()
       perProvider.length = 0
-      const r = await alternate(RUNS, { konbini, http })
+      const r = await alternate(RUNS, { konbini, http }, { before: () => net.idle() })
       return {
         download_vs_http: {
           ratio: r.medians.konbini / r.medians.http,
@@ -69,6 +69,7 @@ export const downloadVsHttp: Bench = {
             httpMBps: round(r.medians.http),
             sizeMiB: SIZE / MiB,
             runs: RUNS,
+            machineBusyPctPerRound: r.busyPct,
             konbiniPath: 'in-process client: createNodeClientLibp2p + createKonbiniClient, open(root), writeDownload to disk (client creation included)',
             devnet: '1 meta + 4 resource nodes, file put with R=3',
             konbiniSamplesMBps: r.samples.konbini.map(round),

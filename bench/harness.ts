@@ -37,17 +37,44 @@ export function median(values: readonly number[]): number {
 /**
  * Runs the measurements in turn (K, B, K, B, … for `{ konbini, baseline }`) `runs` times each;
  * every call returns one sample (ms, MB/s, …). Alternation spreads drift (page cache, heat, GC)
- * over all of them. Returns every sample and the median of each.
+ * over all of them; each round first waits (bounded) for other work on the machine to calm down,
+ * and `before` (untimed) runs before every measurement.
+ * Returns every sample, the median of each, and the machine's busy share before each round.
  */
-export async function alternate<K extends string>(runs: number, measures: Record<K, (i: number) => Promise<number>>) {
+export async function alternate<K extends string>(
+  runs: number,
+  measures: Record<K, (i: number) => Promise<number>>,
+  options: { before?: () => Promise<void> } = {},
+) {
   const keys = Object.keys(measures) as K[]
   const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>
+  const busyPct: number[] = []
   for (let i = 0; i < runs; i++) {
-    for (const k of keys) samples[k].push(await measures[k](i))
-    log(`  run ${i + 1}/${runs}: ${keys.map((k) => `${k} ${round(samples[k][i] as number)}`).join(', ')}`)
+    busyPct.push(Math.round((await waitQuiet(20)) * 100))
+    for (const k of keys) {
+      await options.before?.()
+      samples[k].push(await measures[k](i))
+    }
+    log(`  run ${i + 1}/${runs}: ${keys.map((k) => `${k} ${round(samples[k][i] as number)}`).join(', ')} (machine ${busyPct[i]} % busy before)`)
   }
   const medians = Object.fromEntries(keys.map((k) => [k, median(samples[k])])) as Record<K, number>
-  return { samples, medians }
+  return { samples, medians, busyPct }
+}
+
+/** Above this share of all cores busy, the machine is not quiet enough to start a measurement. */
+export const QUIET = 0.3
+
+/** Seconds of waiting for quiet left for the whole run, so a busy machine cannot stretch it without bound. */
+let quietBudgetS = 240
+
+/** Waits up to `maxSeconds` (within the run's budget) until the machine is at most QUIET busy; returns the last busy share. */
+export async function waitQuiet(maxSeconds: number): Promise<number> {
+  const started = performance.now()
+  const limit = Math.min(maxSeconds, quietBudgetS) * 1000
+  let busy = await machineBusy(500)
+  while (busy > QUIET && performance.now() - started < limit) busy = await machineBusy(1000)
+  quietBudgetS -= Math.max(0, (performance.now() - started) / 1000 - 0.5)
+  return busy
 }
 
 /** Milliseconds `fn` takes. */
@@ -94,6 +121,24 @@ export async function writeRandomFile(path: string, size: number): Promise<void>
     for (let left = size; left > 0; left -= 4 * MiB) await handle.write(randomBytes(Math.min(left, 4 * MiB)))
   } finally {
     await handle.close()
+  }
+}
+
+/** Share (0–1) of all cores busy over the next `ms`, from /proc/stat (Linux); NaN elsewhere. */
+export async function machineBusy(ms = 1000): Promise<number> {
+  const read = async () => {
+    const line = (await readFile('/proc/stat', 'utf8')).split('\n')[0] ?? ''
+    const f = line.trim().split(/\s+/).slice(1).map(Number)
+    const idle = (f[3] ?? 0) + (f[4] ?? 0)
+    return { idle, total: f.reduce((a, b) => a + b, 0) }
+  }
+  try {
+    const a = await read()
+    await new Promise((r) => setTimeout(r, ms))
+    const b = await read()
+    return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total)
+  } catch {
+    return Number.NaN
   }
 }
 

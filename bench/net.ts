@@ -20,18 +20,36 @@ export interface BenchNet {
   putFile(path: string, replicas?: number): Promise<{ root: string; holders: string[] }>
   /** Uploads `size` fresh random bytes (generated as they are sent, never on disk) named `name`. */
   putRandom(name: string, size: number, replicas?: number): Promise<{ root: string; holders: string[] }>
+  /** Resolves when no resource node reports a transfer in progress (bounded: 5 s), so leftovers of one run do not slow the next. */
+  idle(): Promise<void>
   /** Ends every process and deletes the folder. */
   stop(): Promise<void>
+}
+
+const running = new Set<BenchNet>()
+
+/** Stops every bench network still running (on Ctrl-C), so no process or temp folder is left behind. */
+export async function stopAllNets(): Promise<void> {
+  await Promise.allSettled([...running].map((n) => n.stop()))
 }
 
 /** Starts 1 meta + `resources` resource nodes (each its own process). */
 export async function startBenchNet(options: Partial<DevnetOptions> & { resources: number }): Promise<BenchNet> {
   const { dir, cleanup } = await tempDir('net')
   const started = performance.now()
-  const devnet = await startDevnet({ dataDir: join(dir, 'data'), web: false, basePort: 0, log: (l) => log(`  ${l}`), ...options }).catch(async (err) => {
-    await cleanup()
-    throw err
+  // BENCH_CPU_PROF_DIR=…: every relay process writes a V8 CPU profile there when it exits
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: the bench is not a turbo task
+  const profDir = process.env.BENCH_CPU_PROF_DIR
+  const nodeEnv = (i: number) => ({
+    ...options.nodeEnv?.(i),
+    ...(profDir && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(profDir, `node${i + 1}`)}` }),
   })
+  const devnet = await startDevnet({ dataDir: join(dir, 'data'), web: false, basePort: 0, log: (l) => log(`  ${l}`), ...options, nodeEnv }).catch(
+    async (err) => {
+      await cleanup()
+      throw err
+    },
+  )
   log(`  devnet: 1 meta + ${options.resources} resource nodes up in ${Math.round(performance.now() - started)} ms`)
   const account = privateKeyToAccount(generatePrivateKey())
   const metaUrls = devnet.file.metaUrls
@@ -48,7 +66,7 @@ export async function startBenchNet(options: Partial<DevnetOptions> & { resource
       await libp2p.stop()
     }
   }
-  return {
+  const net: BenchNet = {
     devnet,
     dir,
     metaUrls,
@@ -60,11 +78,28 @@ export async function startBenchNet(options: Partial<DevnetOptions> & { resource
     putRandom(name, size, replicas) {
       return put([{ path: name, content: randomContent(size) }], name, size, replicas)
     },
+    async idle() {
+      const deadline = performance.now() + 5000
+      for (const node of devnet.nodes) {
+        const url = node.ready?.httpUrl
+        while (url && performance.now() < deadline) {
+          const text = await fetch(`${url}/metrics`).then(
+            (r) => r.text(),
+            () => '',
+          )
+          if (!/^konbini_active_transfers [1-9]/m.test(text)) break
+          await new Promise((r) => setTimeout(r, 20))
+        }
+      }
+    },
     async stop() {
+      running.delete(net)
       await devnet.stop()
       await cleanup()
     },
   }
+  running.add(net)
+  return net
 }
 
 async function* randomContent(size: number): AsyncGenerator<Uint8Array> {

@@ -1,11 +1,15 @@
 /**
  * `npm run bench [-- name …]`: runs every benchmark (or those named), prints a table, and merges
  * the figures into `bench/results/latest.json`. Not part of `npm test`.
+ * Profiling: `BENCH_CPU_PROF_DIR=/tmp/prof npm run bench -- name` makes every resource relay write
+ * a CPU profile there; `node --cpu-prof bench/run.ts name` profiles the client side (this process).
  */
+import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { blockExchangeVsRawTcp } from './block-exchange-vs-raw-tcp.ts'
 import { downloadVsHttp } from './download-vs-http.ts'
-import { type Bench, type BenchResult, formatTable, log, resultsFile, round, writeResults } from './harness.ts'
+import { type Bench, type BenchResult, formatTable, log, machineBusy, QUIET, resultsFile, round, waitQuiet, writeResults } from './harness.ts'
+import { stopAllNets } from './net.ts'
 import { slowProviderPenalty } from './slow-provider-penalty.ts'
 import { ttfbVsBlockFetch } from './ttfb-vs-block-fetch.ts'
 import { uploadR3VsHttp } from './upload-r3-vs-http.ts'
@@ -23,23 +27,59 @@ const selected = wanted.length === 0 ? benches : benches.filter((b) => b.names.s
 const started = performance.now()
 const results: Record<string, BenchResult> = {}
 const failed: string[] = []
+const QUIET_WAIT_S = 60
+const commit = (() => {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== ''
+    return dirty ? `${head}+uncommitted changes` : head
+  } catch {
+    return 'unknown'
+  }
+})()
+// a product bug signal (a setTimeout past 2^31 ms fires at once): counted per benchmark
+let overflowWarnings = 0
+process.on('warning', (w) => {
+  if (w.name === 'TimeoutOverflowWarning') overflowWarnings++
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    log(`${signal}: stopping the bench networks`)
+    void stopAllNets().finally(() => process.exit(130))
+  })
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`
 for (const bench of selected) {
   const t0 = performance.now()
   log(`${bench.names.join(' + ')}:`)
+  // other work on the machine skews every figure: wait a little for it to calm down, and record it
+  let busy = await machineBusy()
+  if (busy > QUIET) {
+    log(`  machine ${Math.round(busy * 100)} % busy (other processes); waiting up to ${QUIET_WAIT_S} s for it to calm down`)
+    busy = await waitQuiet(QUIET_WAIT_S)
+  }
   const loadBefore = loadavg()[0] ?? 0
+  overflowWarnings = 0
   let produced: Record<string, BenchResult>
   try {
     produced = await bench.run()
   } catch (err) {
     failed.push(bench.names.join('+'))
     log(`  FAILED: ${(err as Error).stack ?? err}`)
+    for (let cause = (err as { cause?: unknown }).cause; cause !== undefined; cause = (cause as { cause?: unknown }).cause) log(`  cause: ${String(cause)}`)
     continue
   }
   const benchSeconds = Math.round((performance.now() - t0) / 1000)
   // where, when and how busy the machine was: a later partial run keeps other figures as measured
-  const load1m = [round(loadBefore), round(loadavg()[0] ?? 0)]
-  for (const r of Object.values(produced)) Object.assign(r.detail, { benchSeconds, measuredAt: new Date().toISOString(), machine, load1mBeforeAfter: load1m })
+  const context = {
+    benchSeconds,
+    measuredAt: new Date().toISOString(),
+    commit,
+    machine,
+    machineBusyPctBefore: Math.round(busy * 100),
+    load1mBeforeAfter: [round(loadBefore), round(loadavg()[0] ?? 0)],
+    timeoutOverflowWarnings: overflowWarnings,
+  }
+  for (const r of Object.values(produced)) Object.assign(r.detail, context)
   Object.assign(results, produced)
   log(`  done in ${benchSeconds} s`)
 }

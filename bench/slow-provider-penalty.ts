@@ -2,7 +2,7 @@ import { type Bench, MiB, alternate, log, mbps, median, round, timed } from './h
 import { type BenchNet, startBenchNet, waitForNode } from './net.ts'
 
 const SIZE = 256 * MiB
-const RUNS = 5
+const RUNS = 7
 /** The node that gets capped (0-based devnet index). */
 const SLOW = 3
 
@@ -70,7 +70,7 @@ export const slowProviderPenalty: Bench = {
       await all4()
       await fast3()
       split.length = 0
-      const r = await alternate(RUNS, { all4, fast3 })
+      const r = await alternate(RUNS, { all4, fast3 }, { before: () => net.idle() })
       return {
         slow_provider_penalty: {
           ratio: r.medians.all4 / r.medians.fast3,
@@ -83,6 +83,7 @@ export const slowProviderPenalty: Bench = {
             slowCapMBps: round(capBps / 1e6),
             sizeMiB: SIZE / MiB,
             runs: RUNS,
+            machineBusyPctPerRound: r.busyPct,
             konbiniPath: 'in-process fresh client per run, open(root) then entry.content() read to the end (verified, not written to disk)',
             devnet: '1 meta + 4 resource nodes, file put with replicas: 4; node 4 restarted with KONBINI_EGRESS_BPS',
             slowAloneSamplesMBps: alone.map(round),

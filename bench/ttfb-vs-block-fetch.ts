@@ -6,7 +6,7 @@ import { type BenchNet, startBenchNet } from './net.ts'
 
 const BIG = 1024 * MiB
 const SMALL = 16 * MiB
-const RUNS = 9
+const RUNS = 15
 
 /** Milliseconds of each step of one cold start, up to the first verified chunk. */
 interface ColdStart {
@@ -79,10 +79,11 @@ export const ttfbVsBlockFetch: Bench = {
       await blockFetch()
       await konbini16MiB()
       steps.length = 0
-      const r = await alternate(RUNS, { konbini1GiB, blockFetch, konbini16MiB })
+      const r = await alternate(RUNS, { konbini1GiB, blockFetch, konbini16MiB }, { before: () => net.idle() })
       const stepMedian = (k: 'libp2p' | 'open' | 'firstChunk') => round(median(steps.map((s) => s[k])))
       const shared = {
         runs: RUNS,
+        machineBusyPctPerRound: r.busyPct,
         devnet: '1 meta + 4 resource nodes, files put with R=3',
         konbiniPath:
           'in-process cold client: createNodeClientLibp2p + createKonbiniClient, open(root) (meta lookup, dial, root block), first chunk of entry.content({ blockReadConcurrency: readAhead })',

@@ -55,7 +55,7 @@ export const uploadR3VsHttp: Bench = {
       await konbini()
       await http()
       skipped.length = 0
-      const r = await alternate(RUNS, { konbini, http })
+      const r = await alternate(RUNS, { konbini, http }, { before: () => net.idle() })
       return {
         upload_r3_vs_http: {
           ratio: r.medians.konbini / r.medians.http,
@@ -66,6 +66,7 @@ export const uploadR3VsHttp: Bench = {
             httpMBps: round(r.medians.http),
             sizeMiB: SIZE / MiB,
             runs: RUNS,
+            machineBusyPctPerRound: r.busyPct,
             konbiniPath: 'in-process client: createKonbiniClient + fsSource, put(replicas: 3) until 3 durable reports; fresh random bytes every run',
             devnet: '1 meta + 4 resource nodes',
             konbiniSamplesMBps: r.samples.konbini.map(round),
