@@ -44,7 +44,9 @@ export async function startBenchNet(options: Partial<DevnetOptions> & { resource
     ...options.nodeEnv?.(i),
     ...(profDir && { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(profDir, `node${i + 1}`)}` }),
   })
-  const devnet = await startDevnet({ dataDir: join(dir, 'data'), web: false, basePort: 0, log: (l) => log(`  ${l}`), ...options, nodeEnv }).catch(
+  // baselines fetched through the public gateway must not be slowed by its rate limit
+  const resourceEnv = { KONBINI_PUBLIC_BPS: '0', ...options.resourceEnv }
+  const devnet = await startDevnet({ dataDir: join(dir, 'data'), web: false, basePort: 0, log: (l) => log(`  ${l}`), ...options, resourceEnv, nodeEnv }).catch(
     async (err) => {
       await cleanup()
       throw err

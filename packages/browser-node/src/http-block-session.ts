@@ -55,7 +55,8 @@ export class HttpBlockSession implements BlockSource {
     this.batch.push(cid)
     if (!this.scheduled) {
       this.scheduled = true
-      queueMicrotask(() => this.flush())
+      // wants made in the same turn of the event loop (the exporter asks tick by tick) go as one request
+      setTimeout(() => this.flush(), 0)
     }
     return waiter.promise
   }

@@ -129,12 +129,16 @@ export class ProviderPool {
     })
   }
 
-  /** When to ask a second provider for a block `first` is sending, or never when `first` is not slow. */
+  /**
+   * When to ask a second provider for a block `first` is sending: soon when `first` is much slower
+   * than the best measured provider or not yet measured, late (a safety net) when it keeps up.
+   */
   private hedgeDelay(first: Provider): number | undefined {
     const best = Math.max(0, ...this.providers.map((p) => (p.stats.dead ? 0 : (p.measured ?? 0))))
+    if (best === 0) return undefined
+    const blockMs = ((1024 * 1024) / best) * 1000
     const own = first.measured
-    if (own === undefined || best === 0 || own >= best / 2) return undefined
-    return ((2 * 1024 * 1024) / best) * 1000 + 20
+    return own !== undefined && own >= best / 2 ? 8 * blockMs + 100 : 2 * blockMs + 20
   }
 
   /** Per-provider numbers for the meta node's ranking. */
@@ -201,7 +205,8 @@ export class ProviderPool {
     }
     // expected time for this block behind the ones already queued at this provider, with slack
     const expectedMs = ((provider.inflight + 1) * 1024 * 1024 * 1000) / provider.rate(0)
-    const stallMs = (this.init.stallMs ?? 3000) + expectedMs * 4
+    // bounded: a timer past 2^31 ms fires at once
+    const stallMs = Math.min((this.init.stallMs ?? 3000) + expectedMs * 4, 120_000)
     provider.begin()
     let timer: ReturnType<typeof setTimeout> | undefined
     try {

@@ -60,6 +60,12 @@ export class Provider {
 
   arrived(bytes: number): void {
     const now = performance.now()
+    // a small block (a directory or the root) says more about latency than rate: it would
+    // make its provider look a thousand times slower for the next dozens of blocks
+    if (bytes < 256 * 1024) {
+      this.lastArrival = now
+      return
+    }
     this.msPerByte = ewma(this.msPerByte, Math.max(now - this.lastArrival, 0.001) / bytes, 0.2)
     this.samples++
     this.lastArrival = now

@@ -98,7 +98,8 @@ export class DurableBlockstore {
 
   async getBytes(cid: CID): Promise<Uint8Array> {
     try {
-      return new Uint8Array(await readFile(this.locate(cid).file))
+      const buffer = await readFile(this.locate(cid).file)
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
     } catch {
       throw new BlockNotFoundError({ cid: cid.toString() })
     }

@@ -1,3 +1,6 @@
+/** The cap holds over short windows too: bursts are at most 1/20 s of traffic. */
+const BURST_FRACTION = 20
+
 /**
  * A token bucket of bytes per second: the operator's egress cap, or the public path's rate limit.
  * `take` waits until the bytes fit; a rate of 0 means unlimited.
@@ -12,7 +15,7 @@ export class ByteRateLimiter {
 
   constructor(bytesPerSecond: number) {
     this.rate = bytesPerSecond
-    this.tokens = bytesPerSecond
+    this.tokens = bytesPerSecond / BURST_FRACTION
     this.last = performance.now()
   }
 
@@ -37,8 +40,8 @@ export class ByteRateLimiter {
   private async wait(bytes: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
       const now = performance.now()
-      // a burst of at most one second's worth (or one block)
-      this.tokens = Math.min(Math.max(this.rate, bytes), this.tokens + ((now - this.last) / 1000) * this.rate)
+      // a burst of at most 1/BURST_FRACTION of a second's worth (or one block)
+      this.tokens = Math.min(Math.max(this.rate / BURST_FRACTION, bytes), this.tokens + ((now - this.last) / 1000) * this.rate)
       this.last = now
       if (this.tokens >= bytes) {
         this.tokens -= bytes
