@@ -130,15 +130,16 @@ export class ProviderPool {
   }
 
   /**
-   * When to ask a second provider for a block `first` is sending: soon when `first` is much slower
-   * than the best measured provider or not yet measured, late (a safety net) when it keeps up.
+   * When to ask a second provider for a block `first` is sending: soon when `first` is measured
+   * much slower than the best provider, late (a safety net) otherwise — hedging unmeasured
+   * providers early would duplicate most of a download's first blocks.
    */
   private hedgeDelay(first: Provider): number | undefined {
     const best = Math.max(0, ...this.providers.map((p) => (p.stats.dead ? 0 : (p.measured ?? 0))))
     if (best === 0) return undefined
     const blockMs = ((1024 * 1024) / best) * 1000
     const own = first.measured
-    return own !== undefined && own >= best / 2 ? 8 * blockMs + 100 : 2 * blockMs + 20
+    return own !== undefined && own < best / 2 ? 2 * blockMs + 20 : 8 * blockMs + 100
   }
 
   /** Per-provider numbers for the meta node's ranking. */
