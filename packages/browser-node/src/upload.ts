@@ -68,7 +68,11 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
   const replicas = placement.upload.ticket.nodes.length
   if ((answer.stored?.length ?? 0) < replicas) throw new ReplicationIncompleteError({ wanted: replicas, got: answer.stored?.length ?? 0 })
   const ticketId = placement.upload.ticket.id
-  const status = await meta.get('uploadStatus', { ticketId }, '?wait=30')
+  // long-poll in slices shorter than the client's own timeout, for up to a minute
+  let status = await meta.get('uploadStatus', { ticketId }, '?wait=10')
+  for (const deadline = Date.now() + 60_000; !status.complete && Date.now() < deadline; ) {
+    status = await meta.get('uploadStatus', { ticketId }, '?wait=10')
+  }
   const root = (await body.root).toString()
   if (!status.complete) throw new ReplicationIncompleteError({ wanted: status.replicas, got: status.holders.length })
   return { root, size: options.size, holders: status.holders, ticketId, sentBytes: body.sentBytes, skippedBlocks: body.skippedBlocks }
