@@ -47,27 +47,14 @@ export class DurableBlockstore {
 
   /** Stores a block durably; a block already present is not written again. */
   async put(cid: CID, bytes: Uint8Array): Promise<CID> {
-    const { dir, file } = this.locate(cid)
-    if (await this.has(cid)) return cid
-    await this.ensureDir(dir)
-    const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`)
-    const handle = await open(temp, 'w', 0o644)
-    try {
-      await handle.writeFile(bytes)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, file)
-    await fsyncDir(dir)
-    this.used += bytes.byteLength
+    await this.putMany([{ cid, bytes }])
     return cid
   }
 
   /**
-   * Stores many blocks durably with one round of syncs (group commit): every temp file is written
+   * Stores blocks durably with one round of syncs (group commit): every temp file is written
    * and fsynced (in parallel), then renamed, then each directory touched is fsynced once. Each
-   * block still goes write → fsync → rename → directory fsync before this resolves.
+   * block goes write → fsync → rename → directory fsync before this resolves.
    */
   async putMany(blocks: ReadonlyArray<{ cid: CID; bytes: Uint8Array }>): Promise<void> {
     const fresh: Array<{ dir: string; file: string; temp: string; size: number }> = []
@@ -76,15 +63,7 @@ export class DurableBlockstore {
         if (await this.has(cid)) return
         const { dir, file } = this.locate(cid)
         await this.ensureDir(dir)
-        const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`)
-        const handle = await open(temp, 'w', 0o644)
-        try {
-          await handle.writeFile(bytes)
-          await handle.sync()
-        } finally {
-          await handle.close()
-        }
-        fresh.push({ dir, file, temp, size: bytes.byteLength })
+        fresh.push({ dir, file, temp: await writeSynced(dir, bytes), size: bytes.byteLength })
       }),
     )
     await Promise.all(fresh.map((f) => rename(f.temp, f.file)))
@@ -160,4 +139,17 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await handle.close()
   }
+}
+
+/** Writes bytes to a new temp file in `dir` and fsyncs it; returns its path. */
+async function writeSynced(dir: string, bytes: Uint8Array): Promise<string> {
+  const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`)
+  const handle = await open(temp, 'w', 0o644)
+  try {
+    await handle.writeFile(bytes)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  return temp
 }
