@@ -1,7 +1,7 @@
 import { rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeDownload } from '@konbini/browser-node/node'
-import { type Bench, MiB, alternate, log, mbps, round, timed, writeRandomFile } from './harness.ts'
+import { type Bench, MiB, alternate, log, mbps, throughputFigure, timed, writeRandomFile } from './harness.ts'
 import { httpGetToFile } from './http-client.ts'
 import { startBenchNet } from './net.ts'
 import { spawnServer } from './servers/spawn.ts'
@@ -60,23 +60,17 @@ export const downloadVsHttp: Bench = {
       perProvider.length = 0
       const r = await alternate(RUNS, { konbini, http }, { before: () => net.idle() })
       return {
-        download_vs_http: {
-          ratio: r.medians.konbini / r.medians.http,
+        download_vs_http: throughputFigure(r, {
           goal: '>= 0.8',
           baseline: 'node:http GET of the same 256 MiB file served from disk by another process, written to disk by the client',
+          size: SIZE,
+          runs: RUNS,
           detail: {
-            konbiniMBps: round(r.medians.konbini),
-            httpMBps: round(r.medians.http),
-            sizeMiB: SIZE / MiB,
-            runs: RUNS,
-            machineBusyPctPerRound: r.busyPct,
             konbiniPath: 'in-process client: createNodeClientLibp2p + createKonbiniClient, open(root), writeDownload to disk (client creation included)',
             devnet: '1 meta + 4 resource nodes, file put with R=3',
-            konbiniSamplesMBps: r.samples.konbini.map(round),
-            httpSamplesMBps: r.samples.http.map(round),
             blocksPerProvider: perProvider,
           },
-        },
+        }),
       }
     } finally {
       await server?.stop()

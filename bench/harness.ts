@@ -61,6 +61,31 @@ export async function alternate<K extends string>(
   return { samples, medians, busyPct }
 }
 
+/**
+ * A throughput figure (MB/s) from `alternate({ konbini, http })`: Konbini ÷ baseline, with the
+ * medians, every sample and whatever the bench adds to `detail`.
+ */
+export function throughputFigure(
+  r: { samples: Record<'konbini' | 'http', number[]>; medians: Record<'konbini' | 'http', number>; busyPct: number[] },
+  figure: { goal: string; baseline: string; size: number; runs: number; detail: Record<string, unknown> },
+): BenchResult {
+  return {
+    ratio: r.medians.konbini / r.medians.http,
+    goal: figure.goal,
+    baseline: figure.baseline,
+    detail: {
+      konbiniMBps: round(r.medians.konbini),
+      httpMBps: round(r.medians.http),
+      sizeMiB: figure.size / MiB,
+      runs: figure.runs,
+      machineBusyPctPerRound: r.busyPct,
+      ...figure.detail,
+      konbiniSamplesMBps: r.samples.konbini.map(round),
+      httpSamplesMBps: r.samples.http.map(round),
+    },
+  }
+}
+
 /** Above this share of all cores busy, the machine is not quiet enough to start a measurement. */
 export const QUIET = 0.3
 

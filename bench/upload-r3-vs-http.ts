@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsSource } from '@konbini/browser-node/node'
-import { type Bench, MiB, alternate, log, mbps, round, timed, writeRandomFile } from './harness.ts'
+import { type Bench, MiB, alternate, log, mbps, throughputFigure, timed, writeRandomFile } from './harness.ts'
 import { httpPostFile } from './http-client.ts'
 import { startBenchNet } from './net.ts'
 import { spawnServer } from './servers/spawn.ts'
@@ -57,23 +57,17 @@ export const uploadR3VsHttp: Bench = {
       skipped.length = 0
       const r = await alternate(RUNS, { konbini, http }, { before: () => net.idle() })
       return {
-        upload_r3_vs_http: {
-          ratio: r.medians.konbini / r.medians.http,
+        upload_r3_vs_http: throughputFigure(r, {
           goal: '>= 0.5',
           baseline: 'one node:http POST of a 256 MiB file to a server process that writes it to a file and fsyncs (file and folder) before answering',
+          size: SIZE,
+          runs: RUNS,
           detail: {
-            konbiniMBps: round(r.medians.konbini),
-            httpMBps: round(r.medians.http),
-            sizeMiB: SIZE / MiB,
-            runs: RUNS,
-            machineBusyPctPerRound: r.busyPct,
             konbiniPath: 'in-process client: createKonbiniClient + fsSource, put(replicas: 3) until 3 durable reports; fresh random bytes every run',
             devnet: '1 meta + 4 resource nodes',
-            konbiniSamplesMBps: r.samples.konbini.map(round),
-            httpSamplesMBps: r.samples.http.map(round),
             skippedBlocks: skipped,
           },
-        },
+        }),
       }
     } finally {
       await server?.stop()
