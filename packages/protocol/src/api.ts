@@ -7,12 +7,13 @@ import {
   placementResponse,
   providersRequest,
   providersResponse,
+  denylistResponse,
   rmResponse,
   signedOwnerRequest,
   statResponse,
   uploadStatus,
 } from './schemas/files.ts'
-import { signedHeartbeat, signedStorageReport, transferReport } from './schemas/nodes.ts'
+import { heartbeatResponse, signedHeartbeat, signedNodeLeave, signedStorageReport, transferReport } from './schemas/nodes.ts'
 
 /** One control-plane route: the single source for validation and for the OpenAPI document. */
 export interface Route {
@@ -52,6 +53,13 @@ export const metaRoutes = {
     path: '/v1/nodes/heartbeat',
     summary: 'A resource node registers or refreshes itself (operator-signed).',
     body: signedHeartbeat,
+    response: heartbeatResponse,
+  },
+  leave: {
+    method: 'post',
+    path: '/v1/nodes/leave',
+    summary: 'A light peer stops donating: forget its cached holdings now (operator-signed).',
+    body: signedNodeLeave,
     response: ok,
   },
   storageReport: {
@@ -72,6 +80,14 @@ export const metaRoutes = {
   ls: { method: 'post', path: '/v1/files/ls', summary: "List the signer's files (owner-signed).", body: signedOwnerRequest, response: lsResponse },
   stat: { method: 'post', path: '/v1/files/stat', summary: 'A file and its holders (owner-signed).', body: signedOwnerRequest, response: statResponse },
   rm: { method: 'post', path: '/v1/files/rm', summary: "Drop the owner's pin (owner-signed).", body: signedOwnerRequest, response: rmResponse },
+  denylist: { method: 'get', path: '/v1/denylist', summary: 'Roots light peers must not cache or serve.', response: denylistResponse },
+  deny: {
+    method: 'post',
+    path: '/v1/denylist',
+    summary: 'Add (`deny`) or remove (`allow`) a root on the denylist (signed by a meta admin).',
+    body: signedOwnerRequest,
+    response: denylistResponse,
+  },
 } as const satisfies Record<string, Route>
 
 /** Builds the OpenAPI 3.1 document from the route table's zod schemas. */

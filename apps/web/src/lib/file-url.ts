@@ -9,7 +9,7 @@ export function plainFileUrl(file: Pick<FileRecord, 'root' | 'holders'>, nodes: 
   const byPeer = new Map(nodes.map((n) => [n.peerId, n]))
   for (const holder of file.holders) {
     const node = byPeer.get(holder)
-    if (node?.live) return `${node.httpUrl.replace(/\/+$/, '')}/ipfs/${encodeURIComponent(file.root)}`
+    if (node?.live && node.httpUrl) return `${node.httpUrl.replace(/\/+$/, '')}/ipfs/${encodeURIComponent(file.root)}`
   }
   return undefined
 }

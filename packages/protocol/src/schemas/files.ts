@@ -14,6 +14,8 @@ export const placementRequest = z.object({
     .string()
     .regex(/^[0-9a-f]{16,64}$/)
     .optional(),
+  /** Public files may be cached by light peers (browser tabs) and shared by CID; private ones never leave full nodes. Default false. */
+  public: z.boolean().optional(),
 })
 export type PlacementRequest = z.infer<typeof placementRequest>
 
@@ -43,7 +45,7 @@ export type ProvidersRequest = z.infer<typeof providersRequest>
 
 export const providersResponse = z.object({
   download: signedDownloadTicket,
-  providers: z.array(nodeEndpoint.extend({ score: z.number(), throughputBps: z.number() })),
+  providers: z.array(nodeEndpoint.extend({ kind: z.enum(['full', 'light']).default('full'), score: z.number(), throughputBps: z.number() })),
 })
 export type ProvidersResponse = z.infer<typeof providersResponse>
 
@@ -57,11 +59,14 @@ export const fileRecord = z.object({
   holders: z.array(z.string()),
   /** Extra copies known to the meta node (not counted toward R; still served). */
   cached: z.array(z.string()).default([]),
+  /** Light peers may cache it (see placementRequest.public). */
+  public: z.boolean().default(false),
 })
 export type FileRecord = z.infer<typeof fileRecord>
 
 /** A request an owner signs to read or change their own files. */
-export const ownerAction = z.enum(['ls', 'stat', 'rm'])
+/** `deny`/`allow` add a root to or drop it from the light peers' denylist: only meta-configured admins may. */
+export const ownerAction = z.enum(['ls', 'stat', 'rm', 'deny', 'allow'])
 export const ownerRequest = z.object({
   owner: address,
   action: ownerAction,
@@ -85,3 +90,5 @@ export const lsResponse = z.object({ files: z.array(fileRecord) })
 export const statResponse = z.object({ file: fileRecord })
 export const rmResponse = z.object({ removed: z.string() })
 export const nodesResponse = z.object({ nodes: z.array(nodeInfo) })
+
+export const denylistResponse = z.object({ roots: z.array(z.string()) })

@@ -1,11 +1,12 @@
 import { z } from 'zod'
-import { address, byteCount, peerId, region, signature, unixSeconds } from './common.ts'
+import { address, byteCount, cidString, peerId, region, signature, unixSeconds } from './common.ts'
 
 /** Where and how a resource node can be reached. */
 export const nodeEndpoint = z.object({
   peerId,
   multiaddrs: z.array(z.string().max(512)).max(32),
-  httpUrl: z.url().max(512),
+  /** Full nodes serve HTTP; light peers (browser tabs) have none and serve over WebRTC. */
+  httpUrl: z.url().max(512).optional(),
 })
 export type NodeEndpoint = z.infer<typeof nodeEndpoint>
 
@@ -27,6 +28,18 @@ export const heartbeat = nodeState.extend({
   trustedMetas: z.array(address).max(32),
   /** The peer key's Ed25519 signature (base64url) over `nodeBindingMessage(operator)`: binds peer id to operator. */
   binding: z.string().max(200),
+  /** Light peers only: the roots whose every block this peer holds in its cache (authoritative: replaces the last list). */
+  holds: z.array(cidString).max(1024).optional(),
+  /** Light peers only: the donor's caps and whether it serves now (paused on battery, data-saver, hidden tab or a spent daily cap). */
+  donor: z
+    .object({
+      storageCapBytes: byteCount,
+      uploadCapBps: byteCount,
+      dailyCapBytes: byteCount,
+      servedBytes24h: byteCount,
+      paused: z.boolean(),
+    })
+    .optional(),
 })
 export type Heartbeat = z.infer<typeof heartbeat>
 
@@ -52,6 +65,25 @@ export function signedStatement<T extends z.ZodType>(body: T) {
   return z.object({ body, signature })
 }
 export const signedHeartbeat = signedStatement(heartbeat)
+
+/** A public root the meta node asks a light peer to cache (most requested first). */
+export const cacheAssignment = z.object({ root: cidString, size: byteCount })
+export type CacheAssignment = z.infer<typeof cacheAssignment>
+
+/** The meta node's answer to a heartbeat: for light peers, what to cache and what to drop. */
+export const heartbeatResponse = z.object({
+  ok: z.literal(true),
+  /** Light peers: public roots to fetch into the cache, most requested first, fitting the peer's free storage. */
+  cache: z.array(cacheAssignment).max(256).optional(),
+  /** Roots no light peer may hold or serve: drop them from the cache and refuse wants for their blocks. */
+  denylist: z.array(cidString).max(10_000).optional(),
+})
+export type HeartbeatResponse = z.infer<typeof heartbeatResponse>
+
+/** A light peer leaving (donation stopped): the meta node forgets its holdings at once. */
+export const nodeLeave = z.object({ peerId, operator: address, issuedAt: unixSeconds })
+export const signedNodeLeave = signedStatement(nodeLeave)
+export type SignedNodeLeave = z.infer<typeof signedNodeLeave>
 export type SignedHeartbeat = z.infer<typeof signedHeartbeat>
 export const signedStorageReport = signedStatement(storageReport)
 export type SignedStorageReport = z.infer<typeof signedStorageReport>
