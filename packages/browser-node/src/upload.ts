@@ -2,6 +2,7 @@ import {
   blockFrameParts,
   encodeLengthPrefixed,
   FrameKind,
+  PART_HEADER,
   type PlacementResponse,
   RemoteError,
   ReplicationIncompleteError,
@@ -24,6 +25,11 @@ export interface PutOptions {
   /** Called with the bytes of content handed to the network so far. */
   onProgress?: (sentBytes: number) => void
   signal?: AbortSignal
+  /**
+   * How the body travels: one streamed request (`stream`, Node) or requests of about 8 MiB each
+   * (`parts`, browsers: Chromium streams request bodies only over HTTP/2). Default `stream`.
+   */
+  body?: 'stream' | 'parts'
 }
 
 export interface PutResult {
@@ -53,20 +59,15 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
   const first = placement.nodes[0]
   if (first === undefined) throw new ReplicationIncompleteError({ wanted: 1, got: 0 })
   const body = blockFrameStream(source, options, placement.resumed ? missingOnSomeNode(placement) : undefined)
-  const res = await fetch(new URL('/v1/upload', first.httpUrl), {
-    method: 'POST',
-    headers: uploadHeaders(placement),
-    body: body.stream,
-    signal: options.signal ?? null,
-    // @ts-expect-error `duplex` is required for streamed bodies (fetch spec), missing from lib.dom
-    duplex: 'half',
+  const url = new URL('/v1/upload', first.httpUrl)
+  const send = options.body === 'parts' ? sendInParts : sendStreamed
+  const answer = await send(url, uploadHeaders(placement), body.frames, options.signal).catch((err) => {
+    throw body.failure ?? err
   })
-  const answer = (await res.json().catch(() => ({}))) as { stored?: string[]; error?: { name: string; message: string } }
   if (body.failure) throw body.failure
-  if (!res.ok) throw new RemoteError(answer.error?.name ?? 'RemoteError', answer.error?.message ?? `upload answered ${res.status}`, res.status)
   // the pipeline broke (a node died): fail now; putting the same file again resumes on these nodes
   const replicas = placement.upload.ticket.nodes.length
-  if ((answer.stored?.length ?? 0) < replicas) throw new ReplicationIncompleteError({ wanted: replicas, got: answer.stored?.length ?? 0 })
+  if (answer.stored.length < replicas) throw new ReplicationIncompleteError({ wanted: replicas, got: answer.stored.length })
   const ticketId = placement.upload.ticket.id
   // long-poll in slices shorter than the client's own timeout, for up to a minute
   let status = await meta.get('uploadStatus', { ticketId }, '?wait=10')
@@ -85,6 +86,66 @@ export function uploadHeaders(placement: PlacementResponse): Record<string, stri
     [TICKET_HEADER]: base64urlJson(placement.upload),
     'x-konbini-route': base64urlJson(placement.nodes),
   }
+}
+
+type UploadAnswer = { stored: string[] }
+
+async function postFrames(url: URL, headers: Record<string, string>, body: BodyInit, signal: AbortSignal | undefined): Promise<UploadAnswer> {
+  const init: RequestInit & { duplex?: 'half' } = { method: 'POST', headers, body, signal: signal ?? null }
+  if (body instanceof ReadableStream) init.duplex = 'half'
+  const res = await fetch(url, init)
+  const answer = (await res.json().catch(() => ({}))) as { stored?: string[]; error?: { name: string; message: string } }
+  if (!res.ok) throw new RemoteError(answer.error?.name ?? 'RemoteError', answer.error?.message ?? `upload answered ${res.status}`, res.status)
+  return { stored: answer.stored ?? [] }
+}
+
+/** The whole upload as one streamed request body. */
+function sendStreamed(url: URL, headers: Record<string, string>, frames: ReadableStream<Uint8Array[]>, signal?: AbortSignal): Promise<UploadAnswer> {
+  const flat = frames.pipeThrough(
+    new TransformStream<Uint8Array[], Uint8Array>({
+      transform(parts, controller) {
+        for (const part of parts) controller.enqueue(part)
+      },
+    }),
+  )
+  return postFrames(url, headers, flat, signal)
+}
+
+/** Bytes of frames per request when uploading in parts. */
+const PART_BYTES = 8 * 1024 * 1024
+/** Part requests in flight at once: one uploads while the next fills. */
+const PARTS_IN_FLIGHT = 2
+
+/** The upload as requests of whole frames (~8 MiB each); the last one carries the End frame. */
+async function sendInParts(url: URL, headers: Record<string, string>, frames: ReadableStream<Uint8Array[]>, signal?: AbortSignal): Promise<UploadAnswer> {
+  const reader = frames.getReader()
+  const inFlight = new Set<Promise<UploadAnswer>>()
+  let stored: string[] | undefined
+  const track = (p: Promise<UploadAnswer>) => {
+    const tracked = p.then((answer) => {
+      inFlight.delete(tracked)
+      // a node missing from a part's answer broke the pipeline: the final answer will say so
+      stored = stored === undefined ? answer.stored : stored.filter((peer) => answer.stored.includes(peer))
+      return answer
+    })
+    inFlight.add(tracked)
+  }
+  let pending: Uint8Array[] = []
+  let bytes = 0
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    pending.push(...value)
+    bytes += value.reduce((n, part) => n + part.byteLength, 0)
+    if (bytes < PART_BYTES) continue
+    while (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight)
+    track(postFrames(url, { ...headers, [PART_HEADER]: '1' }, new Blob(pending as BlobPart[]), signal))
+    pending = []
+    bytes = 0
+  }
+  await Promise.all(inFlight)
+  const last = await postFrames(url, headers, new Blob(pending as BlobPart[]), signal)
+  return { stored: stored === undefined ? last.stored : last.stored.filter((peer) => stored?.includes(peer)) }
 }
 
 /** Decides, for a batch of blocks, which must be sent (true) and which every placed node has. */
@@ -126,7 +187,7 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
   let waiters: Array<() => void> = []
   let content = 0
   const state = { failure: undefined as Error | undefined, sentBytes: 0, skippedBlocks: 0 }
-  const stream = new ReadableStream<Uint8Array>(
+  const frames = new ReadableStream<Uint8Array[]>(
     {
       start(controller) {
         let batch: Array<{ cid: CID; bytes: Uint8Array }> = []
@@ -139,7 +200,7 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
               return
             }
             state.sentBytes += bytes.byteLength
-            for (const part of blockFrameParts(cid, bytes)) controller.enqueue(part)
+            controller.enqueue([...blockFrameParts(cid, bytes)])
           })
           options.onProgress?.(content)
           while ((controller.desiredSize ?? 1) <= 0) await new Promise<void>((r) => waiters.push(r))
@@ -155,7 +216,7 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
         importToSink(source, sink)
           .then(async (entry) => {
             if (batch.length > 0) await send(batch)
-            controller.enqueue(encodeLengthPrefixed({ kind: FrameKind.End, root: entry.cid }))
+            controller.enqueue([encodeLengthPrefixed({ kind: FrameKind.End, root: entry.cid })])
             controller.close()
             resolveRoot(entry.cid)
           })
@@ -173,7 +234,7 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
     { highWaterMark: 16 },
   )
   return {
-    stream,
+    frames,
     root,
     get failure() {
       return state.failure

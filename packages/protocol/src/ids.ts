@@ -22,3 +22,5 @@ export const EIP712_DOMAIN_VERSION = '1'
 export const DEVNET_CHAIN_ID = 31337
 /** HTTP header that carries a ticket (base64url JSON). */
 export const TICKET_HEADER = 'x-konbini-ticket'
+/** Marks an upload request body as one part of a larger upload: blocks only, no End frame (browsers cannot stream one body over HTTP/1.1). */
+export const PART_HEADER = 'x-konbini-part'

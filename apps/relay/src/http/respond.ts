@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { InvalidRequestError, MAX_JSON_BODY, MessageTooLargeError, toWireError } from '@konbini/protocol'
+import { InvalidRequestError, MAX_JSON_BODY, MessageTooLargeError, parseWith, toWireError } from '@konbini/protocol'
 import type { z } from 'zod'
 
 /** Sends a JSON document. */
@@ -37,13 +37,4 @@ export async function readJson<T extends z.ZodType>(req: IncomingMessage, schema
   return parseWith(schema, value)
 }
 
-/** Validates a value with a zod schema; failures become InvalidRequestError with the first issue. */
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
-  const result = schema.safeParse(value)
-  if (!result.success) {
-    const issue = result.error.issues[0]
-    const where = issue?.path.length ? `${issue.path.join('.')}: ` : ''
-    throw new InvalidRequestError({ reason: `${where}${issue?.message ?? 'does not match the schema'}` })
-  }
-  return result.data
-}
+export { parseWith }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { loopbackTransport, type StockHelia, stockHelia } from '../../test/stock-helia.ts'
 import { startBitswap } from './bitswap.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
-import { ByteRateLimiter } from './egress.ts'
+import { ByteRateLimiter } from '@konbini/browser-node'
 
 let dir: string
 let store: DurableBlockstore

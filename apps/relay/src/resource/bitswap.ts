@@ -4,7 +4,7 @@ import type { Libp2p, Startable } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { DurableBlockstore } from './durable-blockstore.ts'
-import type { ByteRateLimiter } from './egress.ts'
+import type { ByteRateLimiter } from '@konbini/browser-node'
 
 /** Options of the Bitswap server. */
 export interface BitswapInit {

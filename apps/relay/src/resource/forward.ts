@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import type { NodeEndpoint } from '@konbini/protocol'
-import { TICKET_HEADER } from '@konbini/protocol'
+import { PART_HEADER, TICKET_HEADER } from '@konbini/protocol'
 
 /** The downstream leg of an upload pipeline: a streaming POST to the next node. */
 export interface Forward {
@@ -12,13 +12,18 @@ export interface Forward {
 }
 
 /** Opens the streaming POST that forwards an upload body, unchanged, to `next`. */
-export function forwardUpload(next: NodeEndpoint, ticketHeader: string, routeHeader: string): Forward {
+export function forwardUpload(next: NodeEndpoint, ticketHeader: string, routeHeader: string, part = false): Forward {
   let failed = false
   let failure: unknown
   const url = new URL('/v1/upload', next.httpUrl)
   const req = request(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/vnd.konbini.frames', [TICKET_HEADER]: ticketHeader, 'x-konbini-route': routeHeader },
+    headers: {
+      'content-type': 'application/vnd.konbini.frames',
+      [TICKET_HEADER]: ticketHeader,
+      'x-konbini-route': routeHeader,
+      ...(part && { [PART_HEADER]: '1' }),
+    },
   })
   const answer = new Promise<{ stored: string[] }>((resolve, reject) => {
     req.on('response', (res) => {

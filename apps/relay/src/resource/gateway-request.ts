@@ -2,7 +2,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { assertSafeName, BaseError, InvalidRequestError, parseCid } from '@konbini/protocol'
 import type { CID } from 'multiformats/cid'
 import type { DurableBlockstore } from './durable-blockstore.ts'
-import type { ByteRateLimiter } from './egress.ts'
+import type { ByteRateLimiter } from '@konbini/browser-node'
 
 /** One gateway request, as the response writers see it. */
 export interface GatewayRequest {

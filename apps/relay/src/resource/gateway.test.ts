@@ -15,7 +15,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type Handler, route } from '../http/router.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
-import { ByteRateLimiter } from './egress.ts'
+import { ByteRateLimiter } from '@konbini/browser-node'
 import { gatewayHandler } from './gateway.ts'
 
 const profile = { profile: 'unixfs-v1-2025' } as const

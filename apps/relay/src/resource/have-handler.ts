@@ -3,7 +3,8 @@ import { z } from 'zod'
 import { readJson, sendJson } from '../http/respond.ts'
 import type { Handler } from '../http/router.ts'
 import type { DurableBlockstore } from './durable-blockstore.ts'
-import { decodeTicketHeader, type TicketPolicy, verifyUploadTicket } from './verify-ticket.ts'
+import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
+import { decodeTicketHeader } from './ticket-header.ts'
 
 /** Most CIDs one `have` request may ask about. */
 export const MAX_HAVE_CIDS = 1024

@@ -12,10 +12,10 @@ import { z } from 'zod'
 import type { Metrics } from '../http/metrics.ts'
 import { readJson } from '../http/respond.ts'
 import type { Handler } from '../http/router.ts'
-import type { DownloadTickets } from './download-tickets.ts'
+import type { DownloadTickets } from '@konbini/browser-node'
 import type { DurableBlockstore } from './durable-blockstore.ts'
-import type { ByteRateLimiter } from './egress.ts'
-import { decodeTicketHeader } from './verify-ticket.ts'
+import type { ByteRateLimiter } from '@konbini/browser-node'
+import { decodeTicketHeader } from './ticket-header.ts'
 
 const wantList = z.object({ cids: z.array(z.string().max(200)).min(1).max(MAX_WANTLIST_SIZE) })
 

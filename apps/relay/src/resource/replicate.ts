@@ -10,7 +10,7 @@ import type { Handler } from '../http/router.ts'
 import { summarizeDag } from './dag-walk.ts'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import type { MetaReporter } from './reporter.ts'
-import { type TicketPolicy, verifyUploadTicket } from './verify-ticket.ts'
+import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
 
 export interface ReplicateInit {
   libp2p: Libp2p

@@ -1,3 +1,4 @@
+import { ByteRateLimiter, DownloadTickets, serveBlockExchange } from '@konbini/browser-node'
 import { join } from 'node:path'
 import { nodeBindingMessage } from '@konbini/protocol'
 import type { PrivateKey } from '@libp2p/interface'
@@ -8,10 +9,7 @@ import type { RelayConfig } from '../config.ts'
 import type { Metrics } from '../http/metrics.ts'
 import type { Handler } from '../http/router.ts'
 import { startBitswap } from './bitswap.ts'
-import { serveBlockExchange } from './block-exchange-server.ts'
-import { DownloadTickets } from './download-tickets.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
-import { ByteRateLimiter } from './egress.ts'
 import { gatewayHandler } from './gateway.ts'
 import { haveHandler } from './have-handler.ts'
 import { httpBlocksHandler } from './http-blocks.ts'
@@ -56,7 +54,21 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   metrics.gauge('konbini_stored_bytes', () => blockstore.used)
 
   const tickets = new DownloadTickets(policy)
-  await serveBlockExchange({ libp2p, blockstore, egress, tickets, metrics, log: log.child({ component: 'blocks' }), onTransfer })
+  const blocksLog = log.child({ component: 'blocks' })
+  await serveBlockExchange({
+    libp2p,
+    blocks: blockstore,
+    egress,
+    tickets,
+    onTransfer,
+    onServed: (bytes) => {
+      metrics.inc('konbini_blocks_served_total', 1, { path: 'blocks' })
+      metrics.inc('konbini_bytes_served_total', bytes, { path: 'blocks' })
+    },
+    onRefused: (error) => metrics.inc('konbini_block_sessions_refused_total', 1, { error }),
+    onThrottled: () => metrics.inc('konbini_wantlist_throttled_total'),
+    onSessionError: (err) => blocksLog.debug({ err }, 'block session ended with an error'),
+  })
   const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter }) : undefined
   const handlers: Handler[] = [
     uploadHandler({ blockstore, policy, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),

@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import type { ServerResponse } from 'node:http'
-import type { ByteRateLimiter } from './egress.ts'
+import type { ByteRateLimiter } from '@konbini/browser-node'
 
 /** Pieces the limiters see: small enough that a slow rate trickles rather than bursts. */
 const PIECE = 256 * 1024

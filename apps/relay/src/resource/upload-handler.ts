@@ -7,6 +7,7 @@ import {
   InvalidRequestError,
   nodeEndpoint,
   QuotaExceededError,
+  PART_HEADER,
   TICKET_HEADER,
   verifyBlock,
 } from '@konbini/protocol'
@@ -21,7 +22,8 @@ import { summarizeDag } from './dag-walk.ts'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import { type Forward, forwardUpload } from './forward.ts'
 import type { MetaReporter } from './reporter.ts'
-import { decodeTicketHeader, type TicketPolicy, verifyUploadTicket } from './verify-ticket.ts'
+import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
+import { decodeTicketHeader } from './ticket-header.ts'
 
 export class IncompleteDagError extends BaseError {
   override name = 'IncompleteDagError'
@@ -71,7 +73,9 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
   if (pipeline.map((n) => n.peerId).join() !== ticket.nodes.join()) throw new InvalidRequestError({ reason: 'the route does not match the ticket' })
   const self = ticket.nodes.indexOf(init.policy.peerId)
   const next = pipeline[self + 1]
-  const forward: Forward | undefined = next ? forwardUpload(next, String(ticketHeader), routeHeader) : undefined
+  // a part carries blocks only: browsers cannot stream one request body over HTTP/1.1, so they send parts, then the End
+  const part = req.headers[PART_HEADER] === '1'
+  const forward: Forward | undefined = next ? forwardUpload(next, String(ticketHeader), routeHeader, part) : undefined
 
   const reader = new FrameReader()
   const limit = init.commitBatch ?? 16
@@ -113,6 +117,11 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
     throw err
   }
   if (!reader.empty) throw new InvalidMessageError({ reason: 'the body ended inside a frame' })
+  if (part) {
+    if (root !== undefined) throw new InvalidMessageError({ reason: 'an upload part carries no End frame' })
+    await answerPart(res, init.policy.peerId, forward)
+    return
+  }
   if (root === undefined) throw new InvalidMessageError({ reason: 'the upload ended without its root' })
   const summary = await summarizeDag(init.blockstore, root)
   if (summary.missing.length > 0) {
@@ -144,6 +153,13 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
     init.log.warn({ err }, 'storage report was not accepted')
   }
   sendJson(res, 200, { root: root.toString(), stored, reported })
+}
+
+/** A part is durable here: answer once the rest of the pipeline has it durable too. */
+async function answerPart(res: ServerResponse, self: string, forward: Forward | undefined): Promise<void> {
+  const stored = [self]
+  if (forward) stored.push(...(await forward.finish().catch(() => ({ stored: [] }))).stored)
+  sendJson(res, 200, { stored, part: true })
 }
 
 function decodeRoute(header: string): unknown {

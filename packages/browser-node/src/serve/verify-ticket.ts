@@ -10,9 +10,9 @@ import {
   type UploadTicket,
   UntrustedMetaError,
   uploadTicketTypedData,
+  parseWith,
 } from '@konbini/protocol'
 import { recoverTypedDataAddress } from 'viem'
-import { parseWith } from '../http/respond.ts'
 
 export interface TicketPolicy {
   /** Lower-case meta addresses whose signatures this node accepts. */
@@ -56,14 +56,4 @@ export async function verifyDownloadTicket(value: unknown, policy: TicketPolicy)
   checkCommon(ticket, signer, policy)
   if (!ticket.providers.includes(policy.peerId)) throw new TicketScopeError({ ticketId: ticket.id, reason: 'it does not name this node as a provider' })
   return ticket
-}
-
-/** Decodes the `x-konbini-ticket` header (base64url JSON). */
-export function decodeTicketHeader(header: string | string[] | undefined): unknown {
-  if (typeof header !== 'string' || header.length === 0) return undefined
-  try {
-    return JSON.parse(Buffer.from(header, 'base64url').toString('utf8'))
-  } catch {
-    throw new TicketForgedError({ ticketId: 'unknown' })
-  }
 }
