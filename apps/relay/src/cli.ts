@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { GlobalFlags } from './cli/context.ts'
+import { denyCommand, denylistCommand } from './cli/denylist-commands.ts'
 import { startDevnet } from './cli/devnet.ts'
 import { lsCommand, nodesCommand, rmCommand, statCommand } from './cli/owner-commands.ts'
 import { describeError, print } from './cli/output.ts'
@@ -11,12 +12,14 @@ const usage = `konbini — decentralized storage and CDN
 Usage:
   konbini devnet [--data .konbini] [--nodes 4] [--no-web]   start a local network and the portal
   konbini node --roles resource,meta --data DIR [options]   run one relay process
-  konbini put <file-or-folder> [--replicas 3]               upload; done when R nodes hold it
+  konbini put <file-or-folder> [--replicas 3] [--public]    upload; done when R nodes hold it (--public: browser peers may cache it)
   konbini get <cid> [-o <path>]                             download, verifying every block
   konbini ls                                                your files
   konbini stat <cid>                                        a file and its holders
   konbini rm <cid>                                          drop your pin
   konbini nodes                                             the nodes and what they measured
+  konbini deny <cid> / konbini allow <cid>                  (meta admins) keep a root off light peers, or allow it again
+  konbini denylist                                          the roots light peers must not cache or serve
 
 Every command takes --json (one JSON document on stdout), --meta <url,url> and --key <0x…>.`
 
@@ -27,6 +30,7 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
   output: { type: 'string', short: 'o' },
   replicas: { type: 'string' },
+  public: { type: 'boolean', default: false },
   data: { type: 'string' },
   nodes: { type: 'string' },
   'no-web': { type: 'boolean', default: false },
@@ -58,7 +62,11 @@ async function main(argv: string[]): Promise<void> {
   }
   switch (command) {
     case 'put':
-      return putCommand(flags, { path: need('a file or folder'), ...(values.replicas && { replicas: positiveInt(values.replicas, 'replicas') }) })
+      return putCommand(flags, {
+        path: need('a file or folder'),
+        ...(values.replicas && { replicas: positiveInt(values.replicas, 'replicas') }),
+        ...(values.public && { public: true }),
+      })
     case 'get':
       return getCommand(flags, { cid: need('a CID'), ...(values.output !== undefined && { output: values.output }) })
     case 'ls':
@@ -69,6 +77,11 @@ async function main(argv: string[]): Promise<void> {
       return rmCommand(flags, need('a CID'))
     case 'nodes':
       return nodesCommand(flags)
+    case 'deny':
+    case 'allow':
+      return denyCommand(flags, command, need('a CID'))
+    case 'denylist':
+      return denylistCommand(flags)
     case 'node':
       return runRelay({
         ...process.env,

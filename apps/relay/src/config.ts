@@ -47,6 +47,9 @@ export const relayEnv = z.object({
   KONBINI_TICKET_RATE: z.coerce.number().positive().default(50),
   KONBINI_REPAIR_AFTER_SECONDS: z.coerce.number().int().positive().default(600),
   KONBINI_REPAIR_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
+  KONBINI_ADMINS: csv.pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address'))),
+  KONBINI_POPULARITY_HALF_LIFE_SECONDS: z.coerce.number().positive().default(3600),
+  KONBINI_CACHE_ASSIGNMENTS: z.coerce.number().int().min(0).max(256).default(8),
   KONBINI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -79,6 +82,12 @@ export type RelayConfig = {
   /** A replica holder unseen this long has its files copied elsewhere (meta role). */
   repairAfterSeconds: number
   repairIntervalMs: number
+  /** Addresses (lower-case) allowed to change the denylist (meta role). */
+  admins: string[]
+  /** Provider requests count for half as much after this many seconds (meta role: what light peers cache). */
+  popularityHalfLifeSeconds: number
+  /** Most roots one heartbeat answer asks a light peer to cache. */
+  cacheAssignments: number
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
 }
 
@@ -111,6 +120,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     ticketRate: e.KONBINI_TICKET_RATE,
     repairAfterSeconds: e.KONBINI_REPAIR_AFTER_SECONDS,
     repairIntervalMs: e.KONBINI_REPAIR_INTERVAL_MS,
+    admins: e.KONBINI_ADMINS.map((a) => a.toLowerCase()),
+    popularityHalfLifeSeconds: e.KONBINI_POPULARITY_HALF_LIFE_SECONDS,
+    cacheAssignments: e.KONBINI_CACHE_ASSIGNMENTS,
     logLevel: e.KONBINI_LOG_LEVEL,
   }
 }

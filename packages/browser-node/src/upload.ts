@@ -22,6 +22,8 @@ export interface PutOptions {
   size: number
   replicas?: number
   region?: string
+  /** Light peers may cache and serve it (default false: it stays on full nodes). */
+  public?: boolean
   /** Called with the bytes of content handed to the network so far. */
   onProgress?: (sentBytes: number) => void
   signal?: AbortSignal
@@ -55,6 +57,7 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
     requestId: randomHex(16),
     ...(options.replicas !== undefined && { replicas: options.replicas }),
     ...(options.region !== undefined && { region: options.region }),
+    ...(options.public !== undefined && { public: options.public }),
   })
   const first = placement.nodes[0]
   if (first === undefined) throw new ReplicationIncompleteError({ wanted: 1, got: 0 })

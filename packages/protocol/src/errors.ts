@@ -157,6 +157,11 @@ export class ProviderFailedError extends named('ProviderFailedError', 502) {
     super(`Provider ${provider} failed: ${reason}.`)
   }
 }
+export class NotAdminError extends named('NotAdminError', 403) {
+  constructor({ address }: { address: string }) {
+    super(`${address} is not an admin of this meta node; only its admins may change the denylist.`)
+  }
+}
 export class InternalError extends named('InternalError', 500) {
   constructor() {
     super('The node hit an internal error; nothing was lost, retry later.')

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { createKonbiniClient, type KonbiniClient } from '@konbini/browser-node'
+import { createKonbiniClient, type KonbiniClient, MetaClient } from '@konbini/browser-node'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
 import type { Libp2p } from '@libp2p/interface'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { z } from 'zod'
 
 export const devnetFile = z.object({
@@ -58,12 +58,23 @@ async function loadClientKey(flags: GlobalFlags, devnet: DevnetFile | undefined)
   return key
 }
 
-/** Builds a client from flags, the environment and a devnet file; the caller stops `libp2p`. */
-export async function openClient(flags: GlobalFlags): Promise<{ client: KonbiniClient; libp2p: Libp2p }> {
+/** The meta URLs, key and chain id from flags, the environment and a devnet file. */
+async function resolveSetup(flags: GlobalFlags): Promise<{ metaUrls: string[]; account: PrivateKeyAccount; devnet: DevnetFile | undefined }> {
   const devnet = await findDevnet()
   const metaUrls = (flags.meta ?? process.env.KONBINI_META_URLS)?.split(',').filter(Boolean) ?? devnet?.metaUrls
   if (!metaUrls?.length) throw new Error('No meta node configured: start the devnet (npm start) or pass --meta <url>.')
-  const account = privateKeyToAccount(await loadClientKey(flags, devnet))
+  return { metaUrls, account: privateKeyToAccount(await loadClientKey(flags, devnet)), devnet }
+}
+
+/** A control-plane client and the user's key, for commands that move no data (no libp2p). */
+export async function openMeta(flags: GlobalFlags): Promise<{ meta: MetaClient; account: PrivateKeyAccount; chainId: number | undefined }> {
+  const { metaUrls, account, devnet } = await resolveSetup(flags)
+  return { meta: new MetaClient({ urls: metaUrls }), account, chainId: devnet?.chainId }
+}
+
+/** Builds a client from flags, the environment and a devnet file; the caller stops `libp2p`. */
+export async function openClient(flags: GlobalFlags): Promise<{ client: KonbiniClient; libp2p: Libp2p }> {
+  const { metaUrls, account, devnet } = await resolveSetup(flags)
   const libp2p = await createNodeClientLibp2p()
   return { client: createKonbiniClient({ metaUrls, account, libp2p, ...(devnet?.chainId !== undefined && { chainId: devnet.chainId }) }), libp2p }
 }

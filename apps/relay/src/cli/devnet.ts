@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { generatePrivateKey } from 'viem/accounts'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { DevnetFile } from './context.ts'
 import { RelayProcess } from './relay-process.ts'
 
@@ -56,6 +56,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   // basePort 0: every listener on an ephemeral port (tests)
   const port = (offset: number) => String(options.basePort === 0 ? 0 : options.basePort + offset)
   const common = { KONBINI_HOST: '127.0.0.1', KONBINI_LOG_LEVEL: 'warn' }
+  const key = await devKey(dataDir)
   const metas = Array.from(
     { length: options.metas ?? 1 },
     (_, i) =>
@@ -66,6 +67,8 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
           KONBINI_ROLES: 'meta',
           KONBINI_DATA_DIR: join(dataDir, i === 0 ? 'meta' : `meta${i + 1}`),
           KONBINI_HTTP_PORT: port(i),
+          // the dev key may change the light peers' denylist
+          KONBINI_ADMINS: privateKeyToAccount(key as `0x${string}`).address,
           ...options.metaEnv,
         },
         log,
@@ -108,7 +111,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     const file: DevnetFile = {
       metaUrls,
       metaAddresses: metaReady.map((m) => m.metaAddress ?? ''),
-      devKey: await devKey(dataDir),
+      devKey: key,
       chainId: 31337,
       nodes: [],
     }

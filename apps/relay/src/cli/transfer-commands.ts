@@ -5,8 +5,8 @@ import { parseCid } from '@konbini/protocol'
 import { type GlobalFlags, openClient } from './context.ts'
 import { formatBytes, print, progressBar } from './output.ts'
 
-/** `konbini put <path> [--replicas R]`: uploads a file or a folder, done when R nodes hold it durably. */
-export async function putCommand(flags: GlobalFlags, args: { path: string; replicas?: number }): Promise<void> {
+/** `konbini put <path> [--replicas R] [--public]`: uploads a file or a folder, done when R nodes hold it durably. */
+export async function putCommand(flags: GlobalFlags, args: { path: string; replicas?: number; public?: boolean }): Promise<void> {
   const source = await fsSource(resolve(args.path))
   const { client, libp2p } = await openClient(flags)
   try {
@@ -16,11 +16,12 @@ export async function putCommand(flags: GlobalFlags, args: { path: string; repli
       name: source.name,
       size: source.size,
       ...(args.replicas !== undefined && { replicas: args.replicas }),
+      ...(args.public && { public: true }),
       onProgress: (sent) => bar.set(sent),
     })
     bar.finish()
     const seconds = (performance.now() - started) / 1000
-    print(flags.json, { ...result, name: source.name, kind: source.kind, seconds }, () =>
+    print(flags.json, { ...result, name: source.name, kind: source.kind, public: args.public === true, seconds }, () =>
       [
         `${result.root}`,
         `  ${source.kind} ${source.name}, ${formatBytes(source.size)} in ${seconds.toFixed(1)} s`,

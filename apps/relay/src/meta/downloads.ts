@@ -1,25 +1,44 @@
 import { FileNotFoundError, NoProvidersError, type ProvidersRequest, type ProvidersResponse, type TransferReport } from '@konbini/protocol'
 import type { Caller, MetaContext } from './context.ts'
+import type { NodeRow } from './db/meta-store.ts'
+import { donorServing } from './nodes.ts'
 import { rankLive } from './ranking.ts'
 import { byteBudget } from './tickets.ts'
 
-/** Live holders of a root, ranked, in a signed download ticket. */
+/** Most providers one answer (and its download ticket) names. */
+const MAX_PROVIDERS = 32
+
+/**
+ * Live holders of a root, ranked together by score in a signed download ticket: full nodes
+ * holding it, and — for a public, non-denylisted root — light peers caching it that serve now.
+ * Each request counts toward the root's popularity (what light peers are asked to cache),
+ * except a light peer operator's own cache fills.
+ */
 export async function findProviders(ctx: MetaContext, request: ProvidersRequest, caller: Caller): Promise<ProvidersResponse> {
   ctx.ticketLimit.take(`ip:${caller.ip}`)
   const file = await ctx.store.getAnyFile(request.root)
   if (file === undefined) throw new FileNotFoundError({ cid: request.root })
-  const holders = new Set(await ctx.store.holdersOf(request.root))
   const now = ctx.now()
-  const ranked = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds, request.region).filter((n) => holders.has(n.peerId))
+  const consumer = request.consumer.toLowerCase()
+  if (!(await ctx.store.isLightOperator(consumer))) await ctx.store.bumpPopularity(request.root, now, ctx.config.popularityHalfLifeSeconds)
+  const holders = new Set(await ctx.store.holdersOf(request.root))
+  const rows = (await ctx.store.listNodes()).filter((n) => holders.has(n.peerId))
+  const lightAllowed = rows.some((n) => n.kind === 'light') && (await ctx.store.isPublicRoot(request.root)) && !(await ctx.store.isDenied(request.root))
+  const eligible = rows.filter((n: NodeRow) => (n.kind === 'full' ? n.httpUrl !== undefined : lightAllowed && donorServing(n)))
+  const ranked = rankLive(eligible, now, ctx.config.liveSeconds, request.region).slice(0, MAX_PROVIDERS)
   if (ranked.length === 0) throw new NoProvidersError({ cid: request.root })
-  const download = await ctx.issuer.download(
-    { consumer: request.consumer.toLowerCase(), root: request.root, providers: ranked.map((n) => n.peerId), maxBytes: byteBudget(file.size) },
-    now,
-  )
+  const download = await ctx.issuer.download({ consumer, root: request.root, providers: ranked.map((n) => n.peerId), maxBytes: byteBudget(file.size) }, now)
   ctx.metrics.inc('konbini_tickets_issued_total', 1, { kind: 'download' })
   return {
     download,
-    providers: ranked.map(({ peerId, multiaddrs, httpUrl, score, throughputBps }) => ({ peerId, multiaddrs, httpUrl, score, throughputBps })),
+    providers: ranked.map(({ peerId, multiaddrs, httpUrl, kind, score, throughputBps }) => ({
+      peerId,
+      multiaddrs,
+      ...(httpUrl !== undefined && { httpUrl }),
+      kind,
+      score,
+      throughputBps,
+    })),
   }
 }
 

@@ -13,7 +13,8 @@ import { MetaStore } from './db/meta-store.ts'
 import { openPostgres } from './db/postgres.ts'
 import { openSqlite } from './db/sqlite.ts'
 import { acceptTransferReport, findProviders } from './downloads.ts'
-import { acceptHeartbeat, listNodes } from './nodes.ts'
+import { changeDenylist, getDenylist } from './denylist.ts'
+import { acceptHeartbeat, acceptLeave, listNodes } from './nodes.ts'
 import { listOwnerFiles, removeOwnerFile, statOwnerFile } from './owner-files.ts'
 import { KeyedRateLimit } from './rate-limit.ts'
 import { startRepair } from './repair.ts'
@@ -87,12 +88,15 @@ export function metaHandler(ctx: MetaContext): Handler {
     else if (post && path === r.placement.path) result = await placeUpload(ctx, await body('placement'), caller)
     else if (post && path === r.providers.path) result = await findProviders(ctx, await body('providers'), caller)
     else if (post && path === r.heartbeat.path) result = await acceptHeartbeat(ctx, await body('heartbeat'))
+    else if (post && path === r.leave.path) result = await acceptLeave(ctx, await body('leave'))
     else if (post && path === r.storageReport.path) result = await acceptStorageReport(ctx, await body('storageReport'))
     else if (post && path === r.transferReport.path) result = await acceptTransferReport(ctx, await body('transferReport'))
     else if (post && path === r.ls.path) result = await listOwnerFiles(ctx, await body('ls'))
     else if (post && path === r.stat.path) result = await statOwnerFile(ctx, await body('stat'))
     else if (post && path === r.rm.path) result = await removeOwnerFile(ctx, await body('rm'))
     else if (req.method === 'GET' && path === r.nodes.path) result = await listNodes(ctx)
+    else if (req.method === 'GET' && path === r.denylist.path) result = await getDenylist(ctx)
+    else if (post && path === r.deny.path) result = await changeDenylist(ctx, await body('deny'))
     else if (req.method === 'GET' && uploadStatusPath.test(path)) {
       const ticketId = decodeURIComponent(uploadStatusPath.exec(path)?.[1] ?? '')
       result = await uploadStatus(ctx, ticketId, Number(url.searchParams.get('wait') ?? 0) || 0)

@@ -1,17 +1,86 @@
-import { type NodeInfo, SignatureInvalidError, type SignedHeartbeat, UntrustedMetaError } from '@konbini/protocol'
+import {
+  type CacheAssignment,
+  type HeartbeatResponse,
+  InvalidRequestError,
+  type NodeInfo,
+  SignatureInvalidError,
+  type SignedHeartbeat,
+  type SignedNodeLeave,
+  UntrustedMetaError,
+} from '@konbini/protocol'
 import type { MetaContext } from './context.ts'
+import type { NodeRow } from './db/meta-store.ts'
 import { toNodeInfo } from './ranking.ts'
 import { recoverStatementSigner, verifyNodeBinding } from './verify-signatures.ts'
 
-/** Registers or refreshes a node: its operator signed the heartbeat and its peer key signed the binding. */
-export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: SignedHeartbeat): Promise<{ ok: true }> {
+/** How far a leave's `issuedAt` may be from the meta node's clock (replayed old leaves are refused). */
+const LEAVE_SKEW_SECONDS = 300
+
+/**
+ * Registers or refreshes a node: its operator signed the heartbeat and its peer key signed the
+ * binding. A light peer's `holds` replace its cached holdings, and its answer carries what to
+ * cache next and the denylist.
+ */
+export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: SignedHeartbeat): Promise<HeartbeatResponse> {
   const signer = await recoverStatementSigner('heartbeat', body.peerId, body, signature, ctx.config.chainId)
   if (signer.toLowerCase() !== body.operator.toLowerCase()) throw new SignatureInvalidError()
   if (!(await verifyNodeBinding(body.peerId, body.operator, body.binding))) throw new SignatureInvalidError()
   // a node that would refuse this meta's tickets must not be placed on by it
   if (!body.trustedMetas.some((a) => a.toLowerCase() === ctx.issuer.address.toLowerCase())) throw new UntrustedMetaError({ meta: ctx.issuer.address })
-  const { issuedAt: _issuedAt, binding: _binding, trustedMetas: _trusted, ...node } = body
-  await ctx.store.upsertNode({ ...node, operator: body.operator.toLowerCase() }, ctx.now())
+  if (body.kind === 'full' && body.httpUrl === undefined) throw new InvalidRequestError({ reason: 'a full node needs an httpUrl' })
+  const { issuedAt: _issuedAt, binding: _binding, trustedMetas: _trusted, holds, donor, ...node } = body
+  const now = ctx.now()
+  const light = body.kind === 'light'
+  await ctx.store.upsertNode({ ...node, operator: body.operator.toLowerCase(), ...(light && donor && { donor }) }, now)
+  if (!light) return { ok: true }
+  await ctx.store.setLightHoldings(body.peerId, holds ?? [], now)
+  const row = await ctx.store.getNode(body.peerId)
+  const denylist = (await ctx.store.denylist()).slice(-10_000)
+  return { ok: true, cache: row ? await cacheAssignments(ctx, row, now) : [], denylist }
+}
+
+/** Whether a light peer serves now: not paused and under its daily cap. */
+export function donorServing(node: NodeRow): boolean {
+  const d = node.donor
+  if (d === undefined) return true
+  return !d.paused && (d.dailyCapBytes === 0 || d.servedBytes24h < d.dailyCapBytes)
+}
+
+/**
+ * The most requested public roots a light peer should fetch: not held by it, not denylisted,
+ * held by a live full node, fitting its free storage, at most `cacheAssignments`.
+ */
+export async function cacheAssignments(ctx: MetaContext, node: NodeRow, now: number): Promise<CacheAssignment[]> {
+  const limit = ctx.config.cacheAssignments
+  if (limit === 0 || !donorServing(node)) return []
+  let free = (node.donor?.storageCapBytes ?? node.capacityBytes) - node.usedBytes
+  if (free <= 0) return []
+  const candidates = await ctx.store.cacheCandidates({
+    peerId: node.peerId,
+    now,
+    liveSince: now - ctx.config.liveSeconds,
+    halfLifeSeconds: ctx.config.popularityHalfLifeSeconds,
+    // a few more than asked for: some will not fit
+    limit: limit * 4,
+  })
+  const assigned: CacheAssignment[] = []
+  for (const c of candidates) {
+    if (assigned.length >= limit) break
+    if (c.size > free) continue
+    assigned.push({ root: c.root, size: c.size })
+    free -= c.size
+  }
+  return assigned
+}
+
+/** A light peer stops donating: its cached holdings are forgotten and it is not live from now on. */
+export async function acceptLeave(ctx: MetaContext, { body, signature }: SignedNodeLeave): Promise<{ ok: true }> {
+  const signer = (await recoverStatementSigner('leave', body.peerId, body, signature, ctx.config.chainId)).toLowerCase()
+  const node = await ctx.store.getNode(body.peerId)
+  if (node === undefined || signer !== body.operator.toLowerCase() || signer !== node.operator.toLowerCase()) throw new SignatureInvalidError()
+  if (Math.abs(ctx.now() - body.issuedAt) > LEAVE_SKEW_SECONDS) throw new SignatureInvalidError()
+  if (node.kind !== 'light') throw new InvalidRequestError({ reason: 'only light peers leave; a full node just stops' })
+  await ctx.store.leaveLightPeer(body.peerId)
   return { ok: true }
 }
 

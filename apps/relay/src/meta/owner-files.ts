@@ -10,7 +10,7 @@ import {
 import type { MetaContext } from './context.ts'
 import { verifyOwnerRequest } from './verify-signatures.ts'
 
-async function authorize(ctx: MetaContext, { request, signature }: SignedOwnerRequest, action: 'ls' | 'stat' | 'rm'): Promise<string> {
+async function authorize(ctx: MetaContext, { request, signature }: SignedOwnerRequest, action: SignedOwnerRequest['request']['action']): Promise<string> {
   if (request.action !== action) throw new InvalidRequestError({ reason: `this route takes an "${action}" request` })
   const now = ctx.now()
   const owner = (await verifyOwnerRequest(request, signature, ctx.config.chainId, now)).toLowerCase()

@@ -40,7 +40,8 @@ export function startRepair(init: RepairInit): { runOnce(): Promise<number>; sto
 async function repairAll(init: RepairInit): Promise<number> {
   const { ctx } = init
   const now = ctx.now()
-  const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds).filter((n) => n.kind === 'full')
+  // light peers are never repair targets or sources, and never count toward R
+  const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds).filter((n) => n.kind === 'full' && n.httpUrl !== undefined)
   let started = 0
   for (const root of await ctx.store.rootStates()) started += await repairRoot(init, root, live, now)
   return started
@@ -94,6 +95,7 @@ async function replicateTo(ctx: MetaContext, root: RootState, spare: NodeInfo, s
     purpose: 'repair',
   })
   const download = await ctx.issuer.download({ consumer: ctx.issuer.address, root: root.root, providers: sources.map((s) => s.peerId), maxBytes }, now)
+  if (spare.httpUrl === undefined) throw new Error(`spare ${spare.peerId} has no HTTP URL`)
   const res = await fetch(new URL('/v1/replicate', spare.httpUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -34,7 +34,10 @@ export async function placeUpload(ctx: MetaContext, request: PlacementRequest, c
   ctx.ticketLimit.take(`owner:${owner}`)
   const replicas = request.replicas ?? DEFAULT_REPLICAS
   const now = ctx.now()
-  const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds, request.region, request.size).filter((n) => n.kind === 'full')
+  // light peers (browser tabs) only cache: never placed on, never counted toward R
+  const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds, request.region, request.size).filter(
+    (n) => n.kind === 'full' && n.httpUrl !== undefined,
+  )
   if (live.length < replicas) throw new NotEnoughNodesError({ wanted: replicas, live: live.length })
   const previous = await ctx.store.findResumableUpload(owner, request.name, request.size, now - RESUME_WINDOW_SECONDS)
   const reusable = previous?.replicas === replicas && previous.nodes.every((id) => live.some((n) => n.peerId === id))
@@ -57,6 +60,7 @@ export async function placeUpload(ctx: MetaContext, request: PlacementRequest, c
       expiresAt: upload.ticket.expiresAt,
       requestId: request.requestId,
       ticketJson: JSON.stringify(answer),
+      public: request.public === true,
     })
   } catch (err) {
     // another meta process placed the same request a moment ago: answer with its ticket

@@ -1,5 +1,5 @@
-import { canonicalJson, type Heartbeat, MetaUnavailableError, nodeStatementTypedData, RemoteError, type StorageReport } from '@konbini/protocol'
-import { keccak256, toHex } from 'viem'
+import { signHeartbeat, signNodeStatement } from '@konbini/browser-node'
+import { type Heartbeat, MetaUnavailableError, RemoteError, type StorageReport } from '@konbini/protocol'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 export interface ReporterInit {
@@ -22,8 +22,10 @@ export class MetaReporter {
     this.init = init
   }
 
+  /** Signs (the same way light peers do) and sends a heartbeat. */
   async heartbeat(body: Heartbeat): Promise<void> {
-    await this.post('/v1/nodes/heartbeat', 'heartbeat', body)
+    const { init } = this
+    await this.send('/v1/nodes/heartbeat', await signHeartbeat({ account: init.operator, body, chainId: init.chainId }))
   }
 
   /** Reports an upload durable; the report names this node and its operator. */
@@ -32,13 +34,12 @@ export class MetaReporter {
     await this.post('/v1/reports/storage', 'storage', body)
   }
 
-  private async sign(kind: string, body: unknown): Promise<string> {
-    const digest = keccak256(toHex(canonicalJson(body)))
-    return this.init.operator.signTypedData(nodeStatementTypedData({ kind, peerId: this.init.peerId, digest }, this.init.chainId))
+  private async post(path: string, kind: string, body: unknown): Promise<void> {
+    const { operator, peerId, chainId } = this.init
+    await this.send(path, { body, signature: await signNodeStatement({ account: operator, kind, peerId, body, chainId }) })
   }
 
-  private async post(path: string, kind: string, body: unknown): Promise<void> {
-    const signature = await this.sign(kind, body)
+  private async send(path: string, signed: { body: unknown; signature: string }): Promise<void> {
     const urls = this.init.metaUrls
     let lastError: unknown = new MetaUnavailableError({ urls })
     for (let i = 0; i < urls.length; i++) {
@@ -48,7 +49,7 @@ export class MetaReporter {
         res = await fetch(new URL(path, urls[index]), {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ body, signature }),
+          body: JSON.stringify(signed),
           signal: AbortSignal.timeout(this.init.timeoutMs ?? 5000),
         })
       } catch (err) {

@@ -4,12 +4,24 @@ export interface NodeInput {
   operator: string
   kind: 'full' | 'light'
   multiaddrs: string[]
-  httpUrl: string
+  /** Full nodes only: light peers (browser tabs) have no HTTP server. */
+  httpUrl?: string | undefined
   region: string
   capacityBytes: number
   usedBytes: number
   egressCapBps: number
   activeTransfers: number
+  /** Light peers only: the donor's caps and whether it serves now. */
+  donor?: DonorState | undefined
+}
+
+/** A light peer's donation settings as its last heartbeat stated them. */
+export interface DonorState {
+  storageCapBytes: number
+  uploadCapBps: number
+  dailyCapBytes: number
+  servedBytes24h: number
+  paused: boolean
 }
 
 /** A node as the meta node stores it: its statement plus what the meta node measured. */
@@ -52,6 +64,8 @@ export interface UploadInput {
   ticketJson?: string | undefined
   /** `upload` from a client, `repair` when the meta node re-replicates a file. */
   purpose?: 'upload' | 'repair'
+  /** Light peers may cache the file once it completes. */
+  public?: boolean
 }
 
 /** A node's statement that it stored an upload's DAG. */
@@ -79,8 +93,10 @@ export interface FileRow {
   size: number
   createdAt: number
   holders: string[]
-  /** Extra copies the meta node knows of (a holder that came back after its files were repaired). */
+  /** Extra copies the meta node knows of (a holder that came back, light peers caching it). */
   cached: string[]
+  /** Light peers may cache and serve it. */
+  public: boolean
 }
 
 /** Raw `nodes` row, as both drivers return it. */
@@ -100,6 +116,7 @@ export interface NodeRecord {
   latency_ms: number
   success_rate: number
   transfers: number
+  donor: string | null
 }
 
 /** Maps a raw `nodes` row to a {@link NodeRow}. */
@@ -109,7 +126,7 @@ export function toNodeRow(r: NodeRecord): NodeRow {
     operator: r.operator,
     kind: r.kind === 'light' ? 'light' : 'full',
     multiaddrs: parseStringArray(r.multiaddrs),
-    httpUrl: r.http_url,
+    ...(r.http_url !== '' && { httpUrl: r.http_url }),
     region: r.region,
     capacityBytes: r.capacity_bytes,
     usedBytes: r.used_bytes,
@@ -120,6 +137,19 @@ export function toNodeRow(r: NodeRecord): NodeRow {
     latencyMs: r.latency_ms,
     successRate: r.success_rate,
     transfers: r.transfers,
+    ...(r.donor && { donor: parseDonor(r.donor) }),
+  }
+}
+
+function parseDonor(text: string): DonorState {
+  const d = JSON.parse(text) as Partial<DonorState>
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+  return {
+    storageCapBytes: n(d.storageCapBytes),
+    uploadCapBps: n(d.uploadCapBps),
+    dailyCapBytes: n(d.dailyCapBytes),
+    servedBytes24h: n(d.servedBytes24h),
+    paused: d.paused === true,
   }
 }
 

@@ -204,6 +204,74 @@ function metaStoreSuite(fresh: FreshDatabase) {
     await store.createUpload(upload('t1'))
     await expect(store.createUpload(upload('t1'))).rejects.toThrow()
   })
+
+  /** Pins `root` for `owner` through a completed upload held by full node A. */
+  async function pin(store: MetaStore, ticketId: string, root: string, isPublic: boolean, owner = 'alice') {
+    await store.createUpload({ ...upload(ticketId, owner), public: isPublic })
+    await store.completeUpload({ ticketId, root, holders: ['A'], now: 100 })
+  }
+
+  test('behavior: a light peer holds only public, non-denylisted roots, as cache, replaced each heartbeat', async () => {
+    const store = await openStore()
+    await store.upsertNode(node('A'), 100)
+    await store.upsertNode(
+      node('L', { kind: 'light', httpUrl: undefined, donor: { storageCapBytes: 10, uploadCapBps: 1, dailyCapBytes: 5, servedBytes24h: 1, paused: true } }),
+      100,
+    )
+    expect(await store.getNode('L')).toMatchObject({ kind: 'light', donor: { storageCapBytes: 10, paused: true } })
+    expect((await store.getNode('L'))?.httpUrl).toBeUndefined()
+    await pin(store, 't1', 'PUB', true)
+    await pin(store, 't2', 'PRIV', false)
+    await pin(store, 't3', 'DENIED', true)
+    await store.deny('DENIED', 'admin', 100)
+    expect(await store.setLightHoldings('L', ['PUB', 'PRIV', 'DENIED', 'UNKNOWN', 'PUB'], 110)).toEqual(['PUB'])
+    expect(await store.getFile('alice', 'PUB')).toMatchObject({ public: true, holders: ['A'], cached: ['L'] })
+    expect(await store.getFile('alice', 'PRIV')).toMatchObject({ public: false, cached: [] })
+    // a heartbeat without it drops it; a denial drops light copies at once
+    expect(await store.setLightHoldings('L', [], 120)).toEqual([])
+    expect(await store.holdersOf('PUB')).toEqual(['A'])
+    await store.setLightHoldings('L', ['PUB'], 130)
+    await store.deny('PUB', 'admin', 140)
+    expect(await store.holdersOf('PUB')).toEqual(['A'])
+    expect(await store.denylist()).toEqual(['DENIED', 'PUB'])
+    await store.allow('PUB')
+    expect(await store.denylist()).toEqual(['DENIED'])
+    await store.setLightHoldings('L', ['PUB'], 150)
+    await store.leaveLightPeer('L')
+    expect(await store.holdersOf('PUB')).toEqual(['A'])
+    expect((await store.getNode('L'))?.lastSeen).toBe(0)
+    expect(await store.isLightOperator(node('L').operator)).toBe(true)
+  })
+
+  test('behavior: popularity decays by half per half-life and ranks cache candidates', async () => {
+    const store = await openStore()
+    await store.upsertNode(node('A'), 1000)
+    await pin(store, 't1', 'HOT', true)
+    await pin(store, 't2', 'WARM', true)
+    await pin(store, 't3', 'PRIV', false)
+    for (let i = 0; i < 4; i++) await store.bumpPopularity('HOT', 1000, 100)
+    await store.bumpPopularity('WARM', 1000, 100)
+    for (let i = 0; i < 9; i++) await store.bumpPopularity('PRIV', 1000, 100)
+    expect(await store.popularityOf('HOT', 1100, 100)).toBeCloseTo(2)
+    await store.bumpPopularity('HOT', 1100, 100)
+    expect(await store.popularityOf('HOT', 1100, 100)).toBeCloseTo(3)
+    const q = { peerId: 'L', now: 1100, liveSince: 990, halfLifeSeconds: 100, limit: 10 }
+    expect((await store.cacheCandidates(q)).map((c) => c.root)).toEqual(['HOT', 'WARM'])
+    // held already, or no live full holder: not a candidate
+    await store.upsertNode(node('L', { kind: 'light' }), 1100)
+    await store.setLightHoldings('L', ['HOT'], 1100)
+    expect((await store.cacheCandidates(q)).map((c) => c.root)).toEqual(['WARM'])
+    expect(await store.cacheCandidates({ ...q, liveSince: 1001 })).toEqual([])
+  })
+
+  test('behavior: a repair copy completing keeps the file public', async () => {
+    const store = await openStore()
+    await pin(store, 't1', 'PUB', true)
+    await store.createUpload({ ...upload('r1'), replicas: 1, nodes: ['B'], purpose: 'repair' })
+    await store.completeUpload({ ticketId: 'r1', root: 'PUB', holders: ['B'], now: 200 })
+    expect(await store.getFile('alice', 'PUB')).toMatchObject({ public: true })
+    expect(await store.isPublicRoot('PUB')).toBe(true)
+  })
 }
 
 describe('sqlite', () => {

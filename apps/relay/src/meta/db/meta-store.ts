@@ -1,5 +1,7 @@
 import type { FileRow, NodeInput, NodeRow, TransferSample, UploadInput, UploadReportInput, UploadRow } from './meta-rows.ts'
 import { migrate } from './migrations.ts'
+import * as cdn from './cdn-queries.ts'
+import * as light from './light-queries.ts'
 import * as nodes from './node-queries.ts'
 import type { SqlDatabase } from './sql.ts'
 import type { CompleteUploadInput } from './upload-queries.ts'
@@ -7,6 +9,7 @@ import * as repair from './repair-queries.ts'
 import * as uploads from './upload-queries.ts'
 
 export type * from './meta-rows.ts'
+export type { CacheCandidate } from './cdn-queries.ts'
 export type { HolderState, RootState } from './repair-queries.ts'
 export type { CompleteUploadInput } from './upload-queries.ts'
 
@@ -16,6 +19,7 @@ interface FileRecord {
   name: string
   size: number
   created_at: number
+  public: number
 }
 
 /**
@@ -174,6 +178,59 @@ export class MetaStore {
   releaseLease(root: string, holder: string): Promise<void> {
     return repair.releaseLease(this.db, root, holder)
   }
+
+  /** Makes a light peer's cached holdings the public, non-denylisted roots of `roots`; returns those kept. */
+  setLightHoldings(peerId: string, roots: readonly string[], now: number): Promise<string[]> {
+    return light.setLightHoldings(this.db, peerId, roots, now)
+  }
+
+  /** A light peer left: its cached holdings are forgotten and it is no longer live. */
+  leaveLightPeer(peerId: string): Promise<void> {
+    return light.leaveLightPeer(this.db, peerId)
+  }
+
+  /** Whether anyone pinned `root` as public. */
+  isPublicRoot(root: string): Promise<boolean> {
+    return light.isPublicRoot(this.db, root)
+  }
+
+  /** Whether `operator` (lower-case) runs a light peer. */
+  isLightOperator(operator: string): Promise<boolean> {
+    return light.isLightOperator(this.db, operator)
+  }
+
+  /** Counts one provider request for `root` (decaying by half every `halfLifeSeconds`). */
+  bumpPopularity(root: string, now: number, halfLifeSeconds: number): Promise<void> {
+    return cdn.bumpPopularity(this.db, root, now, halfLifeSeconds)
+  }
+
+  /** A root's decayed request count now. */
+  popularityOf(root: string, now: number, halfLifeSeconds: number): Promise<number> {
+    return cdn.popularityOf(this.db, root, now, halfLifeSeconds)
+  }
+
+  /** The most requested public roots a light peer could cache (see {@link cdn.cacheCandidates}). */
+  cacheCandidates(q: Parameters<typeof cdn.cacheCandidates>[1]): Promise<cdn.CacheCandidate[]> {
+    return cdn.cacheCandidates(this.db, q)
+  }
+
+  /** Every denylisted root. */
+  denylist(): Promise<string[]> {
+    return cdn.denylist(this.db)
+  }
+
+  isDenied(root: string): Promise<boolean> {
+    return cdn.isDenied(this.db, root)
+  }
+
+  /** Denylists a root and forgets light peers' copies of it. */
+  deny(root: string, by: string, now: number): Promise<void> {
+    return cdn.deny(this.db, root, by, now)
+  }
+
+  allow(root: string): Promise<void> {
+    return cdn.allow(this.db, root)
+  }
 }
 
 interface HolderRecord {
@@ -192,5 +249,6 @@ function toFileRow(f: FileRecord, holders: HolderRecord[]): FileRow {
     createdAt: f.created_at,
     holders: holders.filter((h) => h.role !== 'cache').map((h) => h.peer_id),
     cached: holders.filter((h) => h.role === 'cache').map((h) => h.peer_id),
+    public: Number(f.public) === 1,
   }
 }

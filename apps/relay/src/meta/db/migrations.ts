@@ -92,6 +92,28 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 3,
+    name: 'light peers, public files, popularity, denylist',
+    up: [
+      // light peers have no HTTP URL: stored as '' (SQLite cannot drop a NOT NULL in place)
+      'ALTER TABLE nodes ADD COLUMN donor TEXT',
+      'CREATE INDEX nodes_kind_operator_idx ON nodes (kind, operator)',
+      'ALTER TABLE uploads ADD COLUMN public INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE files ADD COLUMN public INTEGER NOT NULL DEFAULT 0',
+      'CREATE INDEX holders_peer_idx ON holders (peer_id)',
+      `CREATE TABLE popularity (
+        root TEXT PRIMARY KEY,
+        score DOUBLE PRECISION NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE denylist (
+        root TEXT PRIMARY KEY,
+        added_by TEXT NOT NULL,
+        added_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ]
 
 /** Key of the PostgreSQL advisory lock that serializes migrations across processes ("konb"). */

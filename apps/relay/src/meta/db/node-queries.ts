@@ -9,14 +9,27 @@ const EWMA_WEIGHT = 0.3
 export async function upsertNode(db: SqlDatabase, n: NodeInput, now: number): Promise<void> {
   await db.run(
     `INSERT INTO nodes (peer_id, operator, kind, multiaddrs, http_url, region, capacity_bytes,
-       used_bytes, egress_cap_bps, active_transfers, last_seen)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       used_bytes, egress_cap_bps, active_transfers, last_seen, donor)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT (peer_id) DO UPDATE SET operator = excluded.operator, kind = excluded.kind,
        multiaddrs = excluded.multiaddrs, http_url = excluded.http_url, region = excluded.region,
        capacity_bytes = excluded.capacity_bytes, used_bytes = excluded.used_bytes,
        egress_cap_bps = excluded.egress_cap_bps, active_transfers = excluded.active_transfers,
-       last_seen = excluded.last_seen`,
-    [n.peerId, n.operator, n.kind, JSON.stringify(n.multiaddrs), n.httpUrl, n.region, n.capacityBytes, n.usedBytes, n.egressCapBps, n.activeTransfers, now],
+       last_seen = excluded.last_seen, donor = excluded.donor`,
+    [
+      n.peerId,
+      n.operator,
+      n.kind,
+      JSON.stringify(n.multiaddrs),
+      n.httpUrl ?? '',
+      n.region,
+      n.capacityBytes,
+      n.usedBytes,
+      n.egressCapBps,
+      n.activeTransfers,
+      now,
+      n.donor === undefined ? null : JSON.stringify(n.donor),
+    ],
   )
 }
 

@@ -24,13 +24,14 @@ interface UploadRecord {
   request_id: string | null
   ticket_json: string | null
   purpose: string
+  public: number
 }
 
 /** Stores a newly issued upload ticket. Throws if the ticket id exists. */
 export async function createUpload(db: SqlDatabase, u: UploadInput): Promise<void> {
   await db.run(
-    `INSERT INTO uploads (ticket_id, owner, name, size, replicas, nodes, created_at, expires_at, request_id, ticket_json, purpose)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    `INSERT INTO uploads (ticket_id, owner, name, size, replicas, nodes, created_at, expires_at, request_id, ticket_json, purpose, public)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       u.ticketId,
       u.owner,
@@ -43,6 +44,7 @@ export async function createUpload(db: SqlDatabase, u: UploadInput): Promise<voi
       u.requestId ?? null,
       u.ticketJson ?? null,
       u.purpose ?? 'upload',
+      u.public ? 1 : 0,
     ],
   )
 }
@@ -85,6 +87,7 @@ export async function getUpload(db: SqlDatabase, ticketId: string): Promise<Uplo
     requestId: u.request_id ?? undefined,
     ticketJson: u.ticket_json ?? undefined,
     purpose: u.purpose === 'repair' ? 'repair' : 'upload',
+    public: Number(u.public) === 1,
     reports: reports.map((r) => ({ peerId: r.peer_id, root: r.root, blocks: r.blocks, bytes: r.bytes })),
   }
 }
@@ -118,9 +121,9 @@ export async function addUploadReport(db: SqlDatabase, r: UploadReportInput): Pr
  */
 export async function completeUpload(db: SqlDatabase, c: CompleteUploadInput): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const [u] = await tx.query<{ owner: string; name: string; size: number }>(
+    const [u] = await tx.query<{ owner: string; name: string; size: number; purpose: string; public: number }>(
       `UPDATE uploads SET root = $2, completed_at = $3 WHERE ticket_id = $1 AND completed_at IS NULL
-       RETURNING owner, name, size`,
+       RETURNING owner, name, size, purpose, public`,
       [c.ticketId, c.root, c.now],
     )
     if (u === undefined) {
@@ -129,10 +132,12 @@ export async function completeUpload(db: SqlDatabase, c: CompleteUploadInput): P
       if (done !== undefined && done.root === c.root) await addHolders(tx, c.root, c.holders, c.now)
       return false
     }
+    // a repair copy keeps the file's public flag; an owner's new upload sets it
+    const publicFlag = u.purpose === 'repair' ? '' : ', public = excluded.public'
     await tx.run(
-      `INSERT INTO files (owner, root, name, size, created_at) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (owner, root) DO UPDATE SET name = excluded.name, size = excluded.size`,
-      [u.owner, c.root, u.name, u.size, c.now],
+      `INSERT INTO files (owner, root, name, size, created_at, public) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (owner, root) DO UPDATE SET name = excluded.name, size = excluded.size${publicFlag}`,
+      [u.owner, c.root, u.name, u.size, c.now, Number(u.public) === 1 ? 1 : 0],
     )
     await addHolders(tx, c.root, c.holders, c.now)
     return true
