@@ -19,6 +19,9 @@ interface Waiter {
   reject(err: Error): void
 }
 
+/** Opens a `/konbini/blocks/1.0.0` stream to a provider some other way than a plain dial (e.g. a direct WebRTC connection to a tab). */
+export type OpenStream = (endpoint: NodeEndpoint, signal: AbortSignal) => Promise<Stream>
+
 /**
  * One `/konbini/blocks/1.0.0` session with one provider: wants made in the same tick are
  * batched into one want-list; blocks stream back in order.
@@ -37,9 +40,16 @@ export class BlockSession implements BlockSource {
   }
 
   /** Dials the provider, opens a session under the download ticket and starts reading. */
-  static async open(libp2p: Libp2p, endpoint: NodeEndpoint, ticket: SignedDownloadTicket, signal?: AbortSignal): Promise<BlockSession> {
+  static async open(
+    libp2p: Libp2p,
+    endpoint: NodeEndpoint,
+    ticket: SignedDownloadTicket,
+    signal?: AbortSignal,
+    openStream?: OpenStream,
+  ): Promise<BlockSession> {
     const addrs = endpoint.multiaddrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${endpoint.peerId}`))
-    const stream = await libp2p.dialProtocol(addrs, BLOCKS_PROTOCOL, { signal: signal ?? AbortSignal.timeout(10_000) })
+    const timeout = signal ?? AbortSignal.timeout(10_000)
+    const stream = openStream ? await openStream(endpoint, timeout) : await libp2p.dialProtocol(addrs, BLOCKS_PROTOCOL, { signal: timeout })
     const session = new BlockSession(endpoint.peerId, stream)
     await sendFrame(stream, { kind: FrameKind.Hello, json: ticket })
     void session.readLoop()

@@ -1,7 +1,8 @@
-import type { SignedDownloadTicket } from '@konbini/protocol'
+import { NoProvidersError, type ProvidersResponse, type SignedDownloadTicket } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import type { MetaClient } from './meta-client.ts'
+import type { OpenStream } from './block-session.ts'
 import { ProviderPool } from './provider-pool.ts'
 
 export interface OpenOptions {
@@ -12,12 +13,19 @@ export interface OpenOptions {
   only?: readonly string[]
   /** Force one path to the providers (default: HTTP to full nodes, libp2p to others). */
   transport?: 'auto' | 'http' | 'libp2p'
+  /** Also pull from light peers (browser tabs, reached over WebRTC): only where WebRTC exists. Default false. */
+  lightPeers?: boolean
+  /** How to open block streams to light peers (a direct WebRTC connection). */
+  openStream?: OpenStream
+  signal?: AbortSignal
 }
 
 export interface Download {
   entry: UnixFSEntry
   pool: ProviderPool
   ticket: SignedDownloadTicket
+  /** The providers this download pulls from, as the meta node ranked them. */
+  providers: ProvidersResponse['providers']
   /** How many blocks the exporter reads ahead; the pool spreads them over the providers. */
   readAhead: number
   /** Sends the per-provider numbers to the meta node and closes the sessions. */
@@ -30,19 +38,23 @@ export interface Download {
  */
 export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: string, options: OpenOptions): Promise<Download> {
   const answer = await meta.post('providers', { root, consumer: options.consumer, ...(options.region !== undefined && { region: options.region }) })
+  const reachable = answer.providers.filter((p) => options.lightPeers === true || p.kind !== 'light')
+  if (reachable.length === 0) throw new NoProvidersError({ cid: root })
   const pool = new ProviderPool({
     libp2p,
     ticket: answer.download,
-    providers: options.only ? answer.providers.filter((p) => options.only?.includes(p.peerId)) : answer.providers,
+    providers: options.only ? reachable.filter((p) => options.only?.includes(p.peerId)) : reachable,
+    ...(options.openStream !== undefined && { openStream: options.openStream }),
     ...(options.onBlock !== undefined && { onBlock: options.onBlock }),
     ...(options.transport !== undefined && { transport: options.transport }),
   })
-  const readAhead = Math.min(64, 12 * answer.providers.length)
+  const readAhead = Math.min(64, 12 * reachable.length)
   const entry = await exporter(root, pool.blockstore())
   return {
     entry,
     pool,
     ticket: answer.download,
+    providers: reachable,
     readAhead,
     async finish() {
       pool.close()

@@ -9,7 +9,7 @@ import {
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
-import { BlockSession } from './block-session.ts'
+import { BlockSession, type OpenStream } from './block-session.ts'
 import type { BlockSource } from './block-source.ts'
 import { Provider, type ProviderStats } from './provider.ts'
 import { HttpBlockSession } from './http-block-session.ts'
@@ -36,6 +36,8 @@ export interface ProviderPoolInit {
    */
   transport?: 'auto' | 'http' | 'libp2p'
   onBlock?: (bytes: number, provider: string) => void
+  /** How to open a libp2p block stream when a plain dial is not enough (light peers: a direct WebRTC connection). */
+  openStream?: OpenStream
 }
 
 /**
@@ -173,7 +175,7 @@ export class ProviderPool {
   private connect(endpoint: NodeEndpoint): Promise<BlockSource> {
     const transport = this.init.transport ?? 'auto'
     if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl)) return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket))
-    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket)
+    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket, undefined, this.init.openStream)
   }
 
   private pick(exclude: Set<Provider>): Provider | undefined {

@@ -1,6 +1,5 @@
-import { decode as decodePb } from '@ipld/dag-pb'
-import { ProviderPool } from '@konbini/browser-node'
-import { DAG_PB_CODEC, InvalidRequestError, type ReplicateRequest, replicateRequest } from '@konbini/protocol'
+import { copyDag, ProviderPool } from '@konbini/browser-node'
+import { InvalidRequestError, type ReplicateRequest, replicateRequest } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
@@ -36,7 +35,7 @@ export function replicateHandler(init: ReplicateInit): Handler {
     const root = request.download.ticket.root
     if (!running.has(root)) {
       running.add(root)
-      copyDag(init, request)
+      replicate(init, request)
         .catch((err) => init.log.warn({ err, root }, 'replication failed'))
         .finally(() => running.delete(root))
     }
@@ -45,25 +44,14 @@ export function replicateHandler(init: ReplicateInit): Handler {
   }
 }
 
-async function copyDag(init: ReplicateInit, request: ReplicateRequest): Promise<void> {
+async function replicate(init: ReplicateInit, request: ReplicateRequest): Promise<void> {
   const pool = new ProviderPool({ libp2p: init.libp2p, ticket: request.download, providers: request.sources })
   try {
     const root = CID.parse(request.download.ticket.root)
-    let frontier: CID[] = [root]
-    while (frontier.length > 0) {
-      const next: CID[] = []
-      // a level of the DAG at a time, 32 blocks in flight
-      for (let i = 0; i < frontier.length; i += 32) {
-        await Promise.all(
-          frontier.slice(i, i + 32).map(async (cid) => {
-            const bytes = (await init.blockstore.has(cid)) ? await init.blockstore.getBytes(cid) : await pool.get(cid)
-            await init.blockstore.put(cid, bytes)
-            if (cid.code === DAG_PB_CODEC) for (const link of decodePb(bytes).Links) next.push(link.Hash)
-          }),
-        )
-      }
-      frontier = next
-    }
+    await copyDag(root, {
+      get: async (cid) => ((await init.blockstore.has(cid)) ? init.blockstore.getBytes(cid) : pool.get(cid)),
+      put: (blocks) => init.blockstore.putMany(blocks),
+    })
     const summary = await summarizeDag(init.blockstore, root)
     if (summary.missing.length > 0) throw new Error(`${summary.missing.length} blocks still missing`)
     await init.reporter.storage({

@@ -1,0 +1,226 @@
+import type { HeartbeatResponse } from '@konbini/protocol'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { LocalAccount } from 'viem/accounts'
+import { type HeartbeatBody, signHeartbeat, signLeave } from '../light-heartbeat.ts'
+import type { MetaClient } from '../meta-client.ts'
+import { serveBlockExchange } from '../serve/block-exchange.ts'
+import { ByteRateLimiter } from '../serve/byte-rate-limiter.ts'
+import { DownloadTickets } from '../serve/download-tickets.ts'
+import type { BlockCache } from './block-cache.ts'
+import { fillCache } from './cache-filler.ts'
+import type { DailyLedger } from './daily-ledger.ts'
+import { DonorCapReachedError, DonorPausedError } from './errors.ts'
+import { isDirect } from './libp2p.ts'
+import { type PausePolicy, PauseMonitor } from './pause-monitor.ts'
+
+/** The limits a donating user sets. */
+export interface DonorCaps extends PausePolicy {
+  storageMiB: number
+  /** Upload rate cap in KiB/s (0 = no cap). */
+  uploadKBps: number
+  /** Bytes per rolling 24 h, in MiB (0 = no cap). */
+  dailyMiB: number
+}
+
+export interface DonorStats {
+  state: 'starting' | 'serving' | 'paused' | 'stopped'
+  pauseReason?: string
+  peerId: string
+  /** Bytes served since donation started. */
+  servedBytes: number
+  servedBytes24h: number
+  /** Peers connected directly (WebRTC) now. */
+  peers: number
+  cachedBytes: number
+  cachedRoots: number
+  /** The address other tabs dial (relay circuit, then WebRTC). */
+  addresses: string[]
+}
+
+export interface DonorInit {
+  meta: MetaClient
+  /** A started, listening light node (relay reservation made). */
+  libp2p: Libp2p
+  peerKey: PrivateKey
+  operator: LocalAccount
+  cache: BlockCache
+  ledger: DailyLedger
+  caps: DonorCaps
+  trustedMetas: readonly string[]
+  chainId: number
+  region?: string
+  heartbeatMs?: number
+}
+
+const MiB = 1024 * 1024
+
+/**
+ * A donating tab: serves cached public blocks over direct WebRTC connections under meta tickets,
+ * within the user's caps, announces itself to the meta node, and caches what the meta node asks
+ * for (most requested first). Dispatches `update` when its numbers change.
+ */
+export class Donor extends EventTarget {
+  private readonly init: DonorInit
+  private readonly egress: ByteRateLimiter
+  private readonly pause: PauseMonitor
+  private state: DonorStats['state'] = 'starting'
+  private servedBytes = 0
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private filling: Promise<void> | undefined
+  private updateQueued = false
+  private readonly fills = new AbortController()
+
+  constructor(init: DonorInit) {
+    super()
+    this.init = init
+    this.egress = new ByteRateLimiter(init.caps.uploadKBps * 1024)
+    this.pause = new PauseMonitor(init.caps, () => {
+      this.update()
+      void this.heartbeat()
+    })
+  }
+
+  get peerId(): string {
+    return this.init.libp2p.peerId.toString()
+  }
+
+  async start(): Promise<void> {
+    const { libp2p, caps, ledger } = this.init
+    await this.pause.start()
+    const tickets = new DownloadTickets({ trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()), chainId: this.init.chainId, peerId: this.peerId })
+    await serveBlockExchange({
+      libp2p,
+      blocks: this.init.cache,
+      egress: this.egress,
+      tickets,
+      // bulk bytes only on direct WebRTC connections, never through the relay's limited circuit
+      runOnLimitedConnection: false,
+      beforeSend: (_cid, bytes) => {
+        const reason = this.pause.reason()
+        if (reason !== undefined) throw new DonorPausedError({ reason })
+        if (!ledger.tryReserve(bytes, caps.dailyMiB * MiB)) throw new DonorCapReachedError({ cap: caps.dailyMiB * MiB })
+      },
+      onServed: (bytes) => {
+        this.servedBytes += bytes
+        this.update()
+      },
+    })
+    for (const event of ['connection:open', 'connection:close'] as const) libp2p.addEventListener(event, () => this.update())
+    this.state = 'serving'
+    await this.heartbeat()
+    this.update()
+  }
+
+  stats(): DonorStats {
+    const reason = this.reason()
+    return {
+      state: this.state === 'serving' && reason !== undefined ? 'paused' : this.state,
+      ...(reason !== undefined && { pauseReason: reason }),
+      peerId: this.peerId,
+      servedBytes: this.servedBytes,
+      servedBytes24h: this.init.ledger.last24h(),
+      peers: this.state === 'stopped' ? 0 : this.init.libp2p.getConnections().filter(isDirect).length,
+      cachedBytes: this.init.cache.usedBytes,
+      cachedRoots: this.init.cache.roots().length,
+      addresses: this.addresses(),
+    }
+  }
+
+  /** Stops serving and announcing, tells the meta node, and shuts the light node down. The cache stays on disk. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return
+    this.state = 'stopped'
+    clearTimeout(this.timer)
+    this.pause.stop()
+    this.fills.abort()
+    await this.filling?.catch(() => {})
+    await this.init.meta.post('leave', await signLeave({ account: this.init.operator, peerId: this.peerId, chainId: this.init.chainId })).catch(() => {})
+    await this.init.libp2p.stop()
+    this.update()
+  }
+
+  private get stopped(): boolean {
+    return this.state === 'stopped'
+  }
+
+  private reason(): string | undefined {
+    const pause = this.pause.reason()
+    if (pause !== undefined) return pause
+    const cap = this.init.caps.dailyMiB * MiB
+    if (cap > 0 && this.init.ledger.last24h() >= cap) return 'the daily cap is spent'
+    return undefined
+  }
+
+  private addresses(): string[] {
+    if (this.state === 'stopped') return []
+    return this.init.libp2p
+      .getMultiaddrs()
+      .map(String)
+      .filter((a) => a.includes('/p2p-circuit') && a.includes('/webrtc'))
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.state === 'stopped') return
+    clearTimeout(this.timer)
+    try {
+      const answer = await this.init.meta.post('heartbeat', await this.signedHeartbeat())
+      await this.apply(answer)
+    } catch {
+      // the meta node is unreachable or refused: keep serving what we hold, try again later
+    }
+    if (!this.stopped) this.timer = setTimeout(() => void this.heartbeat(), this.init.heartbeatMs ?? 5000)
+  }
+
+  private async signedHeartbeat() {
+    const { caps, cache, operator } = this.init
+    const reason = this.reason()
+    const body: HeartbeatBody = {
+      peerId: this.peerId,
+      multiaddrs: this.addresses(),
+      kind: 'light',
+      region: this.init.region ?? 'local',
+      capacityBytes: caps.storageMiB * MiB,
+      usedBytes: cache.usedBytes,
+      egressCapBps: caps.uploadKBps * 1024,
+      activeTransfers: 0,
+      trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()),
+      holds: cache.roots(),
+      donor: {
+        storageCapBytes: caps.storageMiB * MiB,
+        uploadCapBps: caps.uploadKBps * 1024,
+        dailyCapBytes: caps.dailyMiB * MiB,
+        servedBytes24h: this.init.ledger.last24h(),
+        paused: reason !== undefined,
+      },
+    }
+    return signHeartbeat({ account: operator, privateKey: this.init.peerKey, body, chainId: this.init.chainId })
+  }
+
+  /** Drops denied roots, then fills the cache with assignments that fit, one at a time in the background. */
+  private async apply(answer: HeartbeatResponse): Promise<void> {
+    const { cache, caps } = this.init
+    if (answer.denylist?.length) await cache.applyDenylist(answer.denylist)
+    if (this.filling !== undefined || !answer.cache?.length) return
+    const todo = answer.cache.filter((a) => !cache.has(a.root) && !cache.isDenied(a.root))
+    this.filling = (async () => {
+      for (const assignment of todo) {
+        if (cache.usedBytes + assignment.size > caps.storageMiB * MiB) continue
+        await fillCache({ ...this.init, assignment, consumer: this.init.operator.address, signal: this.fills.signal }).catch(() => {})
+        this.update()
+      }
+    })().finally(() => {
+      this.filling = undefined
+      if (todo.length > 0) void this.heartbeat()
+    })
+  }
+
+  /** Coalesces `update` events to one per animation-ish tick. */
+  private update(): void {
+    if (this.updateQueued) return
+    this.updateQueued = true
+    setTimeout(() => {
+      this.updateQueued = false
+      this.dispatchEvent(new Event('update'))
+    }, 100)
+  }
+}

@@ -1,0 +1,169 @@
+import { BLOCKS_PROTOCOL, DEVNET_CHAIN_ID, type FileRecord, type NodeInfo, parseCid } from '@konbini/protocol'
+import type { Libp2p } from '@libp2p/interface'
+import type { ImportCandidate } from 'ipfs-unixfs-importer'
+import { privateKeyToAccount } from 'viem/accounts'
+import { openDownload } from '../download.ts'
+import { MetaClient } from '../meta-client.ts'
+import { signOwnerRequest } from '../owner.ts'
+import { put } from '../upload.ts'
+import { BlockCache } from './block-cache.ts'
+import { DailyLedger } from './daily-ledger.ts'
+import { Donor, type DonorCaps } from './donor.ts'
+import { type BrowserDownload, toBrowserDownload } from './browser-download.ts'
+import { openDatabase } from './idb.ts'
+import { loadDonorKeys } from './keys.ts'
+import { createBrowserLibp2p, dialDirect } from './libp2p.ts'
+
+export interface BrowserKonbiniInit {
+  metaUrls: string[]
+  /** Relay WebSocket multiaddrs (`…/ws/p2p/<relay>`). */
+  relays: string[]
+  /** Meta addresses whose tickets this tab accepts when donating. */
+  trustedMetas: string[]
+  chainId?: number
+  /** The user's key (devnet: the dev user's key; later a wallet-authorized session key). */
+  accountKey: `0x${string}`
+  /** ICE servers for WebRTC; default none (closed networks). */
+  rtcConfiguration?: RTCConfiguration
+  /** IndexedDB database of the donor cache (default `konbini`). */
+  databaseName?: string
+}
+
+export interface UploadProgress {
+  phase: 'importing' | 'uploading' | 'replicating' | 'done'
+  sentBytes: number
+  totalBytes: number
+  holders: number
+  replicas: number
+}
+
+export interface PutFilesOptions {
+  name: string
+  public?: boolean
+  onProgress?: (progress: UploadProgress) => void
+  signal?: AbortSignal
+}
+
+/** Bytes per read of a `File`: the unixfs-v1-2025 chunk size, so the importer gets whole chunks. */
+const CHUNK = 1024 * 1024
+const REPLICAS = 3
+
+/**
+ * Konbini in a browser tab: upload files (imported and hashed in the tab, sent in parts over
+ * HTTP under the ticket), download from full nodes (HTTP) and donor tabs (WebRTC) at once, list
+ * and remove the user's files, and donate bandwidth.
+ *
+ * @example
+ * const konbini = await createBrowserKonbini({ metaUrls, relays, trustedMetas, accountKey })
+ * const { root } = await konbini.putFiles([{ path: file.name, file }], { name: file.name, onProgress })
+ */
+export async function createBrowserKonbini(init: BrowserKonbiniInit) {
+  const meta = new MetaClient({ urls: init.metaUrls })
+  const account = privateKeyToAccount(init.accountKey)
+  const chainId = init.chainId ?? DEVNET_CHAIN_ID
+  let dialer: Promise<Libp2p> | undefined
+  // a dial-only light node, made on the first download that has peers to reach
+  const libp2p = () => {
+    dialer ??= createBrowserLibp2p({ relays: init.relays, listen: false, ...(init.rtcConfiguration && { rtcConfiguration: init.rtcConfiguration }) })
+    return dialer
+  }
+  let donor: Donor | undefined
+
+  return {
+    address: account.address,
+
+    async putFiles(files: ReadonlyArray<{ path: string; file: File }>, options: PutFilesOptions) {
+      const totalBytes = files.reduce((n, f) => n + f.file.size, 0)
+      const progress = (phase: UploadProgress['phase'], sentBytes: number, holders = 0) =>
+        options.onProgress?.({ phase, sentBytes, totalBytes, holders, replicas: REPLICAS })
+      progress('importing', 0)
+      const result = await put(meta, fileCandidates(files), {
+        owner: account.address,
+        name: options.name,
+        size: totalBytes,
+        replicas: REPLICAS,
+        public: options.public ?? false,
+        body: 'parts',
+        onProgress: (sent) => progress(sent >= totalBytes ? 'replicating' : 'uploading', sent),
+        ...(options.signal && { signal: options.signal }),
+      })
+      progress('done', totalBytes, result.holders.length)
+      return { root: result.root, holders: result.holders }
+    },
+
+    /** Opens a file or folder for reading; light peers are dialed only if the meta node lists some. */
+    async open(root: string): Promise<BrowserDownload> {
+      const cid = parseCid(root).toString()
+      const kinds = new Map<string, 'full' | 'light'>()
+      const counters = { peers: 0, nodes: 0, peerIds: new Set<string>() }
+      const node = await libp2p()
+      const download = await openDownload(meta, node, cid, {
+        consumer: account.address,
+        lightPeers: true,
+        openStream: async (endpoint, signal) => {
+          const address = endpoint.multiaddrs.find((a) => a.includes('/webrtc'))
+          if (address === undefined) throw new TypeError(`peer ${endpoint.peerId} has no WebRTC address`)
+          const conn = await dialDirect(node, address, { signal })
+          return conn.newStream(BLOCKS_PROTOCOL, { signal })
+        },
+        onBlock: (bytes, provider) => {
+          if (kinds.get(provider) === 'light') {
+            counters.peers += bytes
+            counters.peerIds.add(provider)
+          } else counters.nodes += bytes
+        },
+      })
+      for (const p of download.providers) kinds.set(p.peerId, p.kind)
+      return toBrowserDownload(download, counters)
+    },
+
+    async ls(): Promise<FileRecord[]> {
+      return (await meta.post('ls', await signOwnerRequest(account, 'ls', '', chainId))).files
+    },
+    async rm(root: string): Promise<string> {
+      return (await meta.post('rm', await signOwnerRequest(account, 'rm', parseCid(root).toString(), chainId))).removed
+    },
+    async nodes(): Promise<NodeInfo[]> {
+      return (await meta.get('nodes')).nodes
+    },
+
+    /** Starts donating: a listening light node with a relay slot, serving the IndexedDB cache within `caps`. */
+    async startDonating(caps: DonorCaps): Promise<Donor> {
+      if (donor !== undefined && donor.stats().state !== 'stopped') return donor
+      const db = await openDatabase(init.databaseName ?? 'konbini')
+      const [keys, cache, ledger] = await Promise.all([loadDonorKeys(db), BlockCache.open(db), DailyLedger.open(db)])
+      const node = await createBrowserLibp2p({
+        relays: init.relays,
+        listen: true,
+        privateKey: keys.peerKey,
+        ...(init.rtcConfiguration && { rtcConfiguration: init.rtcConfiguration }),
+      })
+      donor = new Donor({ meta, libp2p: node, ...keys, cache, ledger, caps, trustedMetas: init.trustedMetas, chainId })
+      try {
+        await donor.start()
+      } catch (err) {
+        await donor.stop().catch(() => {})
+        throw err
+      }
+      return donor
+    },
+
+    /** Stops donating and closes every connection this tab opened. */
+    async stop(): Promise<void> {
+      await donor?.stop()
+      if (dialer) await (await dialer).stop()
+      dialer = undefined
+    },
+  }
+}
+
+export type BrowserKonbini = Awaited<ReturnType<typeof createBrowserKonbini>>
+
+/** Import candidates for files (paths relative to the upload's root), read in whole chunks. */
+function* fileCandidates(files: ReadonlyArray<{ path: string; file: File }>): Generator<ImportCandidate> {
+  for (const { path, file } of files) yield { path, content: fileChunks(file) }
+}
+
+async function* fileChunks(file: Blob): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < file.size; at += CHUNK) yield new Uint8Array(await file.slice(at, at + CHUNK).arrayBuffer())
+}
