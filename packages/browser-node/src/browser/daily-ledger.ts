@@ -22,7 +22,7 @@ export class DailyLedger {
     const ledger = new DailyLedger(db)
     const store = db.transaction('ledger').objectStore('ledger')
     const [keys, values] = await Promise.all([settle(store.getAllKeys()), settle(store.getAll())])
-    keys.forEach((key, i) => ledger.buckets.set(Number(key), Number(values[i])))
+    for (const [i, key] of keys.entries()) ledger.buckets.set(Number(key), Number(values[i]))
     return ledger
   }
 
