@@ -5,7 +5,7 @@ process.env.NEXT_TELEMETRY_DISABLED ??= '1'
 
 const config: NextConfig = {
   // Workspace packages ship TypeScript source with `.ts` relative imports; Turbopack resolves those as-is.
-  transpilePackages: ['@konbini/protocol', '@konbini/ui'],
+  transpilePackages: ['@konbini/protocol', '@konbini/ui', '@konbini/browser-node'],
   poweredByHeader: false,
   reactStrictMode: true,
 }

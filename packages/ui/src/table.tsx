@@ -16,10 +16,12 @@ export interface TableProps<T> {
   /** Shown instead of the table when there are no rows. */
   empty?: ReactNode
   caption?: string
+  /** Extra attributes of a row's `<tr>`, e.g. `{ 'data-testid': 'file-row' }`. */
+  rowAttributes?: (row: T) => Record<`data-${string}`, string>
 }
 
 /** A plain data table that scrolls sideways on narrow screens. */
-export function Table<T>({ columns, rows, rowKey, empty, caption }: TableProps<T>) {
+export function Table<T>({ columns, rows, rowKey, empty, caption, rowAttributes }: TableProps<T>) {
   if (rows.length === 0 && empty !== undefined) return <>{empty}</>
   return (
     <div className="-mx-5 overflow-x-auto">
@@ -36,7 +38,7 @@ export function Table<T>({ columns, rows, rowKey, empty, caption }: TableProps<T
         </thead>
         <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
           {rows.map((row) => (
-            <tr key={rowKey(row)} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/40">
+            <tr key={rowKey(row)} {...rowAttributes?.(row)} className="hover:bg-zinc-50 dark:hover:bg-zinc-800/40">
               {columns.map((col) => (
                 <td key={String(col.header)} className={cx('px-5 py-2 align-middle', col.align === 'right' && 'text-right tabular-nums', col.className)}>
                   {col.cell(row)}

@@ -4,6 +4,7 @@ import { connection } from 'next/server'
 import { AutoRefresh } from '../components/auto-refresh.tsx'
 import { FilesCard } from '../components/files-card.tsx'
 import { NodesCard } from '../components/nodes-card.tsx'
+import { SiteNav } from '../components/site-nav.tsx'
 import { SectionStatus } from '../components/section-status.tsx'
 import { readEnv } from '../env.ts'
 import { loadOverview, toShownError } from '../lib/overview.ts'
@@ -44,6 +45,7 @@ export default async function HomePage() {
           <h1 className="text-2xl font-bold tracking-tight">Konbini</h1>
           <p className="text-sm text-zinc-500 dark:text-zinc-400">The network at a glance</p>
         </div>
+        <SiteNav />
         <p className="text-xs text-zinc-500 dark:text-zinc-400">
           {metaUrls.length > 0 && (
             <>

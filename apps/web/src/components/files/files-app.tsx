@@ -1,0 +1,122 @@
+'use client'
+
+import type { FileRecord } from '@konbini/protocol'
+import { Card, Notice } from '@konbini/ui'
+import { useCallback, useEffect, useMemo, useState } from 'react'
+import type { BrowserKonbini, BrowserKonbiniInit } from '../../lib/browser-konbini.ts'
+import { createDownloadCache } from '../../lib/download-cache.ts'
+import { mimeFromName } from '../../lib/mime.ts'
+import { errorSentence } from '../../lib/shown-error.ts'
+import { ensureServiceWorker, installRangeBridge, saveThroughWorker } from '../../lib/sw-bridge.ts'
+import { DevKeyNotice } from '../dev-key-notice.tsx'
+import { useBrowserKonbini } from '../use-browser-konbini.ts'
+import { type FileActions, FileTable, type SaveState } from './file-table.tsx'
+import { PreviewPanel, type PreviewTarget } from './preview-panel.tsx'
+import { UploadPanel } from './upload-panel.tsx'
+
+type Listing = { state: 'loading' } | { state: 'ok'; files: FileRecord[] } | { state: 'error'; message: string }
+
+function FilesWorkspace({ konbini }: { konbini: BrowserKonbini }) {
+  const cache = useMemo(() => createDownloadCache(konbini), [konbini])
+  const [listing, setListing] = useState<Listing>({ state: 'loading' })
+  const [worker, setWorker] = useState<{ state: 'starting' } | { state: 'ready' } | { state: 'error'; message: string }>({ state: 'starting' })
+  const [target, setTarget] = useState<PreviewTarget>()
+  const [saving, setSaving] = useState<Record<string, SaveState>>({})
+  const [removing, setRemoving] = useState<Record<string, boolean>>({})
+
+  const refresh = useCallback(() => {
+    konbini.ls().then(
+      (files) => setListing({ state: 'ok', files }),
+      (err) => setListing({ state: 'error', message: errorSentence(err, 'Could not list your files.') }),
+    )
+  }, [konbini])
+
+  useEffect(refresh, [refresh])
+  useEffect(() => {
+    const uninstall = installRangeBridge(cache)
+    ensureServiceWorker().then(
+      () => setWorker({ state: 'ready' }),
+      (err) => setWorker({ state: 'error', message: errorSentence(err) }),
+    )
+    return () => {
+      uninstall()
+      cache.clear()
+    }
+  }, [cache])
+
+  const actions: FileActions = {
+    saving,
+    removing,
+    onPreview: setTarget,
+    onSave: (root, name) => {
+      const set = (s: SaveState) => setSaving((all) => ({ ...all, [root]: s }))
+      set({ state: 'saving', sent: 0, size: 0 })
+      saveThroughWorker({ cache, root, name, mime: mimeFromName(name), onProgress: (sent, size) => set({ state: 'saving', sent, size }) }).then(
+        (outcome) => set(outcome === 'end' ? { state: 'saved' } : { state: 'cancelled' }),
+        (err) => set({ state: 'error', message: errorSentence(err, 'The download failed.') }),
+      )
+    },
+    onRemove: (root) => {
+      setRemoving((r) => ({ ...r, [root]: true }))
+      konbini
+        .rm(root)
+        .then(
+          () => {
+            setTarget((t) => (t?.root === root ? undefined : t))
+            refresh()
+          },
+          (err) => setListing({ state: 'error', message: errorSentence(err, 'Could not remove the file.') }),
+        )
+        .finally(() => setRemoving((r) => ({ ...r, [root]: false })))
+    },
+  }
+
+  return (
+    <>
+      <span data-testid="streaming-state" data-state={worker.state} hidden />
+      <UploadPanel konbini={konbini} onUploaded={refresh} />
+      {worker.state === 'error' && (
+        <Notice tone="error" title="Save and preview cannot stream in this tab">
+          <span data-testid="streaming-error">{worker.message}</span>
+        </Notice>
+      )}
+      {target && (
+        <PreviewPanel
+          key={target.root}
+          target={target}
+          cache={cache}
+          streaming={worker.state === 'ready' ? undefined : worker.state === 'error' ? worker.message : 'The streaming Service Worker is starting…'}
+          onSave={actions.onSave}
+          onPreview={setTarget}
+          onClose={() => setTarget(undefined)}
+        />
+      )}
+      <Card title="Your files" meta={<span className="font-mono text-xs">{konbini.address}</span>}>
+        {listing.state === 'loading' && <p className="text-sm text-zinc-500">Loading…</p>}
+        {listing.state === 'error' && (
+          <Notice tone="error" title="Could not load your files">
+            <span data-testid="files-error">{listing.message}</span>
+          </Notice>
+        )}
+        {listing.state === 'ok' && <FileTable files={listing.files} actions={actions} />}
+      </Card>
+    </>
+  )
+}
+
+/** The files page in the tab: starts the browser client after first paint, then upload, list, save, preview. */
+export function FilesApp({ init }: { init: BrowserKonbiniInit }) {
+  const client = useBrowserKonbini(init)
+  return (
+    <div className="flex flex-col gap-6" data-testid="files-app" data-state={client.state}>
+      <DevKeyNotice address={client.state === 'ready' ? client.konbini.address : undefined} />
+      {client.state === 'loading' && <p className="text-sm text-zinc-500">Starting the Konbini client in this tab…</p>}
+      {client.state === 'error' && (
+        <Notice tone="error" title="The Konbini client could not start">
+          <span data-testid="client-error">{client.message}</span>
+        </Notice>
+      )}
+      {client.state === 'ready' && <FilesWorkspace konbini={client.konbini} />}
+    </div>
+  )
+}
