@@ -8,6 +8,7 @@ import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { writeRandomFile } from './files.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
+import { createDatabase, startPostgres } from './postgres.ts'
 import { nowSeconds, postJson } from './wire.ts'
 
 /** A browser tab donating bandwidth, simulated from Node: an operator key and a libp2p Ed25519 key. */
@@ -86,20 +87,29 @@ async function put(name: string, size: number, isPublic: boolean): Promise<strin
   return JSON.parse(res.stdout).root
 }
 
-beforeAll(async () => {
-  net = await startTestNetwork()
-  meta = new MetaClient({ urls: net.file.metaUrls })
-  roots.big = await put('big.bin', 3 * MiB + 5, true)
-  roots.small = await put('small.bin', 300_000, true)
-  roots.secret = await put('secret.bin', 200_000, false)
-  for (let i = 0; i < 3; i++) peers.push(await lightPeer())
+const pg = await startPostgres()
+
+describe('light peers (SQLite index)', () => lightPeerSuite(async () => ({})))
+describe.skipIf(pg === undefined)('light peers (PostgreSQL index)', () => {
+  afterAll(() => pg?.stop())
+  lightPeerSuite(async () => ({ KONBINI_DATABASE_URL: await createDatabase(pg?.url ?? '', `light_${process.pid}`) }))
 })
 
-afterAll(async () => {
-  await net?.stop()
-})
+function lightPeerSuite(metaEnv: () => Promise<Record<string, string>>) {
+  beforeAll(async () => {
+    net = await startTestNetwork({ metaEnv: await metaEnv() })
+    meta = new MetaClient({ urls: net.file.metaUrls })
+    roots.big = await put('big.bin', 3 * MiB + 5, true)
+    roots.small = await put('small.bin', 300_000, true)
+    roots.secret = await put('secret.bin', 200_000, false)
+    peers.splice(0)
+    for (let i = 0; i < 3; i++) peers.push(await lightPeer())
+  })
 
-describe('light peers', () => {
+  afterAll(async () => {
+    await net?.stop()
+  })
+
   test('default: a light peer registers with kind light, no HTTP URL, and an empty denylist', async () => {
     const [p1] = peers as [LightPeer]
     const answer = await beat(p1)
@@ -217,4 +227,4 @@ describe('light peers', () => {
     expect(placed.nodes.some((n) => light.has(n.peerId))).toBe(false)
     expect(placed.nodes.every((n) => n.httpUrl !== undefined)).toBe(true)
   })
-})
+}
