@@ -166,8 +166,14 @@ function pullStream(reader, length) {
           sent += bytes.byteLength
           if (bytes.byteLength > 0) controller.enqueue(bytes)
           if (sent === length) {
-            // More than was asked for would break Content-Length: stop the page and end here.
-            if (msg.data.byteLength > bytes.byteLength) reader.send({ type: 'cancel' })
+            // One last pull lets the page finish cleanly with `end`; more bytes than asked for would
+            // break Content-Length, so the page is stopped instead.
+            let last
+            if (msg.data.byteLength === bytes.byteLength) {
+              reader.send({ type: 'pull' })
+              last = await reader.next()
+            }
+            if (last?.type !== 'end') reader.send({ type: 'cancel' })
             controller.close()
             reader.close()
           }

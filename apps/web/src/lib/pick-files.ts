@@ -53,17 +53,18 @@ export function filesFromDrop(data: DataTransfer): Promise<PickedFile[]> {
 }
 
 /**
- * What one upload sends: a single folder becomes its own root (its name is the file name and the top
- * segment is dropped from paths); a single file is sent as is; several items keep their paths.
- * @example uploadPlan([{ path: 'photos/a.jpg', file }]) // { name: 'photos', files: [{ path: 'a.jpg', file }] }
+ * What one upload sends. The client's root is the last entry its importer yields, so every path must
+ * sit under one top entry: a single folder keeps its own paths (its name is the upload's name); a
+ * single file is sent as is; several loose items are wrapped in one folder named after the upload.
+ * @example uploadPlan([{ path: 'photos/a.jpg', file }]) // { name: 'photos', files: [{ path: 'photos/a.jpg', file }] }
  */
 export function uploadPlan(picked: PickedFile[]): { name: string; files: PickedFile[] } {
   const first = picked[0]
   if (!first) return { name: '', files: [] }
   const top = (p: string) => p.split('/')[0] ?? p
   const folder = top(first.path)
-  const oneFolder = picked.every((f) => f.path.includes('/') && top(f.path) === folder)
-  if (oneFolder) return { name: folder, files: picked.map((f) => ({ path: f.path.slice(folder.length + 1), file: f.file })) }
+  if (picked.every((f) => f.path.includes('/') && top(f.path) === folder)) return { name: folder, files: picked }
   if (picked.length === 1) return { name: first.file.name, files: [{ path: first.file.name, file: first.file }] }
-  return { name: `${top(first.path)} and ${picked.length - 1} more`, files: picked }
+  const name = `${picked.length} items ${new Date().toISOString().slice(0, 19).replace(/:/g, '-')}`
+  return { name, files: picked.map((f) => ({ path: `${name}/${f.path}`, file: f.file })) }
 }

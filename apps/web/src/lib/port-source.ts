@@ -54,8 +54,9 @@ export function servePort(
           return finish('end')
         }
         const copy = next.value.slice()
+        const bytes = copy.byteLength // read before the transfer detaches the buffer
         post({ type: 'chunk', data: copy.buffer }, [copy.buffer])
-        onChunk?.(copy.byteLength)
+        onChunk?.(bytes)
       } catch (err) {
         if (settled) return
         const message = errorSentence(err)

@@ -36,7 +36,7 @@ export function CapsForm({ draft, onChange, onApply, dirty }: { draft: CapsDraft
     onApply()
   }
   return (
-    <form onSubmit={submit} className="flex flex-col gap-4" data-testid="donate-caps">
+    <form onSubmit={submit} noValidate className="flex flex-col gap-4" data-testid="donate-caps">
       <div className="grid gap-4 sm:grid-cols-3">
         {numberFields.map((f) => (
           <label key={f.key} className="flex flex-col gap-1 text-sm">

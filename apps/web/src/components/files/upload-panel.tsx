@@ -22,6 +22,7 @@ export function UploadPanel({ konbini, onUploaded }: { konbini: BrowserKonbini; 
   const [isPublic, setPublic] = useState(false)
   const [upload, setUpload] = useState<Upload>({ state: 'idle' })
   const [dragging, setDragging] = useState(false)
+  const [count, setCount] = useState(0)
   const fileInput = useRef<HTMLInputElement>(null)
   const folderInput = useRef<HTMLInputElement>(null)
   const busy = upload.state === 'running'
@@ -36,6 +37,7 @@ export function UploadPanel({ konbini, onUploaded }: { konbini: BrowserKonbini; 
     const abort = new AbortController()
     let last: UploadProgress = { phase: 'importing', sentBytes: 0, totalBytes, holders: 0, replicas: 0 }
     setUpload({ state: 'running', name: plan.name, progress: last, abort })
+    setCount((n) => n + 1)
     try {
       const result = await konbini.putFiles(plan.files, {
         name: plan.name,
@@ -65,7 +67,7 @@ export function UploadPanel({ konbini, onUploaded }: { konbini: BrowserKonbini; 
 
   return (
     <Card title="Upload">
-      <div className="flex flex-col gap-4">
+      <div className="flex flex-col gap-4" data-testid="upload-panel" data-state={upload.state} data-count={count}>
         <section
           aria-label="Drop files or a folder to upload"
           data-testid="drop-zone"
