@@ -56,6 +56,34 @@ function deleteNetns(ns) {
   spawnSync('ip', ['netns', 'delete', ns], { env, stdio: 'ignore' })
 }
 
+/** Pids of the processes still inside the namespace: all started by this run. */
+function netnsPids(ns) {
+  const r = spawnSync('ip', ['netns', 'pids', ns], { env, encoding: 'utf8' })
+  return (r.stdout ?? '').split('\n').filter(Boolean).map(Number)
+}
+
+/**
+ * Ends what this run left in the namespace (SIGTERM, then SIGKILL after 3 s): a Vitest stopped
+ * by a signal kills its workers, not the relays and browsers they started.
+ */
+async function endLeftovers(ns) {
+  const signal = (pids, sig) => {
+    for (const pid of pids)
+      try {
+        process.kill(pid, sig)
+      } catch {}
+  }
+  let pids = netnsPids(ns)
+  if (pids.length === 0) return
+  process.stderr.write(`konbini test: ending ${pids.length} process(es) left in ${ns}\n`)
+  signal(pids, 'SIGTERM')
+  for (let waited = 0; waited < 3000 && pids.length > 0; waited += 100) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    pids = netnsPids(ns)
+  }
+  signal(pids, 'SIGKILL')
+}
+
 const ns = createNetns()
 const command = ns ? 'ip' : process.execPath
 const commandArgs = ns ? ['netns', 'exec', ns, 'env', `KONBINI_NETNS=${ns}`, process.execPath, vitest, 'run', ...args] : [vitest, 'run', ...args]
@@ -66,7 +94,10 @@ child.on('error', (err) => {
   if (ns) deleteNetns(ns)
   process.exit(1)
 })
-child.on('exit', (code, signal) => {
-  if (ns) deleteNetns(ns)
+child.on('exit', async (code, signal) => {
+  if (ns) {
+    await endLeftovers(ns)
+    deleteNetns(ns)
+  }
   process.exit(code ?? (signal ? 1 : 0))
 })

@@ -27,8 +27,10 @@ describe.skipIf(!canRun)('two browser tabs over WebRTC through a Konbini relay',
     console.info(`bundle: ${(code.length / 1024).toFixed(0)} KiB in ${ms.toFixed(0)} ms`)
     server = await startStaticServer({ script: code })
     browser = await launchChromium()
+    // two tabs of one browser window (one context)
+    const context = await browser.newContext()
     for (const label of ['A', 'B']) {
-      const tab = await browser.newPage()
+      const tab = await context.newPage()
       tabs.push({ page: tab, errors: collectPageErrors(tab, label) })
       await tab.goto(server.url)
       await tab.waitForFunction(() => globalThis.smoke !== undefined)
@@ -55,7 +57,7 @@ describe.skipIf(!canRun)('two browser tabs over WebRTC through a Konbini relay',
     const size = 8 * 1024 * 1024
     const received = a.page.evaluate(() => globalThis.smoke.recv())
     const sent = await b.page.evaluate(([peer, n]) => globalThis.smoke.send(peer, n), [started.peerId, size] as const)
-    console.info(`8 MiB tab to tab in ${sent.ms.toFixed(0)} ms (${(size / 1e6 / (sent.ms / 1000)).toFixed(1)} MB/s)`)
+    console.info(`8 MiB tab to tab in ${sent.ms.toFixed(0)} ms (${(size / 1e6 / (sent.ms / 1000)).toFixed(1)} MB/s; ${JSON.stringify(sent.phases)})`)
     expect(await received).toEqual({ bytes: size, sha256: sent.sha256, direct: true })
     expect(sent.answer).toBe(sent.sha256)
     expect([...a.errors, ...b.errors]).toEqual([])

@@ -1,8 +1,8 @@
 // Smoke page: two tabs, one relay reservation, one direct WebRTC connection, 8 MiB over a custom
 // protocol. Driven from apps/web/e2e/webrtc.test.ts through `window.smoke`.
 import type { Connection, Stream } from '@libp2p/interface'
-// TODO: import from `@konbini/browser-node` once it exports the browser entry (export condition `browser`)
-import { type BrowserLibp2p, createBrowserLibp2p, dialDirect, isDirect, webrtcAddress } from '../../../../packages/browser-node/src/browser/libp2p.ts'
+// the package's `browser` export condition (bundled with conditions ['browser'])
+import { type BrowserLibp2p, createBrowserLibp2p, dialDirect, isDirect, webrtcAddress } from '@konbini/browser-node'
 
 const PROTOCOL = '/konbini-e2e/smoke/1.0.0'
 const CHUNK = 64 * 1024
@@ -81,12 +81,21 @@ const smoke = {
     for (let offset = 0; offset < size; offset += 65536) crypto.getRandomValues(data.subarray(offset, offset + 65536))
     const started = performance.now()
     const stream = await conn.newStream(PROTOCOL)
+    const opened = performance.now()
     for (let offset = 0; offset < size; offset += CHUNK) {
       if (!stream.send(data.subarray(offset, offset + CHUNK))) await stream.onDrain()
     }
     await stream.close()
+    const closed = performance.now()
     const answer = new TextDecoder().decode(await readAll(stream))
-    return { bytes: size, sha256: await sha256(data), answer, ms: performance.now() - started }
+    const end = performance.now()
+    return {
+      bytes: size,
+      sha256: await sha256(data),
+      answer,
+      ms: end - started,
+      phases: { openMs: opened - started, sendMs: closed - opened, answerMs: end - closed },
+    }
   },
 
   /** Resolves with what the handler received last (once it has). */

@@ -96,11 +96,15 @@ function waitForReservation(node: Libp2p, timeoutMs: number, relays: string[]): 
       done()
       reject(new RelayReservationTimeoutError({ relays, timeoutMs }))
     }, timeoutMs)
+    // `self:peer:update` is debounced by 1 s; the relay listener's `transport:listening` comes as
+    // soon as the reservation is made (~1 s sooner)
     const done = () => {
       clearTimeout(timer)
       node.removeEventListener('self:peer:update', check)
+      node.removeEventListener('transport:listening', check)
     }
     node.addEventListener('self:peer:update', check)
+    node.addEventListener('transport:listening', check)
     check()
   })
 }
