@@ -53,6 +53,8 @@ export interface DonorInit {
 }
 
 const MiB = 1024 * 1024
+/** Whole bytes of a (possibly fractional) MiB figure. */
+const mib = (value: number) => Math.floor(value * MiB)
 
 /**
  * A donating tab: serves cached public blocks over direct WebRTC connections under meta tickets,
@@ -73,7 +75,7 @@ export class Donor extends EventTarget {
   constructor(init: DonorInit) {
     super()
     this.init = init
-    this.egress = new ByteRateLimiter(init.caps.uploadKBps * 1024)
+    this.egress = new ByteRateLimiter(Math.floor(init.caps.uploadKBps * 1024))
     this.pause = new PauseMonitor(init.caps, () => {
       this.update()
       void this.heartbeat()
@@ -98,7 +100,7 @@ export class Donor extends EventTarget {
       beforeSend: (_cid, bytes) => {
         const reason = this.pause.reason()
         if (reason !== undefined) throw new DonorPausedError({ reason })
-        if (!ledger.tryReserve(bytes, caps.dailyMiB * MiB)) throw new DonorCapReachedError({ cap: caps.dailyMiB * MiB })
+        if (!ledger.tryReserve(bytes, mib(caps.dailyMiB))) throw new DonorCapReachedError({ cap: mib(caps.dailyMiB) })
       },
       onServed: (bytes) => {
         this.servedBytes += bytes
@@ -109,6 +111,11 @@ export class Donor extends EventTarget {
     this.state = 'serving'
     await this.heartbeat()
     this.update()
+  }
+
+  /** Whether the cache holds every block of `root` (and announces it). */
+  holds(root: string): boolean {
+    return this.init.cache.has(root)
   }
 
   stats(): DonorStats {
@@ -146,7 +153,7 @@ export class Donor extends EventTarget {
   private reason(): string | undefined {
     const pause = this.pause.reason()
     if (pause !== undefined) return pause
-    const cap = this.init.caps.dailyMiB * MiB
+    const cap = mib(this.init.caps.dailyMiB)
     if (cap > 0 && this.init.ledger.last24h() >= cap) return 'the daily cap is spent'
     return undefined
   }
@@ -179,16 +186,16 @@ export class Donor extends EventTarget {
       multiaddrs: this.addresses(),
       kind: 'light',
       region: this.init.region ?? 'local',
-      capacityBytes: caps.storageMiB * MiB,
+      capacityBytes: mib(caps.storageMiB),
       usedBytes: cache.usedBytes,
-      egressCapBps: caps.uploadKBps * 1024,
+      egressCapBps: Math.floor(caps.uploadKBps * 1024),
       activeTransfers: 0,
       trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()),
       holds: cache.roots(),
       donor: {
-        storageCapBytes: caps.storageMiB * MiB,
-        uploadCapBps: caps.uploadKBps * 1024,
-        dailyCapBytes: caps.dailyMiB * MiB,
+        storageCapBytes: mib(caps.storageMiB),
+        uploadCapBps: Math.floor(caps.uploadKBps * 1024),
+        dailyCapBytes: mib(caps.dailyMiB),
         servedBytes24h: this.init.ledger.last24h(),
         paused: reason !== undefined,
       },
@@ -204,7 +211,7 @@ export class Donor extends EventTarget {
     const todo = answer.cache.filter((a) => !cache.has(a.root) && !cache.isDenied(a.root))
     this.filling = (async () => {
       for (const assignment of todo) {
-        if (cache.usedBytes + assignment.size > caps.storageMiB * MiB) continue
+        if (cache.usedBytes + assignment.size > mib(caps.storageMiB)) continue
         await fillCache({ ...this.init, assignment, consumer: this.init.operator.address, signal: this.fills.signal }).catch(() => {})
         this.update()
       }

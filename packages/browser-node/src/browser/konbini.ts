@@ -12,7 +12,7 @@ import { Donor, type DonorCaps } from './donor.ts'
 import { type BrowserDownload, toBrowserDownload } from './browser-download.ts'
 import { openDatabase } from './idb.ts'
 import { loadDonorKeys } from './keys.ts'
-import { createBrowserLibp2p, dialDirect } from './libp2p.ts'
+import { createBrowserLibp2p, dialDirect, isDirect } from './libp2p.ts'
 
 export interface BrowserKonbiniInit {
   metaUrls: string[]
@@ -62,9 +62,15 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
   const account = privateKeyToAccount(init.accountKey)
   const chainId = init.chainId ?? DEVNET_CHAIN_ID
   let dialer: Promise<Libp2p> | undefined
-  // a dial-only light node, made on the first download that has peers to reach
+  let dialerNode: Libp2p | undefined
+  // a dial-only light node, made on the first download
   const libp2p = () => {
-    dialer ??= createBrowserLibp2p({ relays: init.relays, listen: false, ...(init.rtcConfiguration && { rtcConfiguration: init.rtcConfiguration }) })
+    dialer ??= createBrowserLibp2p({ relays: init.relays, listen: false, ...(init.rtcConfiguration && { rtcConfiguration: init.rtcConfiguration }) }).then(
+      (node) => {
+        dialerNode = node
+        return node
+      },
+    )
     return dialer
   }
   let donor: Donor | undefined
@@ -117,6 +123,16 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
       return toBrowserDownload(download, counters)
     },
 
+    /** This tab's download connections now: which peer, over what, and whether direct (WebRTC, unlimited). */
+    connections(): Array<{ peer: string; multiplexer: string | undefined; limited: boolean; direct: boolean }> {
+      return (dialerNode?.getConnections() ?? []).map((c) => ({
+        peer: c.remotePeer.toString(),
+        multiplexer: c.multiplexer,
+        limited: c.limits != null,
+        direct: isDirect(c),
+      }))
+    },
+
     async ls(): Promise<FileRecord[]> {
       return (await meta.post('ls', await signOwnerRequest(account, 'ls', '', chainId))).files
     },
@@ -153,6 +169,7 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
       await donor?.stop()
       if (dialer) await (await dialer).stop()
       dialer = undefined
+      dialerNode = undefined
     },
   }
 }

@@ -1,0 +1,189 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { importToSink } from '@konbini/browser-node'
+import { startTestNetwork, type TestNetwork } from '@konbini/relay/testing'
+import { sha256 } from '@noble/hashes/sha2.js'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { bundle, collectPageErrors, launchChromium, requireBrowserWebrtc, type StaticServer, startStaticServer } from './harness/index.ts'
+import type { tab as TabApi } from './pages/konbini-tab.ts'
+import { patternBytes } from './pages/pattern.ts'
+
+declare global {
+  var tab: typeof TabApi
+}
+
+const MiB = 1024 * 1024
+/** Relays' egress cap in this test: low, so peers must carry most of a download. */
+const RELAY_EGRESS_BPS = 2 * MiB
+
+const canRun = requireBrowserWebrtc()
+
+interface Tab {
+  page: Page
+  errors: string[]
+}
+
+describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside the test network namespace)', () => {
+  let net: TestNetwork
+  let server: StaticServer
+  let browser: Browser
+  let config: Parameters<typeof TabApi.init>[0]
+
+  async function openTab(label: string): Promise<Tab> {
+    const page = await browser.newPage()
+    const errors = collectPageErrors(page, label)
+    await page.goto(server.url)
+    await page.waitForFunction(() => globalThis.tab !== undefined)
+    await page.evaluate((c) => globalThis.tab.init(c), config)
+    return { page, errors }
+  }
+
+  /** Puts pattern bytes through the Node CLI as a public file; returns its root. */
+  async function putPublic(size: number, seed: number, name: string): Promise<string> {
+    const path = join(net.dataDir, name)
+    await writeFile(path, patternBytes(size, seed))
+    const put = await net.cli(['put', path, '--public', '--json'])
+    expect(put.code, put.stderr).toBe(0)
+    return JSON.parse(put.stdout).root
+  }
+
+  /** A donor tab holding `root` in its cache (the meta node assigns popular public roots). */
+  async function donorHolding(root: string, caps: Partial<Parameters<typeof TabApi.donate>[0]> = {}): Promise<Tab> {
+    // make the root popular: provider requests are what the meta node counts
+    for (let i = 0; i < 3; i++) expect((await net.cli(['get', root, '-o', join(net.dataDir, `warm-${root}-${i}`)])).code).toBe(0)
+    const donor = await openTab('donor')
+    await donor.page.evaluate((c) => globalThis.tab.donate(c), {
+      storageMiB: 256,
+      uploadKBps: 0,
+      dailyMiB: 0,
+      pauseWhenHidden: false,
+      respectDataSaver: true,
+      ...caps,
+    })
+    const stats = await donor.page.evaluate((r) => globalThis.tab.waitForCached(r), root)
+    expect(stats.cachedBytes).toBeGreaterThan(0)
+    return donor
+  }
+
+  beforeAll(async () => {
+    const page = bundle(fileURLToPath(new URL('./pages/konbini-tab.ts', import.meta.url)))
+    net = await startTestNetwork({ resources: 3, resourceEnv: { KONBINI_EGRESS_BPS: String(RELAY_EGRESS_BPS) } })
+    const relays = net.file.nodes.flatMap((node) =>
+      node.multiaddrs.filter((a) => a.includes('/ws')).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${node.peerId}`)),
+    )
+    config = {
+      metaUrls: net.file.metaUrls,
+      relays,
+      trustedMetas: net.file.metaAddresses,
+      chainId: net.file.chainId,
+      accountKey: net.file.devKey as `0x${string}`,
+    }
+    server = await startStaticServer({ script: (await page).code })
+    browser = await launchChromium()
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await server?.close()
+    await net?.stop()
+  })
+
+  test('default: with the relays capped, tab B takes most of a file from donor tab A over a direct WebRTC connection', async () => {
+    const size = 24 * MiB
+    const root = await putPublic(size, 1, 'cdn-a.bin')
+    const donor = await donorHolding(root)
+    const donorId = (await donor.page.evaluate(() => globalThis.tab.donorStats()))?.peerId
+    const viewer = await openTab('viewer')
+
+    const result = await viewer.page.evaluate((r) => globalThis.tab.download(r), root)
+    expect(result.bytes).toBe(size)
+    expect(result.sha256).toBe(Buffer.from(sha256(patternBytes(size, 1))).toString('hex'))
+    console.info(`tab B: ${(result.bytesFromPeers / MiB).toFixed(1)} MiB from peers, ${(result.bytesFromNodes / MiB).toFixed(1)} MiB from full nodes`)
+    expect(result.bytesFromPeers / (result.bytesFromPeers + result.bytesFromNodes)).toBeGreaterThan(0.5)
+    // the bytes came over a direct connection to the donor: WebRTC, no relay limits
+    const toDonor = result.connections.filter((c) => c.peer === donorId)
+    expect(toDonor.some((c) => c.direct && c.multiplexer === '/webrtc' && !c.limited)).toBe(true)
+    const donorStats = await donor.page.evaluate(() => globalThis.tab.donorStats())
+    expect(donorStats?.servedBytes).toBeGreaterThanOrEqual(result.bytesFromPeers)
+
+    const stopped = await donor.page.evaluate(() => globalThis.tab.stopDonating())
+    expect(stopped).toMatchObject({ state: 'stopped', peers: 0, addresses: [] })
+    expect([...donor.errors, ...viewer.errors]).toEqual([])
+    await donor.page.close()
+    await viewer.page.close()
+  })
+
+  test('behavior: closing the donor tab mid-download, the download completes from full nodes, every block verified', async () => {
+    const size = 24 * MiB
+    const root = await putPublic(size, 2, 'cdn-b.bin')
+    const donor = await donorHolding(root)
+    const viewer = await openTab('viewer')
+    await viewer.page.evaluate((r) => globalThis.tab.startDownload(r), root)
+    await viewer.page.waitForFunction(() => globalThis.tab.downloadProgress().bytesFromPeers >= 4 * 1024 * 1024, undefined, { timeout: 60_000 })
+    await donor.page.close()
+    const result = await viewer.page.evaluate(() => globalThis.tab.finishDownload())
+    expect(result.bytes).toBe(size)
+    expect(result.sha256).toBe(Buffer.from(sha256(patternBytes(size, 2))).toString('hex'))
+    expect(result.bytesFromPeers).toBeGreaterThanOrEqual(4 * MiB)
+    expect(result.bytesFromNodes).toBeGreaterThan(0)
+    expect(viewer.errors).toEqual([])
+    await viewer.page.close()
+  })
+
+  test('behavior: a 64 MiB upload from a page reaches 3 holders with the Node client CID, progress to 100 %', async () => {
+    const size = 64 * MiB
+    const uploader = await openTab('uploader')
+    const result = await uploader.page.evaluate(([n, name]) => globalThis.tab.upload(n, 3, name), [size, 'page-upload.bin'] as const)
+    const nodeRoot = await importToSink([{ path: 'page-upload.bin', content: [patternBytes(size, 3)] }], () => {})
+    expect(result.root).toBe(nodeRoot.cid.toString())
+    expect(new Set(result.holders).size).toBe(3)
+    expect(result.last).toMatchObject({ phase: 'done', sentBytes: size, totalBytes: size, holders: 3 })
+    expect(uploader.errors).toEqual([])
+    await uploader.page.close()
+  })
+
+  test('behavior: a donor with a 10 MB daily cap serves no more than 10 MB', async () => {
+    const size = 24 * MiB
+    const cap = 10_000_000
+    const root = await putPublic(size, 4, 'cdn-cap.bin')
+    const donor = await donorHolding(root, { dailyMiB: cap / MiB })
+    const viewer = await openTab('viewer')
+    const result = await viewer.page.evaluate((r) => globalThis.tab.download(r), root)
+    expect(result.sha256).toBe(Buffer.from(sha256(patternBytes(size, 4))).toString('hex'))
+    const stats = await donor.page.evaluate(() => globalThis.tab.donorStats())
+    console.info(`capped donor served ${stats?.servedBytes} bytes (cap ${cap}); viewer took ${result.bytesFromPeers} from peers`)
+    expect(stats?.servedBytes).toBeLessThanOrEqual(cap)
+    // it did serve up to its cap (the viewer wanted more from it), then refused
+    expect(stats?.servedBytes).toBeGreaterThan(cap / 2)
+    expect(stats?.servedBytes24h).toBeLessThanOrEqual(cap)
+    expect(result.bytesFromPeers).toBeGreaterThan(0)
+    await donor.page.evaluate(() => globalThis.tab.stopDonating())
+    await donor.page.close()
+    await viewer.page.close()
+  })
+
+  test('behavior: a donor rate cap holds within 10 %', async () => {
+    const size = 24 * MiB
+    const capKBps = 1024
+    const root = await putPublic(size, 5, 'cdn-rate.bin')
+    const donor = await donorHolding(root, { uploadKBps: capKBps })
+    const viewer = await openTab('viewer')
+    await viewer.page.evaluate((r) => globalThis.tab.startDownload(r), root)
+    await donor.page.evaluate(() => globalThis.tab.waitForDonor('servedBytes', 1))
+    // served bytes over a window of several seconds while the viewer keeps asking
+    const first = await donor.page.evaluate(() => ({ at: performance.now(), bytes: globalThis.tab.donorStats()?.servedBytes ?? 0 }))
+    await donor.page.waitForTimeout(4000)
+    const second = await donor.page.evaluate(() => ({ at: performance.now(), bytes: globalThis.tab.donorStats()?.servedBytes ?? 0 }))
+    const rate = (second.bytes - first.bytes) / ((second.at - first.at) / 1000)
+    console.info(`donor rate ${(rate / 1024).toFixed(0)} KiB/s with a cap of ${capKBps} KiB/s`)
+    expect(rate).toBeLessThanOrEqual(capKBps * 1024 * 1.1)
+    expect(rate).toBeGreaterThan(0)
+    const result = await viewer.page.evaluate(() => globalThis.tab.finishDownload())
+    expect(result.bytes).toBe(size)
+    await donor.page.evaluate(() => globalThis.tab.stopDonating())
+    await donor.page.close()
+    await viewer.page.close()
+  })
+})

@@ -1,0 +1,17 @@
+/**
+ * Deterministic test bytes, the same in Node and in a page: xorshift32 words from a seed. Lets a
+ * test compare a page's result with the Node client's for the same bytes without shipping them.
+ */
+export function patternBytes(size: number, seed: number): Uint8Array {
+  const words = new Uint32Array(Math.ceil(size / 4))
+  let x = seed >>> 0 || 1
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    x >>>= 0
+    words[i] = x
+  }
+  return new Uint8Array(words.buffer, 0, size)
+}
