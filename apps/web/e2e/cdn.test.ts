@@ -76,7 +76,7 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     config = {
       metaUrls: net.file.metaUrls,
       relays,
-      trustedMetas: net.file.metaAddresses,
+      trustedMetas: net.file.metaAddresses ?? [],
       chainId: net.file.chainId,
       accountKey: net.file.devKey as `0x${string}`,
     }
@@ -142,6 +142,23 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     expect(result.last).toMatchObject({ phase: 'done', sentBytes: size, totalBytes: size, holders: 3 })
     expect(uploader.errors).toEqual([])
     await uploader.page.close()
+  })
+
+  test('behavior: a denylisted root leaves the donor cache and no peer serves it', async () => {
+    const size = 8 * MiB
+    const root = await putPublic(size, 6, 'cdn-deny.bin')
+    const donor = await donorHolding(root)
+    const deny = await net.cli(['deny', root])
+    expect(deny.code, deny.stderr).toBe(0)
+    // the donor learns the denylist from its next heartbeat answer and drops the root
+    await donor.page.waitForFunction((r) => globalThis.tab.donorHolds(r) === false, root, { timeout: 30_000, polling: 200 })
+    const viewer = await openTab('viewer')
+    const result = await viewer.page.evaluate((r) => globalThis.tab.download(r), root)
+    expect(result.sha256).toBe(Buffer.from(sha256(patternBytes(size, 6))).toString('hex'))
+    expect(result.bytesFromPeers).toBe(0)
+    await donor.page.evaluate(() => globalThis.tab.stopDonating())
+    await donor.page.close()
+    await viewer.page.close()
   })
 
   test('behavior: a donor with a 10 MB daily cap serves no more than 10 MB', async () => {

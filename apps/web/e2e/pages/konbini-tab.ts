@@ -72,6 +72,10 @@ export const tab = {
     })
   },
 
+  donorHolds(root: string): boolean | undefined {
+    return donor?.holds(root)
+  },
+
   /** Resolves when the donor's cache holds `root` whole. */
   async waitForCached(root: string, timeoutMs = 90_000) {
     const current = donor

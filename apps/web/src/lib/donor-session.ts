@@ -25,6 +25,17 @@ async function end(session: Session): Promise<void> {
  */
 export function startDonor(konbini: BrowserKonbini, caps: DonorCaps): Promise<Donor> {
   if (current && JSON.stringify(current.caps) === JSON.stringify(caps)) return current.donor
+  if (current) {
+    // a running donor takes new caps in place: no reconnect, no new relay reservation
+    const running = current
+    running.caps = caps
+    running.donor = running.donor.then((donor) => {
+      if (donor.stats().state === 'stopped') return konbini.startDonating(caps)
+      donor.setCaps(caps)
+      return donor
+    })
+    return running.donor
+  }
   const previous = current
   const session: Session = {
     caps,

@@ -87,7 +87,7 @@ export class Donor extends EventTarget {
   }
 
   async start(): Promise<void> {
-    const { libp2p, caps, ledger } = this.init
+    const { libp2p, ledger } = this.init
     await this.pause.start()
     const tickets = new DownloadTickets({ trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()), chainId: this.init.chainId, peerId: this.peerId })
     await serveBlockExchange({
@@ -100,7 +100,8 @@ export class Donor extends EventTarget {
       beforeSend: (_cid, bytes) => {
         const reason = this.pause.reason()
         if (reason !== undefined) throw new DonorPausedError({ reason })
-        if (!ledger.tryReserve(bytes, mib(caps.dailyMiB))) throw new DonorCapReachedError({ cap: mib(caps.dailyMiB) })
+        const cap = mib(this.init.caps.dailyMiB)
+        if (!ledger.tryReserve(bytes, cap)) throw new DonorCapReachedError({ cap })
       },
       onServed: (bytes) => {
         this.servedBytes += bytes
@@ -111,6 +112,15 @@ export class Donor extends EventTarget {
     this.state = 'serving'
     await this.heartbeat()
     this.update()
+  }
+
+  /** Applies new caps at once (rate, daily bytes, storage, pause policy) and tells the meta node. */
+  setCaps(caps: DonorCaps): void {
+    this.init.caps = caps
+    this.egress.setRate(Math.floor(caps.uploadKBps * 1024))
+    this.pause.setPolicy(caps)
+    this.update()
+    void this.heartbeat()
   }
 
   /** Whether the cache holds every block of `root` (and announces it). */

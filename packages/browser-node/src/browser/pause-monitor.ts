@@ -18,7 +18,7 @@ interface ConnectionLike extends EventTarget {
  * to serve). Calls `onChange` whenever the answer may have changed. Battery pause is always on.
  */
 export class PauseMonitor {
-  private readonly policy: PausePolicy
+  private policy: PausePolicy
   private readonly onChange: () => void
   private battery: BatteryLike | undefined
   private readonly connection: ConnectionLike | undefined
@@ -36,6 +36,11 @@ export class PauseMonitor {
     this.listen(this.battery, 'chargingchange')
     this.listen(this.connection, 'change')
     this.listen(typeof document === 'undefined' ? undefined : document, 'visibilitychange')
+  }
+
+  setPolicy(policy: PausePolicy): void {
+    this.policy = policy
+    this.onChange()
   }
 
   stop(): void {
