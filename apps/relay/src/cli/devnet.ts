@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
@@ -13,6 +14,8 @@ export interface DevnetOptions {
   dataDir: string
   resources: number
   web: boolean
+  /** The portal's port (default 3000, or a free ephemeral port when `basePort` is 0). */
+  webPort?: number
   /** First port (meta HTTP); others are offsets from it. 0: every listener on an ephemeral port. */
   basePort: number
   /** Extra environment for every resource node (e.g. an egress cap). */
@@ -40,6 +43,8 @@ export interface Devnet {
   file: DevnetFile
   metas: RelayProcess[]
   nodes: RelayProcess[]
+  /** The portal (`next dev`, leader of its own process group), when started with `web`. */
+  web?: ChildProcess
   /** Rewrites devnet.json (after a restart changed a pid). */
   save(): Promise<void>
   stop(): Promise<void>
@@ -75,10 +80,9 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       ),
   )
   const nodes: RelayProcess[] = []
-  const others: ChildProcess[] = []
+  let web: ChildProcess | undefined
   const stop = async () => {
-    for (const o of others) o.kill('SIGTERM')
-    await Promise.all([...metas, ...nodes].map((p) => p.kill('SIGTERM')))
+    await Promise.all([...(web ? [stopGroup(web)] : []), ...[...metas, ...nodes].map((p) => p.kill('SIGTERM'))])
   }
   try {
     const metaReady = await Promise.all(metas.map((m) => m.start()))
@@ -116,14 +120,16 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       nodes: [],
     }
     if (options.web) {
-      file.webUrl = 'http://localhost:3000'
+      const webPort = options.webPort ?? (options.basePort === 0 ? await freePort() : 3000)
+      file.webUrl = `http://localhost:${webPort}`
       const next = join(dirname(resolveNext(webDir)), '..', 'bin', 'next')
-      const web = spawn(process.execPath, [next, 'dev', '-p', '3000', '-H', '127.0.0.1'], {
+      // its own process group: `next dev` forks a server that forks workers; stop ends them all
+      web = spawn(process.execPath, [next, 'dev', '-p', String(webPort), '-H', '127.0.0.1'], {
         cwd: webDir,
         env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', KONBINI_META_URL: metaUrls.join(','), KONBINI_DEVNET_FILE: devnetPath },
         stdio: ['ignore', 'ignore', 'pipe'],
+        detached: true,
       })
-      others.push(web)
       web.stderr?.on('data', (d: Buffer) => log(`[web] ${d.toString().trimEnd()}`))
     }
     const save = async () => {
@@ -136,10 +142,42 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       await writeFile(devnetPath, `${JSON.stringify({ ...file, metaPids: metas.map((m) => m.ready?.pid) }, null, 2)}\n`)
     }
     await save()
-    return { file, metas, nodes, save, stop }
+    return { file, metas, nodes, ...(web && { web }), save, stop }
   } catch (err) {
     await stop()
     throw err
+  }
+}
+
+/** A port nothing listens on right now (127.0.0.1). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/** Sends `signal` to process group `pgid`; false when no process is left in it. */
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** SIGTERM to the process group `child` leads; SIGKILL to what is left after 5 s. Resolves when none is left. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pgid = child.pid
+  if (pgid === undefined || !signalGroup(pgid, 'SIGTERM')) return
+  for (let waited = 0; signalGroup(pgid, 0); waited += 100) {
+    if (waited === 5000) signalGroup(pgid, 'SIGKILL')
+    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
 

@@ -15,3 +15,25 @@ export function patternBytes(size: number, seed: number): Uint8Array {
   }
   return new Uint8Array(words.buffer, 0, size)
 }
+
+/**
+ * The same bytes as {@link patternBytes}`(size, seed)`, in chunks of `chunkBytes` (a multiple of 4):
+ * for files too big to hold at once.
+ */
+export function* patternChunks(size: number, seed: number, chunkBytes = 4 * 1024 * 1024): Generator<Uint8Array> {
+  if (chunkBytes % 4 !== 0) throw new RangeError('chunkBytes must be a multiple of 4')
+  let x = seed >>> 0 || 1
+  for (let offset = 0; offset < size; offset += chunkBytes) {
+    const length = Math.min(chunkBytes, size - offset)
+    const words = new Uint32Array(Math.ceil(length / 4))
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13
+      x >>>= 0
+      x ^= x >>> 17
+      x ^= x << 5
+      x >>>= 0
+      words[i] = x
+    }
+    yield new Uint8Array(words.buffer, 0, length)
+  }
+}
