@@ -18,6 +18,8 @@ export interface BenchResult {
 /** A benchmark file: the figures it produces (its `names`) and how to measure them. */
 export interface Bench {
   names: string[]
+  /** Drives Chromium with WebRTC: `run.ts` runs the whole bench inside a network namespace of its own. */
+  browser?: boolean
   run(): Promise<Record<string, BenchResult>>
 }
 

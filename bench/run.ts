@@ -10,11 +10,21 @@ import { blockExchangeVsRawTcp } from './block-exchange-vs-raw-tcp.ts'
 import { downloadVsHttp } from './download-vs-http.ts'
 import { type Bench, type BenchResult, formatTable, log, machineBusy, QUIET, resultsFile, round, waitQuiet, writeResults } from './harness.ts'
 import { stopAllNets } from './net.ts'
+import { runInNetns } from './netns.ts'
+import { relayToTabVsFetch } from './relay-to-tab.ts'
 import { slowProviderPenalty } from './slow-provider-penalty.ts'
 import { ttfbVsBlockFetch } from './ttfb-vs-block-fetch.ts'
 import { uploadR3VsHttp } from './upload-r3-vs-http.ts'
 
-const benches: Bench[] = [downloadVsHttp, uploadR3VsHttp, ttfbVsBlockFetch, slowProviderPenalty, blockExchangeVsRawTcp]
+const benches: Bench[] = [
+  downloadVsHttp,
+  uploadR3VsHttp,
+  ttfbVsBlockFetch,
+  slowProviderPenalty,
+  blockExchangeVsRawTcp,
+  // in Chromium, inside a network namespace of their own
+  relayToTabVsFetch,
+]
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((w) => !benches.some((b) => b.names.includes(w)))
@@ -23,6 +33,9 @@ if (unknown.length > 0) {
   process.exit(1)
 }
 const selected = wanted.length === 0 ? benches : benches.filter((b) => b.names.some((n) => wanted.includes(n)))
+// browser benches need WebRTC, which needs a network namespace (STACK.md): run this whole script
+// again inside one of its own, as `npm test` does, and end when it ends
+if (selected.some((b) => b.browser) && (await runInNetns())) process.exit(process.exitCode ?? 0)
 
 const started = performance.now()
 const results: Record<string, BenchResult> = {}
