@@ -36,6 +36,17 @@ async function waitForPage(url: string, web: ChildProcess | undefined, timeoutMs
   throw new Error(`${url} did not answer in ${timeoutMs} ms (${last})`)
 }
 
+/** Polls `read` until `ok` holds (also outside a test, where `expect.poll` cannot run); returns the last value. */
+async function until<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await read()
+    if (ok(value)) return value
+    if (Date.now() > deadline) throw new Error(`${what}: still ${String(value)} after ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
 /** The text of a test id's element, or '' when there is none (for a failing assertion's message). */
 async function textOf(page: Page, testId: string): Promise<string> {
   const el = page.getByTestId(testId)
@@ -147,8 +158,13 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
   async function openFiles(): Promise<{ page: Page; errors: string[] }> {
     const opened = await openPage('/files', 'files')
     const app = opened.page.getByTestId('files-app')
-    await expect.poll(() => app.getAttribute('data-state'), { timeout: 60_000 }).not.toBe('loading')
-    expect(await app.getAttribute('data-state'), await textOf(opened.page, 'client-error')).toBe('ready')
+    const state = await until(
+      () => app.getAttribute('data-state'),
+      (s) => s !== 'loading',
+      120_000,
+      'files-app data-state',
+    )
+    if (state !== 'ready') throw new Error(`the Files page's client did not start (${state}): ${await textOf(opened.page, 'client-error')}`)
     return opened
   }
 
@@ -159,6 +175,7 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     if (net.file.webUrl === undefined) throw new Error('the devnet started no portal')
     // Chromium here resolves nothing but 127.0.0.1 (harness flags); Next listens there
     portal = `http://127.0.0.1:${new URL(net.file.webUrl).port}`
+    const devnetMs = performance.now() - started
     try {
       // next dev compiles a route on its first request: both pages once, server side…
       await waitForPage(`${portal}/files`, net.devnet.web, 300_000)
@@ -173,9 +190,16 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     const warm = await openFiles()
     await warm.page.close()
     const donate = await openPage('/donate', 'donate-warm')
-    await expect.poll(() => donate.page.getByTestId('donate-app').getAttribute('data-loaded'), { timeout: 120_000 }).toBe('true')
+    await until(
+      () => donate.page.getByTestId('donate-app').getAttribute('data-loaded'),
+      (v) => v === 'true',
+      120_000,
+      'donate-app data-loaded',
+    )
     await donate.page.close()
-    console.info(`portal warm-up: devnet + server compile ${(serverMs / 1000).toFixed(1)} s, total ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    console.info(
+      `portal warm-up: devnet ${(devnetMs / 1000).toFixed(1)} s, next dev up with /files and /donate rendered ${((serverMs - devnetMs) / 1000).toFixed(1)} s, both pages hydrated in a tab ${((performance.now() - started - serverMs) / 1000).toFixed(1)} s`,
+    )
   }, 600_000)
 
   afterAll(async () => {
@@ -273,12 +297,35 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     expect(maxPage).toBeLessThan(256 * MiB)
     expect((await stat(saved)).size).toBe(size)
     expect(await sha256File(saved)).toBe(expected)
+    await (await download).delete()
     expect(errors).toEqual([])
     await page.close()
   }, 600_000)
 
   test('behavior: the Donate page opts in, shows live numbers and the IP notice, and Stop leaves nothing running', async () => {
-    const { page, errors } = await openPage('/donate', 'donate')
+    // a small public file, made popular (provider requests), for the donor's cache to fill with
+    const size = 2 * MiB
+    const path = join(work, 'portal-public.bin')
+    await writeFile(path, patternBytes(size, 13))
+    const put = await net.cli(['put', path, '--public', '--json'])
+    expect(put.code, put.stderr).toBe(0)
+    const publicRoot = JSON.parse(put.stdout).root as string
+    for (let i = 0; i < 3; i++) expect((await net.cli(['get', publicRoot, '-o', join(work, `portal-public-${i}.out`)])).code).toBe(0)
+
+    const page = await context.newPage()
+    const errors = collectPageErrors(page, 'donate')
+    // the tab's WebSockets to relays (Next's own dev socket to the portal aside)
+    const cdp = await context.newCDPSession(page)
+    const sockets = new Map<string, { url: string; open: boolean }>()
+    cdp.on('Network.webSocketCreated', ({ requestId, url }) => {
+      if (!url.includes(new URL(portal).host)) sockets.set(requestId, { url, open: true })
+    })
+    cdp.on('Network.webSocketClosed', ({ requestId }) => {
+      const socket = sockets.get(requestId)
+      if (socket) socket.open = false
+    })
+    await cdp.send('Network.enable')
+    await page.goto(`${portal}/donate`)
     const app = page.getByTestId('donate-app')
     await expect.poll(() => app.getAttribute('data-loaded'), { timeout: 60_000 }).toBe('true')
     expect(await app.getAttribute('data-status')).toBe('off')
@@ -298,6 +345,12 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     for (const id of ['donate-served', 'donate-served-24h', 'donate-peers', 'donate-cached-bytes', 'donate-cached-roots']) {
       expect(Number(await page.getByTestId(id).getAttribute('data-value')), id).toBeGreaterThanOrEqual(0)
     }
+    // live: the meta node assigns the popular public root, the tab caches it, the numbers follow
+    await expect
+      .poll(async () => Number(await page.getByTestId('donate-cached-roots').getAttribute('data-value')), { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(1)
+    expect(Number(await page.getByTestId('donate-cached-bytes').getAttribute('data-value'))).toBeGreaterThanOrEqual(size)
+    expect([...sockets.values()].filter((s) => s.open).length).toBeGreaterThan(0)
 
     const metaNodes = async () => {
       const res = await fetch(`${net.file.metaUrls[0]}/v1/nodes`)
@@ -312,10 +365,19 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     expect(await toggle.getAttribute('aria-checked')).toBe('false')
     expect(await page.getByTestId('donate-state').getAttribute('data-value')).toBe('stopped')
     expect(Number(await page.getByTestId('donate-peers').getAttribute('data-value'))).toBe(0)
-    // it left: the meta node no longer counts it as live
-    expect((await metaNodes())?.live ?? false).toBe(false)
+    // it left: the meta node no longer counts it as live…
+    const left = await metaNodes()
+    expect(left?.live ?? false).toBe(false)
+    // …every relay connection is closed…
+    await expect.poll(() => [...sockets.values()].filter((s) => s.open).map((s) => s.url), { timeout: 15_000 }).toEqual([])
+    // …and no heartbeat follows (one every 5 s while donating): wait out two
+    await page.waitForTimeout(11_000)
+    const later = await metaNodes()
+    expect(later?.live ?? false).toBe(false)
+    expect(later?.lastSeen).toBe(left?.lastSeen)
     expect(await page.getByTestId('donate-error').count()).toBe(0)
     expect(errors).toEqual([])
+    await cdp.detach()
     await page.close()
   }, 180_000)
 })
