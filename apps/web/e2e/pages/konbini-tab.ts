@@ -33,6 +33,7 @@ export interface DownloadResult {
   peers: number
   /** Connections to peers while the download ran, as libp2p saw them. */
   connections: Array<{ peer: string; multiplexer: string | undefined; limited: boolean; direct: boolean }>
+  providers: Array<{ peerId: string; bytes: number; busyMs: number; failures: number; firstByteMs: number | undefined }>
 }
 
 export const tab = {
@@ -114,7 +115,10 @@ export const tab = {
         connections = mergeConnections(connections, client().connections())
       }
       await download.finish()
-      return { bytes, sha256: hex(hash.digest()), ...download.stats(), connections }
+      const providers = download
+        .providerStats()
+        .map((p) => ({ peerId: p.peerId, bytes: p.bytes, busyMs: Math.round(p.busyMs), failures: p.failures, firstByteMs: p.firstByteMs }))
+      return { bytes, sha256: hex(hash.digest()), ...download.stats(), connections, providers }
     })()
     running.catch(() => {})
   },

@@ -10,6 +10,8 @@ export interface BrowserDownload {
   read(range?: { offset: number; length?: number }, signal?: AbortSignal): AsyncIterable<Uint8Array>
   /** Where the bytes came from so far. */
   stats(): { bytesFromPeers: number; bytesFromNodes: number; peers: number }
+  /** Each provider's numbers so far (bytes, blocks, busy time, failures, first byte), for diagnostics. */
+  providerStats(): ReturnType<Download['pool']['stats']>
   /** Reports the providers' numbers to the meta node and closes the sessions. */
   finish(): Promise<void>
 }
@@ -36,6 +38,7 @@ export async function toBrowserDownload(download: Download, counters: { peers: n
       })
     },
     stats: () => ({ bytesFromPeers: counters.peers, bytesFromNodes: counters.nodes, peers: counters.peerIds.size }),
+    providerStats: () => download.pool.stats(),
     finish: () => download.finish(),
   }
 }

@@ -109,7 +109,8 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
         openStream: async (endpoint, signal) => {
           const address = endpoint.multiaddrs.find((a) => a.includes('/webrtc'))
           if (address === undefined) throw new TypeError(`peer ${endpoint.peerId} has no WebRTC address`)
-          const conn = await dialDirect(node, address, { signal })
+          // good dials take well under a second here: a short attempt retries a hung one early
+          const conn = await dialDirect(node, address, { signal, attemptTimeoutMs: 2000 })
           return conn.newStream(BLOCKS_PROTOCOL, { signal })
         },
         onBlock: (bytes, provider) => {
