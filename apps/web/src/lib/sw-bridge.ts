@@ -103,7 +103,8 @@ export interface SaveInit {
   root: string
   name: string
   mime: string
-  onProgress?: (sentBytes: number, size: number) => void
+  /** `peerShare`: the fraction of the bytes so far that came from donor tabs (WebRTC) rather than full nodes. */
+  onProgress?: (sentBytes: number, size: number, peerShare: number) => void
   signal?: AbortSignal
 }
 
@@ -131,7 +132,8 @@ export async function saveThroughWorker({ cache, root, name, mime, onProgress, s
     let sent = 0
     const served = servePort(channel.port1, download.read(undefined, controller.signal), controller, (bytes) => {
       sent += bytes
-      onProgress?.(sent, download.size)
+      const { bytesFromPeers, bytesFromNodes } = download.stats()
+      onProgress?.(sent, download.size, bytesFromPeers + bytesFromNodes > 0 ? bytesFromPeers / (bytesFromPeers + bytesFromNodes) : 0)
     })
     iframe.hidden = true
     iframe.src = saveUrl(id, name)

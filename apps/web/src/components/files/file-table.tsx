@@ -5,7 +5,16 @@ import { Badge, Button, type Column, formatBytes, Notice, Table } from '@konbini
 import { CopyButton } from '../copy-button.tsx'
 
 /** Where a Save of one root stands. */
-export type SaveState = { state: 'saving'; sent: number; size: number } | { state: 'saved' } | { state: 'cancelled' } | { state: 'error'; message: string }
+export type SaveState =
+  | { state: 'saving'; sent: number; size: number; peerShare: number }
+  | { state: 'saved'; peerShare: number }
+  | { state: 'cancelled' }
+  | { state: 'error'; message: string }
+
+/** The share of bytes donor tabs carried, as a user reads it. */
+function fromPeers(share: number): string {
+  return share > 0 ? ` · ${Math.round(share * 100)} % from peers` : ''
+}
 
 export interface FileActions {
   onSave: (root: string, name: string) => void
@@ -18,8 +27,8 @@ export interface FileActions {
 /** What a row's save status says. */
 export function saveStatusText(s: SaveState | undefined): string {
   if (!s) return ''
-  if (s.state === 'saving') return s.size > 0 ? `Saving… ${Math.floor((s.sent / s.size) * 100)} %` : 'Saving…'
-  if (s.state === 'saved') return 'Saved'
+  if (s.state === 'saving') return s.size > 0 ? `Saving… ${Math.floor((s.sent / s.size) * 100)} %${fromPeers(s.peerShare)}` : 'Saving…'
+  if (s.state === 'saved') return `Saved${fromPeers(s.peerShare)}`
   if (s.state === 'cancelled') return 'Save cancelled'
   return s.message
 }
@@ -59,6 +68,7 @@ const columns = (a: FileActions): Column<FileRecord>[] => [
             <span
               data-testid="save-status"
               data-state={save.state}
+              data-peer-share={'peerShare' in save ? save.peerShare : undefined}
               className={`text-xs ${save.state === 'error' ? 'text-red-700 dark:text-red-300' : 'text-zinc-500'}`}
             >
               {saveStatusText(save)}

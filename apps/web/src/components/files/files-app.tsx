@@ -50,9 +50,14 @@ function FilesWorkspace({ konbini }: { konbini: BrowserKonbini }) {
     onPreview: setTarget,
     onSave: (root, name) => {
       const set = (s: SaveState) => setSaving((all) => ({ ...all, [root]: s }))
-      set({ state: 'saving', sent: 0, size: 0 })
-      saveThroughWorker({ cache, root, name, mime: mimeFromName(name), onProgress: (sent, size) => set({ state: 'saving', sent, size }) }).then(
-        (outcome) => set(outcome === 'end' ? { state: 'saved' } : { state: 'cancelled' }),
+      set({ state: 'saving', sent: 0, size: 0, peerShare: 0 })
+      let peerShare = 0
+      const onProgress = (sent: number, size: number, share: number) => {
+        peerShare = share
+        set({ state: 'saving', sent, size, peerShare })
+      }
+      saveThroughWorker({ cache, root, name, mime: mimeFromName(name), onProgress }).then(
+        (outcome) => set(outcome === 'end' ? { state: 'saved', peerShare } : { state: 'cancelled' }),
         (err) => set({ state: 'error', message: errorSentence(err, 'The download failed.') }),
       )
     },
