@@ -15,6 +15,9 @@ export interface RepairInit {
   log: Logger
 }
 
+/** A light peer unseen this long is forgotten (node row and cache holdings). */
+const LIGHT_PEER_FORGET_SECONDS = 3600
+
 /**
  * The repair loop: files whose replica holders have been gone longer than `repairAfterSeconds`
  * are copied node to node from surviving holders to spare nodes until each has R replicas again.
@@ -40,6 +43,7 @@ export function startRepair(init: RepairInit): { runOnce(): Promise<number>; sto
 async function repairAll(init: RepairInit): Promise<number> {
   const { ctx } = init
   const now = ctx.now()
+  await ctx.store.forgetLightPeers(now - LIGHT_PEER_FORGET_SECONDS)
   // light peers are never repair targets or sources, and never count toward R
   const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds).filter((n) => n.kind === 'full' && n.httpUrl !== undefined)
   let started = 0

@@ -45,6 +45,21 @@ export async function leaveLightPeer(db: SqlDatabase, peerId: string): Promise<v
   })
 }
 
+/**
+ * Forgets light peers unseen since `before` (tabs come and go; one that returns registers again
+ * with its next heartbeat): their node rows and cache holdings. Returns how many were forgotten.
+ */
+export async function forgetLightPeers(db: SqlDatabase, before: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    const gone = await tx.query<{ peer_id: string }>("SELECT peer_id FROM nodes WHERE kind = 'light' AND last_seen < $1", [before])
+    for (const row of gone) {
+      await tx.run('DELETE FROM holders WHERE peer_id = $1', [row.peer_id])
+      await tx.run('DELETE FROM nodes WHERE peer_id = $1', [row.peer_id])
+    }
+    return gone.length
+  })
+}
+
 /** Whether anyone pinned `root` as public. */
 export async function isPublicRoot(db: SqlDatabase, root: string): Promise<boolean> {
   const rows = await db.query('SELECT 1 AS one FROM files WHERE root = $1 AND public = 1 LIMIT 1', [root])

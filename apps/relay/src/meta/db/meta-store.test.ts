@@ -241,6 +241,14 @@ function metaStoreSuite(fresh: FreshDatabase) {
     expect(await store.holdersOf('PUB')).toEqual(['A'])
     expect((await store.getNode('L'))?.lastSeen).toBe(0)
     expect(await store.isLightOperator(node('L').operator)).toBe(true)
+    // a light peer gone long enough is forgotten, node and holdings; full nodes are never
+    await store.setLightHoldings('L', ['PUB'], 160)
+    await store.upsertNode(node('L', { kind: 'light', httpUrl: undefined }), 160)
+    expect(await store.forgetLightPeers(150)).toBe(0)
+    expect(await store.forgetLightPeers(1000)).toBe(1)
+    expect(await store.getNode('L')).toBeUndefined()
+    expect(await store.holdersOf('PUB')).toEqual(['A'])
+    expect(await store.getNode('A')).toBeDefined()
   })
 
   test('behavior: popularity decays by half per half-life and ranks cache candidates', async () => {

@@ -189,6 +189,10 @@ export class MetaStore {
     return light.leaveLightPeer(this.db, peerId)
   }
 
+  forgetLightPeers(before: number): Promise<number> {
+    return light.forgetLightPeers(this.db, before)
+  }
+
   /** Whether anyone pinned `root` as public. */
   isPublicRoot(root: string): Promise<boolean> {
     return light.isPublicRoot(this.db, root)
