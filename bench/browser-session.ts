@@ -13,7 +13,7 @@ import {
   webrtcAvailable,
 } from '../apps/web/e2e/harness/index.ts'
 import type { BenchPage } from './browser/api.ts'
-import { log, MiB } from './harness.ts'
+import { type BenchResult, goalMet, log, MiB, round } from './harness.ts'
 import { type BenchNet, startBenchNet } from './net.ts'
 import type { DevnetOptions } from '../apps/relay/src/cli/devnet.ts'
 
@@ -142,4 +142,37 @@ async function* random(size: number): AsyncGenerator<Uint8Array> {
 export function assertNoPageErrors(tabs: Tab[]): void {
   const errors = tabs.flatMap((t) => t.errors.map((e) => `[${t.label}] ${e}`))
   if (errors.length > 0) throw new Error(`page errors:\n${errors.slice(0, 10).join('\n')}`)
+}
+
+/**
+ * A figure from `alternate({ konbini, baseline })` samples in MB/s (or any rate where more is
+ * better): Konbini ÷ baseline with the medians and every sample. Also logs it as one JSON line.
+ */
+export function rateFigure(
+  name: string,
+  r: { samples: Record<'konbini' | 'baseline', number[]>; medians: Record<'konbini' | 'baseline', number>; busyPct: number[] },
+  figure: { goal: string; baseline: string; unit: string; size: number; runs: number; detail: Record<string, unknown> },
+): Record<string, BenchResult> {
+  const ratio = r.medians.konbini / r.medians.baseline
+  log(
+    `  ${JSON.stringify({ name, baseline: round(r.medians.baseline), konbini: round(r.medians.konbini), unit: figure.unit, ratio: round(ratio), goal: figure.goal, met: goalMet(ratio, figure.goal) })}`,
+  )
+  return {
+    [name]: {
+      ratio,
+      goal: figure.goal,
+      baseline: figure.baseline,
+      detail: {
+        unit: figure.unit,
+        konbini: round(r.medians.konbini),
+        baselineValue: round(r.medians.baseline),
+        sizeMiB: figure.size / MiB,
+        runs: figure.runs,
+        machineBusyPctPerRound: r.busyPct,
+        ...figure.detail,
+        konbiniSamples: r.samples.konbini.map(round),
+        baselineSamples: r.samples.baseline.map(round),
+      },
+    },
+  }
 }

@@ -7,12 +7,16 @@
 import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
 import { blockExchangeVsRawTcp } from './block-exchange-vs-raw-tcp.ts'
+import { browserImportVsDigest } from './browser-import.ts'
 import { downloadVsHttp } from './download-vs-http.ts'
 import { type Bench, type BenchResult, formatTable, log, machineBusy, QUIET, resultsFile, round, waitQuiet, writeResults } from './harness.ts'
 import { stopAllNets } from './net.ts'
+import { peerOffload } from './peer-offload.ts'
 import { runInNetns } from './netns.ts'
 import { relayToTabVsFetch } from './relay-to-tab.ts'
 import { slowProviderPenalty } from './slow-provider-penalty.ts'
+import { tabToTab } from './tab-to-tab.ts'
+import { tabUploadVsFetchPost } from './tab-upload.ts'
 import { ttfbVsBlockFetch } from './ttfb-vs-block-fetch.ts'
 import { uploadR3VsHttp } from './upload-r3-vs-http.ts'
 
@@ -24,6 +28,10 @@ const benches: Bench[] = [
   blockExchangeVsRawTcp,
   // in Chromium, inside a network namespace of their own
   relayToTabVsFetch,
+  tabToTab,
+  peerOffload,
+  browserImportVsDigest,
+  tabUploadVsFetchPost,
 ]
 
 const wanted = process.argv.slice(2)

@@ -15,7 +15,9 @@ export interface DownloadResult {
   bytes: number
   bytesFromPeers: number
   bytesFromNodes: number
-  providers: Array<{ peerId: string; kind: string; bytes: number; blocks: number }>
+  providers: Array<{ peerId: string; kind: string; bytes: number; blocks: number; failures: number; dead: boolean; priorBps: number }>
+  /** Why a stream to a light peer could not be opened. */
+  streamErrors: string[]
 }
 
 export interface BenchPage {

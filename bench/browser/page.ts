@@ -105,8 +105,7 @@ export const bench: BenchPage = {
   async download(root: string, only?: string[]): Promise<DownloadResult> {
     const started = performance.now()
     const node = await dialerNode()
-    const kinds = new Map<string, string>()
-    const from = { peers: 0, nodes: 0 }
+    const streamErrors: string[] = []
     const download = await openDownload(meta as MetaClient, node, parseCid(root).toString(), {
       consumer: konbini?.address ?? '',
       lightPeers: true,
@@ -114,23 +113,38 @@ export const bench: BenchPage = {
       openStream: async (endpoint, signal) => {
         const address = endpoint.multiaddrs.find((a) => a.includes('/webrtc'))
         if (address === undefined) throw new TypeError(`peer ${endpoint.peerId} has no WebRTC address`)
-        const conn = await dialDirect(node, address, { signal })
-        return conn.newStream(BLOCKS_PROTOCOL, { signal })
-      },
-      onBlock: (n, provider) => {
-        if (kinds.get(provider) === 'light') from.peers += n
-        else from.nodes += n
+        try {
+          const conn = await dialDirect(node, address, { signal })
+          return await conn.newStream(BLOCKS_PROTOCOL, { signal })
+        } catch (err) {
+          streamErrors.push(`${endpoint.peerId.slice(-6)}: ${(err as Error).name}: ${(err as Error).message}`)
+          throw err
+        }
       },
     })
-    for (const p of download.providers) kinds.set(p.peerId, p.kind)
+    // where the bytes came from, by the pool's own per-provider count: the root block arrives
+    // inside openDownload, before the caller could learn the providers' kinds
+    const kinds = new Map(download.providers.map((p) => [p.peerId, p.kind as string]))
+    const priors = new Map(download.providers.map((p) => [p.peerId, p.throughputBps]))
     const { entry } = download
     if (entry.type !== 'file' && entry.type !== 'raw') throw new TypeError(`${root} is not a file`)
     let bytes = 0
     for await (const chunk of entry.content({ blockReadConcurrency: download.readAhead })) bytes += chunk.byteLength
     const ms = performance.now() - started
-    const providers = download.pool.stats().map((p) => ({ peerId: p.peerId, kind: kinds.get(p.peerId) ?? '?', bytes: p.bytes, blocks: p.blocks }))
+    const providers = download.pool
+      .stats()
+      .map((p) => ({
+        peerId: p.peerId,
+        kind: kinds.get(p.peerId) ?? '?',
+        bytes: p.bytes,
+        blocks: p.blocks,
+        failures: p.failures,
+        dead: p.dead,
+        priorBps: priors.get(p.peerId) ?? 0,
+      }))
     await download.finish()
-    return { ms, bytes, bytesFromPeers: from.peers, bytesFromNodes: from.nodes, providers }
+    const sum = (kind: string) => providers.reduce((n, p) => n + (p.kind === kind ? p.bytes : 0), 0)
+    return { ms, bytes, bytesFromPeers: sum('light'), bytesFromNodes: sum('full'), providers, streamErrors }
   },
 
   async donate(caps: Partial<DonorCaps> = {}): Promise<string> {
