@@ -131,17 +131,15 @@ export const bench: BenchPage = {
     let bytes = 0
     for await (const chunk of entry.content({ blockReadConcurrency: download.readAhead })) bytes += chunk.byteLength
     const ms = performance.now() - started
-    const providers = download.pool
-      .stats()
-      .map((p) => ({
-        peerId: p.peerId,
-        kind: kinds.get(p.peerId) ?? '?',
-        bytes: p.bytes,
-        blocks: p.blocks,
-        failures: p.failures,
-        dead: p.dead,
-        priorBps: priors.get(p.peerId) ?? 0,
-      }))
+    const providers = download.pool.stats().map((p) => ({
+      peerId: p.peerId,
+      kind: kinds.get(p.peerId) ?? '?',
+      bytes: p.bytes,
+      blocks: p.blocks,
+      failures: p.failures,
+      dead: p.dead,
+      priorBps: priors.get(p.peerId) ?? 0,
+    }))
     await download.finish()
     const sum = (kind: string) => providers.reduce((n, p) => n + (p.kind === kind ? p.bytes : 0), 0)
     return { ms, bytes, bytesFromPeers: sum('light'), bytesFromNodes: sum('full'), providers, streamErrors }
