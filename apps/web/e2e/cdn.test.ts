@@ -21,6 +21,14 @@ const RELAY_EGRESS_BPS = 1 * MiB
 
 const canRun = requireBrowserWebrtc()
 
+/** Polls `check` (every 250 ms, up to 30 s) until it holds. */
+async function until(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (const deadline = Date.now() + 30_000; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
+}
+
 interface Tab {
   page: Page
   errors: string[]
@@ -51,11 +59,12 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
   }
 
   /** A donor tab holding `root` in its cache (the meta node assigns popular public roots). */
-  async function donorHolding(root: string, caps: Partial<Parameters<typeof TabApi.donate>[0]> = {}): Promise<Tab> {
+  async function donorHolding(root: string, caps: Partial<Parameters<typeof TabApi.donate>[0]> = {}, prepare?: (tab: Tab) => Promise<void>): Promise<Tab> {
     // make the root the most popular: provider requests are what the meta node counts
     const meta = new MetaClient({ urls: net.file.metaUrls })
     for (let i = 0; i < 8; i++) await meta.post('providers', { root, consumer: privateKeyToAccount(net.file.devKey as `0x${string}`).address })
     const donor = await openTab('donor')
+    await prepare?.(donor)
     await donor.page.evaluate((c) => globalThis.tab.donate(c), {
       storageMiB: 256,
       uploadKBps: 0,
@@ -164,6 +173,34 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     await donor.page.evaluate(() => globalThis.tab.stopDonating())
     await donor.page.close()
     await viewer.page.close()
+  })
+
+  test('behavior: a donor pauses on battery, with data-saver, and in a hidden tab when asked; the meta node stops listing it meanwhile', async () => {
+    const root = await putPublic(4 * MiB, 7, 'cdn-pause.bin')
+    const caps = { storageMiB: 256, uploadKBps: 0, dailyMiB: 0, pauseWhenHidden: true, respectDataSaver: true }
+    const donor = await donorHolding(root, caps, (tab) => tab.page.evaluate(() => globalThis.tab.stubEnvironment()))
+    const donorId = (await donor.page.evaluate(() => globalThis.tab.donorStats()))?.peerId
+    const meta = new MetaClient({ urls: net.file.metaUrls })
+    const consumer = privateKeyToAccount(net.file.devKey as `0x${string}`).address
+    const listed = async () => (await meta.post('providers', { root, consumer })).providers.some((p) => p.peerId === donorId && p.kind === 'light')
+    await until(listed, 'the donor is listed as a provider')
+    const serving = { charging: true, saveData: false, hidden: false }
+    for (const [change, reason] of [
+      [{ hidden: true }, 'the tab is hidden'],
+      [{ charging: false }, 'on battery'],
+      [{ saveData: true }, 'data-saver is on'],
+    ] as const) {
+      const paused = await donor.page.evaluate((c) => globalThis.tab.setEnvironment(c), change)
+      expect(paused).toMatchObject({ state: 'paused', pauseReason: reason })
+      await until(async () => !(await listed()), `a donor paused (${reason}) leaves the providers list`)
+      expect((await donor.page.evaluate((c) => globalThis.tab.setEnvironment(c), serving))?.state).toBe('serving')
+      await until(listed, 'the donor is listed again once it serves')
+    }
+    // hidden, but the user did not ask to pause when hidden: it keeps serving (a donor tab lives in the background)
+    await donor.page.evaluate((c) => globalThis.tab.setCaps(c), { ...caps, pauseWhenHidden: false })
+    expect(await donor.page.evaluate(() => globalThis.tab.setEnvironment({ hidden: true }))).toMatchObject({ state: 'serving' })
+    await donor.page.evaluate(() => globalThis.tab.stopDonating())
+    await donor.page.close()
   })
 
   test('behavior: a donor with a 10 MB daily cap serves no more than 10 MB', async () => {

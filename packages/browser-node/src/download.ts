@@ -9,6 +9,8 @@ export interface OpenOptions {
   consumer: string
   region?: string
   onBlock?: (bytes: number, provider: string) => void
+  /** Called with the ranked providers before the first block is asked for. */
+  onProviders?: (providers: ProvidersResponse['providers']) => void
   /** Use only these providers (peer ids), e.g. to compare subsets in a benchmark. */
   only?: readonly string[]
   /** Force one path to the providers (default: HTTP to full nodes, libp2p to others). */
@@ -40,6 +42,7 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
   const answer = await meta.post('providers', { root, consumer: options.consumer, ...(options.region !== undefined && { region: options.region }) })
   const reachable = answer.providers.filter((p) => options.lightPeers === true || p.kind !== 'light')
   if (reachable.length === 0) throw new NoProvidersError({ cid: root })
+  options.onProviders?.(reachable)
   const pool = new ProviderPool({
     libp2p,
     ticket: answer.download,

@@ -7,6 +7,8 @@ import { patternBytes } from './pattern.ts'
 let konbini: BrowserKonbini | undefined
 let donor: Donor | undefined
 let running: Promise<DownloadResult> | undefined
+type EnvironmentChange = { charging?: boolean; saveData?: boolean; hidden?: boolean }
+let environment: ((change: EnvironmentChange) => void) | undefined
 let live = { bytes: 0, bytesFromPeers: 0, bytesFromNodes: 0, peers: 0 }
 
 /** Every connection seen during the download (a closed one stays listed). */
@@ -45,6 +47,45 @@ export const tab = {
   async donate(caps: DonorCaps) {
     donor = await client().startDonating(caps)
     return donor.stats()
+  },
+
+  /**
+   * Replaces what the donor reads about its environment (battery, data-saver, visibility) with
+   * values the test sets: headless Chromium is always charging, never saving data, never hidden.
+   * Call before `donate`.
+   */
+  stubEnvironment() {
+    const battery = Object.assign(new EventTarget(), { charging: true })
+    const connection = Object.assign(new EventTarget(), { saveData: false })
+    let hidden = false
+    Object.defineProperty(navigator, 'getBattery', { value: async () => battery, configurable: true })
+    Object.defineProperty(navigator, 'connection', { value: connection, configurable: true })
+    Object.defineProperty(document, 'visibilityState', { get: () => (hidden ? 'hidden' : 'visible'), configurable: true })
+    environment = (change) => {
+      if (change.charging !== undefined && change.charging !== battery.charging) {
+        battery.charging = change.charging
+        battery.dispatchEvent(new Event('chargingchange'))
+      }
+      if (change.saveData !== undefined && change.saveData !== connection.saveData) {
+        connection.saveData = change.saveData
+        connection.dispatchEvent(new Event('change'))
+      }
+      if (change.hidden !== undefined && change.hidden !== hidden) {
+        hidden = change.hidden
+        document.dispatchEvent(new Event('visibilitychange'))
+      }
+    }
+  },
+
+  setEnvironment(change: EnvironmentChange) {
+    if (environment === undefined) throw new Error('call tab.stubEnvironment before donating')
+    environment(change)
+    return donor?.stats()
+  },
+
+  setCaps(caps: DonorCaps) {
+    donor?.setCaps(caps)
+    return donor?.stats()
   },
 
   donorStats() {

@@ -113,6 +113,9 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
           const conn = await dialDirect(node, address, { signal, attemptTimeoutMs: 2000 })
           return conn.newStream(BLOCKS_PROTOCOL, { signal })
         },
+        onProviders: (providers) => {
+          for (const p of providers) kinds.set(p.peerId, p.kind)
+        },
         onBlock: (bytes, provider) => {
           if (kinds.get(provider) === 'light') {
             counters.peers += bytes
@@ -120,7 +123,6 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
           } else counters.nodes += bytes
         },
       })
-      for (const p of download.providers) kinds.set(p.peerId, p.kind)
       return toBrowserDownload(download, counters)
     },
 
