@@ -117,7 +117,7 @@ function sendStreamed(url: URL, headers: Record<string, string>, frames: Readabl
 /** Bytes of frames per request when uploading in parts. */
 const PART_BYTES = 8 * 1024 * 1024
 /** Part requests in flight at once: one uploads while the next fills. */
-const PARTS_IN_FLIGHT = 2
+const PARTS_IN_FLIGHT = 4
 
 /** The upload as requests of whole frames (~8 MiB each); the last one carries the End frame. */
 async function sendInParts(url: URL, headers: Record<string, string>, frames: ReadableStream<Uint8Array[]>, signal?: AbortSignal): Promise<UploadAnswer> {
