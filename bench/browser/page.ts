@@ -17,6 +17,7 @@ import {
 } from '@konbini/browser-node'
 import { BLOCKS_PROTOCOL, parseCid } from '@konbini/protocol'
 import type { BenchPage, DownloadResult } from './api.ts'
+import { patternBytes } from '../../apps/web/e2e/pages/pattern.ts'
 
 let init: BrowserKonbiniInit | undefined
 let konbini: BrowserKonbini | undefined
@@ -36,21 +37,6 @@ function dialerNode(): Promise<BrowserLibp2p> {
   const node = dialer ?? createBrowserLibp2p({ relays: config().relays, listen: false })
   dialer = node
   return node
-}
-
-/** Pseudo-random bytes (xorshift32; crypto.getRandomValues gives at most 64 KiB a call). */
-function randomBytes(size: number, seed: number): Uint8Array<ArrayBuffer> {
-  const words = new Uint32Array(Math.ceil(size / 4))
-  let x = seed >>> 0 || 1
-  for (let i = 0; i < words.length; i++) {
-    x ^= x << 13
-    x >>>= 0
-    x ^= x >>> 17
-    x ^= x << 5
-    x >>>= 0
-    words[i] = x
-  }
-  return new Uint8Array(words.buffer, 0, size)
 }
 
 // the bare RTCDataChannel baseline: one connection per pair of tabs, signalled by the bench
@@ -174,7 +160,7 @@ export const bench: BenchPage = {
 
   /** Makes `size` fresh bytes and keeps them in the page (untimed). */
   hold(size: number, seed: number): number {
-    held = randomBytes(size, seed)
+    held = patternBytes(size, seed)
     return held.byteLength
   },
 
@@ -274,7 +260,7 @@ export const bench: BenchPage = {
   /** Sending side: `total` bytes in 64 KiB messages, keeping the send buffer between 1 and 4 MiB. */
   async rtcSend(total: number): Promise<void> {
     const dc = channel as RTCDataChannel
-    const data = randomBytes(RTC_MESSAGE, 7)
+    const data = patternBytes(RTC_MESSAGE, 7)
     dc.bufferedAmountLowThreshold = 1024 * 1024
     for (let sent = 0; sent < total; sent += RTC_MESSAGE) {
       if (dc.bufferedAmount > 4 * 1024 * 1024) await new Promise<void>((resolve) => dc.addEventListener('bufferedamountlow', () => resolve(), { once: true }))

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs'
 import { execFile, execFileSync } from 'node:child_process'
 import { access, chown, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
+import { freePort } from '../src/free-port.ts'
 
 const exec = promisify(execFile)
 const FALLBACK_BIN = '/usr/lib/postgresql/15/bin'
@@ -115,16 +115,4 @@ async function findBinDir(): Promise<string | undefined> {
 
 function idOf(flag: '-u' | '-g'): number {
   return Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim())
-}
-
-/** A port nothing listens on right now (the OS picks it for a listener on port 0). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
 }

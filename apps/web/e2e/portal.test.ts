@@ -372,9 +372,10 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     await expect.poll(() => [...sockets.values()].filter((s) => s.open).map((s) => s.url), { timeout: 15_000 }).toEqual([])
     // …and no heartbeat follows (one every 5 s while donating): wait out two
     await page.waitForTimeout(11_000)
+    // (the meta node may have forgotten the departed peer by now: a heartbeat would have brought it back, live)
     const later = await metaNodes()
     expect(later?.live ?? false).toBe(false)
-    expect(later?.lastSeen).toBe(left?.lastSeen)
+    if (later !== undefined) expect(later.lastSeen).toBe(left?.lastSeen)
     expect(await page.getByTestId('donate-error').count()).toBe(0)
     expect(errors).toEqual([])
     await cdp.detach()

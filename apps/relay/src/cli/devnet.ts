@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { DevnetFile } from './context.ts'
 import { RelayProcess } from './relay-process.ts'
+import { freePort } from '../free-port.ts'
 
 const webDir = fileURLToPath(new URL('../../../web', import.meta.url))
 
@@ -147,18 +147,6 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     await stop()
     throw err
   }
-}
-
-/** A port nothing listens on right now (127.0.0.1). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
 }
 
 /** Sends `signal` to process group `pgid`; false when no process is left in it. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import { assertSafeName, BaseError, InvalidRequestError, parseCid } from '@konbini/protocol'
+import { assertSafeName, BaseError, InvalidRequestError, mimeFromName, parseCid } from '@konbini/protocol'
 import type { CID } from 'multiformats/cid'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import type { ByteRateLimiter } from '@konbini/browser-node'
@@ -57,32 +57,17 @@ function decode(segment: string): string {
   }
 }
 
-const TYPES: Record<string, string> = {
-  txt: 'text/plain; charset=utf-8',
-  md: 'text/plain; charset=utf-8',
-  json: 'application/json',
-  pdf: 'application/pdf',
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  webp: 'image/webp',
-  avif: 'image/avif',
-  mp4: 'video/mp4',
-  webm: 'video/webm',
-  mp3: 'audio/mpeg',
-  ogg: 'audio/ogg',
-  wav: 'audio/wav',
-  wasm: 'application/wasm',
-}
+/** Types a browser would run or render as a page: served as bytes, so uploads never run on the relay's origin. */
+const ACTIVE = new Set(['text/html', 'image/svg+xml', 'text/javascript', 'text/css', 'application/xml'])
 
 /**
  * A content type from a file name's extension. Only passive types are named: HTML, SVG and
  * scripts stay `application/octet-stream`, so uploaded pages never run on the relay's origin.
  */
 export function contentTypeFor(name: string | undefined): string {
-  const ext = name?.includes('.') ? name.slice(name.lastIndexOf('.') + 1).toLowerCase() : ''
-  return TYPES[ext] ?? 'application/octet-stream'
+  const mime = name === undefined ? 'application/octet-stream' : mimeFromName(name)
+  if (ACTIVE.has(mime)) return 'application/octet-stream'
+  return mime.startsWith('text/') ? `${mime}; charset=utf-8` : mime
 }
 
 /** Headers of every response for immutable `/ipfs/` content. */
