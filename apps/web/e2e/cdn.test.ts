@@ -49,6 +49,8 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     return { page, errors }
   }
 
+  const devAddress = () => privateKeyToAccount(net.file.devKey as `0x${string}`).address
+
   /** Puts pattern bytes through the Node CLI as a public file; returns its root. */
   async function putPublic(size: number, seed: number, name: string): Promise<string> {
     const path = join(net.dataDir, name)
@@ -62,11 +64,12 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
   async function donorHolding(root: string, caps: Partial<Parameters<typeof TabApi.donate>[0]> = {}, prepare?: (tab: Tab) => Promise<void>): Promise<Tab> {
     // make the root the most popular: provider requests are what the meta node counts
     const meta = new MetaClient({ urls: net.file.metaUrls })
-    for (let i = 0; i < 8; i++) await meta.post('providers', { root, consumer: privateKeyToAccount(net.file.devKey as `0x${string}`).address })
+    for (let i = 0; i < 8; i++) await meta.post('providers', { root, consumer: devAddress() })
     const donor = await openTab('donor')
     await prepare?.(donor)
     await donor.page.evaluate((c) => globalThis.tab.donate(c), {
-      storageMiB: 256,
+      // room for the one file under test (a donor fills what the meta node assigns, most popular first)
+      storageMiB: 32,
       uploadKBps: 0,
       dailyMiB: 0,
       pauseWhenHidden: false,
@@ -75,12 +78,22 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     })
     const stats = await donor.page.evaluate((r) => globalThis.tab.waitForCached(r), root)
     expect(stats.cachedBytes).toBeGreaterThan(0)
+    // and the meta node lists it for the root (its heartbeat announced the holding)
+    await until(
+      async () => (await meta.post('providers', { root, consumer: devAddress() })).providers.some((p) => p.peerId === stats.peerId),
+      'the donor is listed',
+    )
     return donor
   }
 
   beforeAll(async () => {
     const page = bundle(fileURLToPath(new URL('./pages/konbini-tab.ts', import.meta.url)))
-    net = await startTestNetwork({ resources: 3, resourceEnv: { KONBINI_EGRESS_BPS: String(RELAY_EGRESS_BPS) } })
+    net = await startTestNetwork({
+      resources: 3,
+      resourceEnv: { KONBINI_EGRESS_BPS: String(RELAY_EGRESS_BPS) },
+      // popularity fades in seconds, so each test's freshly requested file is the most popular one
+      metaEnv: { KONBINI_POPULARITY_HALF_LIFE_SECONDS: '5' },
+    })
     const relays = net.file.nodes.flatMap((node) =>
       node.multiaddrs.filter((a) => a.includes('/ws')).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${node.peerId}`)),
     )
@@ -177,12 +190,12 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
 
   test('behavior: a donor pauses on battery, with data-saver, and in a hidden tab when asked; the meta node stops listing it meanwhile', async () => {
     const root = await putPublic(4 * MiB, 7, 'cdn-pause.bin')
-    const caps = { storageMiB: 256, uploadKBps: 0, dailyMiB: 0, pauseWhenHidden: true, respectDataSaver: true }
+    const caps = { storageMiB: 32, uploadKBps: 0, dailyMiB: 0, pauseWhenHidden: true, respectDataSaver: true }
     const donor = await donorHolding(root, caps, (tab) => tab.page.evaluate(() => globalThis.tab.stubEnvironment()))
     const donorId = (await donor.page.evaluate(() => globalThis.tab.donorStats()))?.peerId
     const meta = new MetaClient({ urls: net.file.metaUrls })
-    const consumer = privateKeyToAccount(net.file.devKey as `0x${string}`).address
-    const listed = async () => (await meta.post('providers', { root, consumer })).providers.some((p) => p.peerId === donorId && p.kind === 'light')
+    const listed = async () =>
+      (await meta.post('providers', { root, consumer: devAddress() })).providers.some((p) => p.peerId === donorId && p.kind === 'light')
     await until(listed, 'the donor is listed as a provider')
     const serving = { charging: true, saveData: false, hidden: false }
     for (const [change, reason] of [

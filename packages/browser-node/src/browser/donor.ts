@@ -52,6 +52,15 @@ export interface DonorInit {
   heartbeatMs?: number
 }
 
+/**
+ * A relay-circuit WebRTC address another tab can dial: the relay leg must be WebSockets (a page
+ * cannot open TCP), e.g. `/ip4/…/tcp/7301/ws/p2p/<relay>/p2p-circuit/webrtc/p2p/<self>`.
+ */
+export function isTabDialable(address: string): boolean {
+  const [relayLeg] = address.split('/p2p-circuit')
+  return address.includes('/p2p-circuit/webrtc') && relayLeg !== undefined && /\/(ws|wss|tls\/ws)(\/|$)/.test(relayLeg)
+}
+
 const MiB = 1024 * 1024
 /** Whole bytes of a (possibly fractional) MiB figure. */
 const mib = (value: number) => Math.floor(value * MiB)
@@ -170,10 +179,18 @@ export class Donor extends EventTarget {
 
   private addresses(): string[] {
     if (this.state === 'stopped') return []
-    return this.init.libp2p
-      .getMultiaddrs()
-      .map(String)
-      .filter((a) => a.includes('/p2p-circuit') && a.includes('/webrtc'))
+    return this.init.libp2p.getMultiaddrs().map(String).filter(isTabDialable)
+  }
+
+  /** One heartbeat now, outside the timer (its answer's assignments wait for the current fills). */
+  private async announce(): Promise<void> {
+    if (this.stopped) return
+    try {
+      const answer = await this.init.meta.post('heartbeat', await this.signedHeartbeat())
+      if (answer.denylist?.length) await this.init.cache.applyDenylist(answer.denylist)
+    } catch {
+      // the next timed heartbeat tries again
+    }
   }
 
   private async heartbeat(): Promise<void> {
@@ -222,12 +239,16 @@ export class Donor extends EventTarget {
     this.filling = (async () => {
       for (const assignment of todo) {
         if (cache.usedBytes + assignment.size > mib(caps.storageMiB)) continue
-        await fillCache({ ...this.init, assignment, consumer: this.init.operator.address, signal: this.fills.signal }).catch(() => {})
+        const filled = await fillCache({ ...this.init, assignment, consumer: this.init.operator.address, signal: this.fills.signal }).then(
+          () => true,
+          () => false,
+        )
         this.update()
+        // announce each root as soon as it is held: viewers can use this tab from the next providers request
+        if (filled) await this.announce()
       }
     })().finally(() => {
       this.filling = undefined
-      if (todo.length > 0) void this.heartbeat()
     })
   }
 

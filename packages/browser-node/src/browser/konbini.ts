@@ -8,7 +8,7 @@ import { signOwnerRequest } from '../owner.ts'
 import { put } from '../upload.ts'
 import { BlockCache } from './block-cache.ts'
 import { DailyLedger } from './daily-ledger.ts'
-import { Donor, type DonorCaps } from './donor.ts'
+import { Donor, type DonorCaps, isTabDialable } from './donor.ts'
 import { type BrowserDownload, toBrowserDownload } from './browser-download.ts'
 import { openDatabase } from './idb.ts'
 import { loadDonorKeys } from './keys.ts'
@@ -107,11 +107,20 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
         consumer: account.address,
         lightPeers: true,
         openStream: async (endpoint, signal) => {
-          const address = endpoint.multiaddrs.find((a) => a.includes('/webrtc'))
-          if (address === undefined) throw new TypeError(`peer ${endpoint.peerId} has no WebRTC address`)
-          // good dials take well under a second here: a short attempt retries a hung one early
-          const conn = await dialDirect(node, address, { signal, attemptTimeoutMs: 2000 })
-          return conn.newStream(BLOCKS_PROTOCOL, { signal })
+          const addresses = endpoint.multiaddrs.filter(isTabDialable)
+          if (addresses.length === 0) throw new TypeError(`peer ${endpoint.peerId} has no address a tab can dial`)
+          let lastError: unknown
+          for (const address of addresses) {
+            try {
+              // good dials take well under a second here: a short attempt retries a hung one early
+              const conn = await dialDirect(node, address, { signal, attempts: 2, attemptTimeoutMs: 2000 })
+              return await conn.newStream(BLOCKS_PROTOCOL, { signal })
+            } catch (err) {
+              if (signal.aborted) throw err
+              lastError = err
+            }
+          }
+          throw lastError
         },
         onProviders: (providers) => {
           for (const p of providers) kinds.set(p.peerId, p.kind)
