@@ -70,11 +70,13 @@ export class ProviderPool {
   async get(cid: CID): Promise<Uint8Array> {
     const tried = new Set<Provider>()
     let lastError: Error | undefined
+    // some provider was only slow for this block (and may still be alive): worth another round
+    let stalled = false
     for (let rounds = 0; ; ) {
       let provider = this.pick(tried)
-      if (provider === undefined && lastError instanceof StallError && rounds < MAX_STALL_ROUNDS) {
-        // every live provider was only slow (a busy network), none gone: ask them again; a want
-        // still pending at one is joined, not sent twice
+      if (provider === undefined && stalled && rounds < MAX_STALL_ROUNDS) {
+        // every provider was tried; those only slow (a busy network) are asked again, the dead
+        // ones are not; a want still pending at one is joined, not sent twice
         rounds++
         tried.clear()
         provider = this.pick(tried)
@@ -85,6 +87,7 @@ export class ProviderPool {
         return await this.hedged(provider, cid, tried)
       } catch (err) {
         lastError = err as Error
+        if (err instanceof StallError) stalled = true
       }
     }
   }
