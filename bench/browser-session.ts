@@ -42,7 +42,8 @@ export interface BrowserSession {
   /** Puts `size` fresh random bytes as a public file (light peers may cache it); returns the root. */
   putPublic(name: string, size: number, replicas?: number): Promise<string>
   /** A provider request for `root` from a non-donor account: makes it popular, so donors are assigned it. */
-  makePopular(root: string): Promise<void>
+  /** Sends provider requests for `root` (8 by default): the meta node assigns donors in proportion to demand. */
+  makePopular(root: string, requests?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -102,10 +103,10 @@ export async function startBrowserSession(options: Partial<DevnetOptions> & { re
           await libp2p.stop()
         }
       },
-      async makePopular(root) {
+      async makePopular(root, requests = 8) {
         const { client, libp2p } = await net.client()
         try {
-          await client.meta.post('providers', { root, consumer: client.address })
+          for (let i = 0; i < requests; i++) await client.meta.post('providers', { root, consumer: client.address })
         } finally {
           await libp2p.stop()
         }

@@ -50,6 +50,8 @@ export const relayEnv = z.object({
   KONBINI_ADMINS: csv.pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address'))),
   KONBINI_POPULARITY_HALF_LIFE_SECONDS: z.coerce.number().positive().default(3600),
   KONBINI_CACHE_ASSIGNMENTS: z.coerce.number().int().min(0).max(256).default(8),
+  /** Recent provider requests per light-peer copy of a root: a root is assigned to more donors as its demand grows. */
+  KONBINI_REQUESTS_PER_LIGHT_COPY: z.coerce.number().positive().default(2),
   KONBINI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -88,6 +90,7 @@ export type RelayConfig = {
   popularityHalfLifeSeconds: number
   /** Most roots one heartbeat answer asks a light peer to cache. */
   cacheAssignments: number
+  requestsPerLightCopy: number
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
 }
 
@@ -123,6 +126,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     admins: e.KONBINI_ADMINS.map((a) => a.toLowerCase()),
     popularityHalfLifeSeconds: e.KONBINI_POPULARITY_HALF_LIFE_SECONDS,
     cacheAssignments: e.KONBINI_CACHE_ASSIGNMENTS,
+    requestsPerLightCopy: e.KONBINI_REQUESTS_PER_LIGHT_COPY,
     logLevel: e.KONBINI_LOG_LEVEL,
   }
 }

@@ -151,6 +151,20 @@ function lightPeerSuite(metaEnv: () => Promise<Record<string, string>>) {
     expect(secret.providers.map((p) => p.kind)).toEqual(['full', 'full', 'full'])
   })
 
+  test('behavior: light copies of a root follow its demand: one per 2 recent requests, so donors spread', async () => {
+    const [, p2, p3] = peers as [LightPeer, LightPeer, LightPeer]
+    const spread = await put('spread.bin', 100_000, true)
+    await providers(spread)
+    // one request: one light copy wanted
+    expect((await beat(p2)).cache?.map((c) => c.root)).toContain(spread)
+    await beat(p2, { holds: [spread] })
+    expect((await beat(p3)).cache?.map((c) => c.root)).not.toContain(spread)
+    // more demand: a second donor is asked to hold it too
+    for (let i = 0; i < 3; i++) await providers(spread)
+    expect((await beat(p3)).cache?.map((c) => c.root)).toContain(spread)
+    await beat(p2)
+  })
+
   test('behavior: paused or daily-cap-spent light peers are not listed', async () => {
     const [p1] = peers as [LightPeer]
     await beat(p1, { holds: [roots.small], donor: donor({ paused: true }) })

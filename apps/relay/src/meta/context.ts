@@ -8,7 +8,7 @@ import type { TicketIssuer } from './tickets.ts'
 export interface MetaContext {
   store: MetaStore
   issuer: TicketIssuer
-  config: Pick<RelayConfig, 'chainId' | 'liveSeconds' | 'admins' | 'popularityHalfLifeSeconds' | 'cacheAssignments'>
+  config: Pick<RelayConfig, 'chainId' | 'liveSeconds' | 'admins' | 'popularityHalfLifeSeconds' | 'cacheAssignments' | 'requestsPerLightCopy'>
   ticketLimit: KeyedRateLimit
   metrics: Metrics
   /** Unix seconds. */

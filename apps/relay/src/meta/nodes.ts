@@ -48,7 +48,9 @@ export function donorServing(node: NodeRow): boolean {
 
 /**
  * The most requested public roots a light peer should fetch: not held by it, not denylisted,
- * held by a live full node, fitting its free storage, at most `cacheAssignments`.
+ * held by a live full node, fitting its free storage, short of the light copies their demand
+ * calls for (so donors spread over the popular roots instead of all caching the top one), at
+ * most `cacheAssignments`.
  */
 export async function cacheAssignments(ctx: MetaContext, node: NodeRow, now: number): Promise<CacheAssignment[]> {
   const limit = ctx.config.cacheAssignments
@@ -67,6 +69,8 @@ export async function cacheAssignments(ctx: MetaContext, node: NodeRow, now: num
   for (const c of candidates) {
     if (assigned.length >= limit) break
     if (c.size > free) continue
+    // copies follow demand: one light copy per `requestsPerLightCopy` recent requests (at least one)
+    if (c.lightCopies >= Math.max(1, Math.ceil(c.score / ctx.config.requestsPerLightCopy))) continue
     assigned.push({ root: c.root, size: c.size })
     free -= c.size
   }

@@ -6,6 +6,8 @@ export interface CacheCandidate {
   size: number
   /** Requests, each weighted by 2^(−age / half-life). */
   score: number
+  /** Live light peers holding it now. */
+  lightCopies: number
 }
 
 /**
@@ -38,8 +40,10 @@ export async function cacheCandidates(
   db: SqlDatabase,
   q: { peerId: string; now: number; liveSince: number; halfLifeSeconds: number; limit: number },
 ): Promise<CacheCandidate[]> {
-  const rows = await db.query<{ root: string; size: number; score: number; updated_at: number }>(
-    `SELECT p.root, p.score, p.updated_at, MAX(f.size) AS size
+  const rows = await db.query<{ root: string; size: number; score: number; updated_at: number; light_copies: number }>(
+    `SELECT p.root, p.score, p.updated_at, MAX(f.size) AS size,
+       (SELECT COUNT(*) FROM holders h JOIN nodes n ON n.peer_id = h.peer_id
+        WHERE h.root = p.root AND n.kind = 'light' AND n.last_seen >= $2) AS light_copies
      FROM popularity p JOIN files f ON f.root = p.root
      WHERE f.public = 1
        AND NOT EXISTS (SELECT 1 FROM denylist d WHERE d.root = p.root)
@@ -51,7 +55,12 @@ export async function cacheCandidates(
      LIMIT $5`,
     [q.peerId, q.liveSince, q.now, q.halfLifeSeconds, q.limit],
   )
-  return rows.map((r) => ({ root: r.root, size: r.size, score: r.score * 0.5 ** (Math.max(0, q.now - r.updated_at) / q.halfLifeSeconds) }))
+  return rows.map((r) => ({
+    root: r.root,
+    size: Number(r.size),
+    score: r.score * 0.5 ** (Math.max(0, q.now - r.updated_at) / q.halfLifeSeconds),
+    lightCopies: Number(r.light_copies),
+  }))
 }
 
 /** Every denylisted root, oldest first. */
