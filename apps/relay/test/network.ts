@@ -30,7 +30,7 @@ export interface TestNetwork {
 export async function startTestNetwork(options: Partial<DevnetOptions> = {}): Promise<TestNetwork> {
   const workDir = await mkdtemp(join(tmpdir(), 'konbini-test-'))
   const dataDir = join(workDir, 'data')
-  const net = await startDevnet({ dataDir, resources: 4, web: false, basePort: 0, log: () => {}, ...options })
+  const net = await startDevnet({ dataDir, resources: 4, web: false, basePort: 0, webDistDir: '.next-test', log: () => {}, ...options })
   await symlink(dataDir, join(workDir, '.konbini'))
   return {
     workDir,

@@ -16,6 +16,8 @@ export interface DevnetOptions {
   web: boolean
   /** The portal's port (default 3000, or a free ephemeral port when `basePort` is 0). */
   webPort?: number
+  /** The portal's Next build folder, relative to apps/web (default `.next`): tests use their own. */
+  webDistDir?: string
   /** First port (meta HTTP); others are offsets from it. 0: every listener on an ephemeral port. */
   basePort: number
   /** Extra environment for every resource node (e.g. an egress cap). */
@@ -126,7 +128,13 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       // its own process group: `next dev` forks a server that forks workers; stop ends them all
       web = spawn(process.execPath, [next, 'dev', '-p', String(webPort), '-H', '127.0.0.1'], {
         cwd: webDir,
-        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', KONBINI_META_URL: metaUrls.join(','), KONBINI_DEVNET_FILE: devnetPath },
+        env: {
+          ...process.env,
+          NEXT_TELEMETRY_DISABLED: '1',
+          KONBINI_META_URL: metaUrls.join(','),
+          KONBINI_DEVNET_FILE: devnetPath,
+          ...(options.webDistDir !== undefined && { KONBINI_NEXT_DIST_DIR: options.webDistDir }),
+        },
         stdio: ['ignore', 'ignore', 'pipe'],
         detached: true,
       })
