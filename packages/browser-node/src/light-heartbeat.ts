@@ -9,6 +9,7 @@ import {
 } from '@konbini/protocol'
 import { keccak256, toHex } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
+import { base64url } from './encoding.ts'
 
 type Hex = `0x${string}`
 
@@ -55,7 +56,7 @@ export function signNodeStatement({
 
 /** The peer key's signature (base64url) binding its peer id to `operator`: the heartbeat's `binding`. */
 export async function nodeBinding(privateKey: PeerKeySigner, operator: string): Promise<string> {
-  return toBase64url(await privateKey.sign(nodeBindingMessage(operator)))
+  return base64url(await privateKey.sign(nodeBindingMessage(operator)))
 }
 
 /**
@@ -95,10 +96,4 @@ export async function signLeave({
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000)
-}
-
-function toBase64url(bytes: Uint8Array): string {
-  let binary = ''
-  for (const b of bytes) binary += String.fromCharCode(b)
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }

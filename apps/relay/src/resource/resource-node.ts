@@ -1,6 +1,5 @@
-import { ByteRateLimiter, DownloadTickets, serveBlockExchange } from '@konbini/browser-node'
+import { ByteRateLimiter, DownloadTickets, nodeBinding, serveBlockExchange } from '@konbini/browser-node'
 import { join } from 'node:path'
-import { nodeBindingMessage } from '@konbini/protocol'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
 import type { Logger } from 'pino'
@@ -78,7 +77,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
     gatewayHandler({ blockstore, egress, publicLimiter }),
   ]
 
-  const binding = Buffer.from(await init.peerKey.sign(nodeBindingMessage(init.operator.address))).toString('base64url')
+  const binding = await nodeBinding(init.peerKey, init.operator.address)
   const heartbeat = async () => {
     await reporter.heartbeat({
       peerId,

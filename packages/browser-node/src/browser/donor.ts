@@ -182,26 +182,21 @@ export class Donor extends EventTarget {
     return this.init.libp2p.getMultiaddrs().map(String).filter(isTabDialable)
   }
 
-  /** One heartbeat now, outside the timer (its answer's assignments wait for the current fills). */
+  /** One heartbeat now (after a cache fill too): its answer's denylist applies at once, its assignments once no fill runs. */
   private async announce(): Promise<void> {
     if (this.stopped) return
     try {
-      const answer = await this.init.meta.post('heartbeat', await this.signedHeartbeat())
-      if (answer.denylist?.length) await this.init.cache.applyDenylist(answer.denylist)
-    } catch {
-      // the next timed heartbeat tries again
-    }
-  }
-
-  private async heartbeat(): Promise<void> {
-    if (this.state === 'stopped') return
-    clearTimeout(this.timer)
-    try {
-      const answer = await this.init.meta.post('heartbeat', await this.signedHeartbeat())
-      await this.apply(answer)
+      await this.apply(await this.init.meta.post('heartbeat', await this.signedHeartbeat()))
     } catch {
       // the meta node is unreachable or refused: keep serving what we hold, try again later
     }
+  }
+
+  /** The timed heartbeat: announces, then schedules the next one. */
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return
+    clearTimeout(this.timer)
+    await this.announce()
     if (!this.stopped) this.timer = setTimeout(() => void this.heartbeat(), this.init.heartbeatMs ?? 5000)
   }
 
