@@ -159,6 +159,55 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     await viewer.page.close()
   })
 
+  test('behavior: one of three donor tabs stalls mid-download (its channel open, nothing sent): the others carry its share, every block verified', async () => {
+    const size = 16 * MiB
+    const root = await putPublic(size, 8, 'cdn-stall.bin')
+    // capped donors (2 MiB/s each) keep the download long enough to stall one of them early
+    const donors: Tab[] = []
+    for (let i = 0; i < 3; i++) donors.push(await donorHolding(root, { uploadKBps: 2048 }))
+    const ids = await Promise.all(donors.map(async (d) => (await d.page.evaluate(() => globalThis.tab.donorStats()))?.peerId as string))
+    const viewer = await openTab('viewer')
+    await viewer.page.evaluate((r) => globalThis.tab.startDownload(r), root)
+    // the first donor to have sent a block is the one that stalls
+    const handle = await viewer.page.waitForFunction(
+      (donorIds) => {
+        const { byProvider } = globalThis.tab.downloadProgress()
+        return donorIds.find((id) => (byProvider[id] ?? 0) >= 1024 * 1024)
+      },
+      ids,
+      { timeout: 60_000, polling: 20 },
+    )
+    const victimId = (await handle.jsonValue()) as string
+    const victim = donors[ids.indexOf(victimId)] as Tab
+    // its page stops running: no block, no error, no close — the WebRTC channel stays open
+    const cdp = await victim.page.context().newCDPSession(victim.page)
+    await cdp.send('Debugger.enable')
+    await cdp.send('Debugger.pause')
+    const atStall = await viewer.page.evaluate(() => globalThis.tab.downloadProgress())
+    const result = await viewer.page.evaluate(() => globalThis.tab.finishDownload())
+    await cdp.send('Debugger.resume')
+    expect(result.bytes).toBe(size)
+    expect(result.sha256).toBe(Buffer.from(sha256(patternBytes(size, 8))).toString('hex'))
+    const bytesOf = (id: string) => result.providers.find((p) => p.peerId === id)?.bytes ?? 0
+    console.info(
+      `stalled donor: ${(bytesOf(victimId) / MiB).toFixed(1)} MiB (${((atStall.byProvider[victimId] ?? 0) / MiB).toFixed(1)} at the stall), others:`,
+      result.providers.map((p) => `${p.kind} ${(p.bytes / MiB).toFixed(1)} MiB`),
+    )
+    // after the stall it sent at most what was already on the wire
+    expect(bytesOf(victimId) - (atStall.byProvider[victimId] ?? 0)).toBeLessThanOrEqual(2 * MiB)
+    // what was left when it stalled came from the two other donors, not only from the capped relays
+    const others = ids.filter((id) => id !== victimId)
+    const gained = others.reduce((n, id) => n + bytesOf(id) - (atStall.byProvider[id] ?? 0), 0)
+    expect(gained).toBeGreaterThan((size - atStall.bytes) / 2)
+    expect(viewer.errors).toEqual([])
+    for (const d of donors.filter((d) => d !== victim)) {
+      await d.page.evaluate(() => globalThis.tab.stopDonating())
+      await d.page.close()
+    }
+    await victim.page.close()
+    await viewer.page.close()
+  })
+
   test('behavior: a 64 MiB upload from a page reaches 3 holders with the Node client CID, progress to 100 %', async () => {
     const size = 64 * MiB
     const uploader = await openTab('uploader')

@@ -168,6 +168,16 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     return opened
   }
 
+  /** Transfer reports the meta nodes accepted so far (`konbini_transfer_reports_total`, summed). */
+  async function transferReports(): Promise<number> {
+    let total = 0
+    for (const url of net.file.metaUrls) {
+      const text = await (await fetch(`${url}/metrics`)).text()
+      total += Number(/^konbini_transfer_reports_total (\d+)$/m.exec(text)?.[1] ?? 0)
+    }
+    return total
+  }
+
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'konbini-portal-'))
     const started = performance.now()
@@ -275,6 +285,7 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     const row = page.locator(`[data-testid="file-row"][data-root="${root}"]`)
     await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1)
 
+    const reportsBefore = await transferReports()
     const sampler = await heapSampler(browser, page)
     t = performance.now()
     const download = page.waitForEvent('download', { timeout: 60_000 })
@@ -285,6 +296,10 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     const saveMs = performance.now() - t
     const heaps = await sampler.stop()
     expect(await status.getAttribute('data-state'), (await status.textContent()) ?? '').toBe('saved')
+    // the share from peers shows whatever its value (0 % when only full nodes carried the bytes)
+    expect(await status.textContent()).toMatch(/^Saved · \d+ % from peers$/)
+    // the tab told the meta node what it measured, as the CLI does when a download ends
+    await expect.poll(transferReports, { timeout: 30_000 }).toBeGreaterThan(reportsBefore)
 
     const maxPage = Math.max(...heaps.page)
     const maxWorker = heaps.worker.length > 0 ? Math.max(...heaps.worker) : undefined
@@ -332,6 +347,16 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     const toggle = page.getByTestId('donate-toggle')
     expect(await toggle.getAttribute('aria-checked')).toBe('false')
     expect(await page.getByTestId('donate-ip-warning').textContent()).toMatch(/IP address/)
+    // no rate cap by default (a donor carries what its uplink can); the daily cap is lifted by hand
+    expect(await page.getByTestId('donate-upload-rate-no-cap').isChecked()).toBe(true)
+    expect(await page.getByTestId('donate-upload-rate').inputValue()).toBe('')
+    expect(await page.getByTestId('donate-upload-rate').getAttribute('placeholder')).toBe('no cap')
+    expect(await page.getByTestId('donate-daily-no-cap').isChecked()).toBe(false)
+    await page.getByTestId('donate-daily-no-cap').check()
+    expect(await page.getByTestId('donate-daily').inputValue()).toBe('')
+    await page.getByTestId('donate-apply').click()
+    await expect.poll(() => page.getByTestId('donate-apply').isDisabled(), { timeout: 10_000 }).toBe(true)
+    expect(await page.getByTestId('donate-error').count()).toBe(0)
 
     await toggle.click()
     await expect
@@ -359,6 +384,11 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     // the tab's heartbeat registers it as a live light peer
     await expect.poll(async () => (await metaNodes())?.live, { timeout: 30_000 }).toBe(true)
     expect((await metaNodes())?.kind).toBe('light')
+    // "no cap" reaches the donor as 0 = unlimited: the page says so, and so does its heartbeat
+    const inForce = page.getByTestId('donate-caps-in-force')
+    expect([await inForce.getAttribute('data-upload-kibps'), await inForce.getAttribute('data-daily-mib')]).toEqual(['0', '0'])
+    expect(await inForce.textContent()).toBe('Upload rate: no cap · daily upload: no cap')
+    expect((await metaNodes())?.egressCapBps).toBe(0)
 
     await page.getByTestId('donate-stop').click()
     await expect.poll(() => app.getAttribute('data-status'), { timeout: 30_000 }).toBe('off')

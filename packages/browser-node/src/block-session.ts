@@ -31,6 +31,7 @@ export class BlockSession implements BlockSource {
   private readonly stream: Stream
   private readonly waiting = new Map<string, Waiter[]>()
   private batch: CID[] = []
+  private cancels: CID[] = []
   private flushing = false
   private closedWith: Error | undefined
 
@@ -72,16 +73,24 @@ export class BlockSession implements BlockSource {
       }
       this.waiting.set(key, [{ resolve, reject }])
       this.batch.push(cid)
-      if (!this.flushing) {
-        this.flushing = true
-        queueMicrotask(() => void this.flush())
-      }
+      this.scheduleFlush()
     })
   }
 
-  /** Drops a want the caller gave up on (its answer, if it comes, is ignored). */
-  forget(cid: CID): void {
-    this.waiting.delete(cid.toString())
+  cancel(cid: CID): void {
+    if (!this.waiting.delete(cid.toString()) || this.closedWith) return
+    const queued = this.batch.findIndex((c) => c.equals(cid))
+    // not sent yet: simply not asked
+    if (queued >= 0) this.batch.splice(queued, 1)
+    else this.cancels.push(cid)
+    this.scheduleFlush()
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushing) {
+      this.flushing = true
+      queueMicrotask(() => void this.flush())
+    }
   }
 
   close(): void {
@@ -90,9 +99,10 @@ export class BlockSession implements BlockSource {
 
   private async flush(): Promise<void> {
     try {
-      while (this.batch.length > 0) {
-        const cids = this.batch.splice(0, MAX_WANTLIST_SIZE)
-        await sendFrame(this.stream, { kind: FrameKind.Want, cids })
+      while (this.batch.length > 0 || this.cancels.length > 0) {
+        // cancels first: the provider may be about to send one of them
+        if (this.cancels.length > 0) await sendFrame(this.stream, { kind: FrameKind.Cancel, cids: this.cancels.splice(0, MAX_WANTLIST_SIZE) })
+        else await sendFrame(this.stream, { kind: FrameKind.Want, cids: this.batch.splice(0, MAX_WANTLIST_SIZE) })
       }
     } catch (err) {
       this.fail(new ProviderFailedError({ provider: this.provider, reason: (err as Error).message }))

@@ -1,4 +1,4 @@
-import { NoProvidersError, type ProvidersResponse, type SignedDownloadTicket } from '@konbini/protocol'
+import { NoProvidersError, type ProvidersResponse, type SignedDownloadTicket, type TransferReport } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import type { MetaClient } from './meta-client.ts'
@@ -30,7 +30,13 @@ export interface Download {
   providers: ProvidersResponse['providers']
   /** How many blocks the exporter reads ahead; the pool spreads them over the providers. */
   readAhead: number
-  /** Sends the per-provider numbers to the meta node and closes the sessions. */
+  /**
+   * Sends what was measured since the last report (per provider: bytes, blocks, busy time,
+   * failures) to the meta node, keeping the sessions open: a page calls it when a save or a
+   * read of the whole file ends, so the meta node learns from browser downloads too.
+   */
+  report(): Promise<void>
+  /** Reports what is left to report and closes the sessions. */
   finish(): Promise<void>
 }
 
@@ -53,15 +59,43 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
   })
   const readAhead = Math.min(64, 12 * reachable.length)
   const entry = await exporter(root, pool.blockstore())
+  let reported: TransferReport | undefined
+  const report = async () => {
+    const now = pool.report()
+    const delta = reportSince(now, reported)
+    reported = now
+    // best effort: the meta node's figures are a hint; a failed report must not fail the download
+    if (delta.providers.length > 0) await meta.post('transferReport', delta).catch(() => {})
+  }
   return {
     entry,
     pool,
     ticket: answer.download,
     providers: reachable,
     readAhead,
+    report,
     async finish() {
       pool.close()
-      await meta.post('transferReport', pool.report()).catch(() => {})
+      await report()
     },
   }
+}
+
+/** The part of `now` not in `before` (both cumulative), leaving out providers with nothing new. */
+export function reportSince(now: TransferReport, before: TransferReport | undefined): TransferReport {
+  const previous = new Map(before?.providers.map((p) => [p.peerId, p]))
+  const providers = now.providers.flatMap((p) => {
+    const b = previous.get(p.peerId)
+    const delta = {
+      peerId: p.peerId,
+      bytes: p.bytes - (b?.bytes ?? 0),
+      blocks: p.blocks - (b?.blocks ?? 0),
+      millis: p.millis - (b?.millis ?? 0),
+      failures: p.failures - (b?.failures ?? 0),
+      // the first byte is a property of the whole download: sent once
+      ...(b?.firstByteMs === undefined && p.firstByteMs !== undefined && { firstByteMs: p.firstByteMs }),
+    }
+    return delta.blocks > 0 || delta.failures > 0 ? [delta] : []
+  })
+  return { ticketId: now.ticketId, providers }
 }

@@ -18,12 +18,20 @@ interface Waiter {
   promise: Promise<Uint8Array>
   resolve(bytes: Uint8Array): void
   reject(err: Error): void
+  request?: Request
+}
+
+/** One `POST /v1/blocks` in flight: the wants it carries that are still pending. */
+interface Request {
+  pending: Set<string>
+  controller: AbortController
 }
 
 /**
  * The block exchange over plain HTTP to a full node (`POST /v1/blocks` under the download ticket):
  * each batch of wants is one request whose answer streams Block/DontHave frames. Same frames and
- * checks as the libp2p path, without Noise in the way of bulk bytes.
+ * checks as the libp2p path, without Noise in the way of bulk bytes. Cancelling every want still
+ * pending in a request aborts it: the node stops before sending them.
  */
 export class HttpBlockSession implements BlockSource {
   readonly provider: string
@@ -33,7 +41,7 @@ export class HttpBlockSession implements BlockSource {
   private batch: CID[] = []
   private scheduled = false
   private closedWith: Error | undefined
-  private readonly controller = new AbortController()
+  private readonly requests = new Set<Request>()
 
   constructor(endpoint: NodeEndpoint, ticket: SignedDownloadTicket) {
     this.provider = endpoint.peerId
@@ -47,7 +55,7 @@ export class HttpBlockSession implements BlockSource {
 
   want(cid: CID): Promise<Uint8Array> {
     if (this.closedWith) return Promise.reject(this.closedWith)
-    // asked again while still pending (the pool re-asks a slow provider): join, do not fetch twice
+    // asked again while still pending: join, do not fetch twice
     const pending = this.waiting.get(cid.toString())
     if (pending) return pending.promise
     const waiter = Promise.withResolvers<Uint8Array>()
@@ -55,38 +63,59 @@ export class HttpBlockSession implements BlockSource {
     this.batch.push(cid)
     if (!this.scheduled) {
       this.scheduled = true
-      // wants made in the same turn of the event loop (the exporter asks tick by tick) go as one request
+      // wants made in the same turn of the event loop go as one request
       setTimeout(() => this.flush(), 0)
     }
     return waiter.promise
   }
 
-  forget(cid: CID): void {
-    this.waiting.delete(cid.toString())
+  cancel(cid: CID): void {
+    const key = cid.toString()
+    const waiter = this.waiting.get(key)
+    if (waiter === undefined) return
+    this.waiting.delete(key)
+    const { request } = waiter
+    if (request === undefined) {
+      // not sent yet
+      this.batch = this.batch.filter((c) => c.toString() !== key)
+      return
+    }
+    request.pending.delete(key)
+    if (request.pending.size === 0) request.controller.abort()
   }
 
   close(): void {
     this.fail(new ProviderFailedError({ provider: this.provider, reason: 'session closed' }))
-    this.controller.abort()
+    for (const r of this.requests) r.controller.abort()
   }
 
   private flush(): void {
     this.scheduled = false
     while (this.batch.length > 0) {
       const cids = this.batch.splice(0, MAX_WANTLIST_SIZE)
-      this.request(cids).catch((err: Error) => {
-        // the provider is unreachable or broke the stream: everything asked of it fails over
-        this.fail(err instanceof RemoteError ? err : new ProviderFailedError({ provider: this.provider, reason: err.message }))
-      })
+      const request: Request = { pending: new Set(cids.map(String)), controller: new AbortController() }
+      for (const cid of cids) {
+        const waiter = this.waiting.get(cid.toString())
+        if (waiter) waiter.request = request
+      }
+      this.requests.add(request)
+      this.request(cids, request)
+        .catch((err: Error) => {
+          // cancelled by the caller: nothing left to answer
+          if (request.controller.signal.aborted && request.pending.size === 0) return
+          // the provider is unreachable or broke the stream: everything asked of it fails over
+          this.fail(err instanceof RemoteError ? err : new ProviderFailedError({ provider: this.provider, reason: err.message }))
+        })
+        .finally(() => this.requests.delete(request))
     }
   }
 
-  private async request(cids: CID[]): Promise<void> {
+  private async request(cids: CID[], request: Request): Promise<void> {
     const res = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [TICKET_HEADER]: this.ticketHeader },
       body: JSON.stringify({ cids: cids.map(String) }),
-      signal: this.controller.signal,
+      signal: request.controller.signal,
     })
     if (!res.ok || res.body === null) {
       const answer = (await res.json().catch(() => undefined)) as { error?: { name: string; message: string } } | undefined
@@ -96,23 +125,23 @@ export class HttpBlockSession implements BlockSource {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       for (const body of reader.push(chunk)) {
         const frame = decodeFrame(body)
-        if (frame.kind === FrameKind.Block) this.settle(frame.cid, frame.bytes)
-        else if (frame.kind === FrameKind.DontHave) this.settle(frame.cid, new BlockNotFoundError({ cid: frame.cid.toString() }))
+        if (frame.kind === FrameKind.Block) this.settle(frame.cid, frame.bytes, request)
+        else if (frame.kind === FrameKind.DontHave) this.settle(frame.cid, new BlockNotFoundError({ cid: frame.cid.toString() }), request)
         else if (frame.kind === FrameKind.Error) throw new RemoteError(frame.error.name, frame.error.message, 502)
       }
     }
     // anything this request asked for and did not get fails over to other providers
-    const unanswered = cids.filter((cid) => this.waiting.has(cid.toString()))
-    if (unanswered.length > 0) {
+    if (request.pending.size > 0) {
       const err = new ProviderFailedError({ provider: this.provider, reason: 'the answer ended early' })
-      for (const cid of unanswered) this.settle(cid, err)
+      for (const key of [...request.pending]) this.settle(key, err, request)
     }
   }
 
-  private settle(cid: CID, outcome: Uint8Array | Error): void {
+  private settle(cid: CID | string, outcome: Uint8Array | Error, request: Request): void {
     const key = cid.toString()
+    request.pending.delete(key)
     const waiter = this.waiting.get(key)
-    if (waiter === undefined) return
+    if (waiter === undefined || waiter.request !== request) return
     this.waiting.delete(key)
     outcome instanceof Error ? waiter.reject(outcome) : waiter.resolve(outcome)
   }

@@ -1,5 +1,5 @@
 import {
-  isErrorNamed,
+  DownloadStalledError,
   type NodeEndpoint,
   NoProvidersError,
   ProviderFailedError,
@@ -11,25 +11,17 @@ import type { Libp2p } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { BlockSession, type OpenStream } from './block-session.ts'
 import type { BlockSource } from './block-source.ts'
-import { Provider, type ProviderStats } from './provider.ts'
 import { HttpBlockSession } from './http-block-session.ts'
-
-/** A want unanswered past its expected time: the provider is slow, not necessarily gone. */
-class StallError extends ProviderFailedError {}
-
-/**
- * Rounds of re-asking when every live provider stalled on one block. Each stall doubles the
- * provider's penalty and so its stall window: the rounds wait out a busy network, and a provider
- * that never answers still fails the read after a bounded time.
- */
-const MAX_STALL_ROUNDS = 6
+import { type Attempt, Provider, type ProviderStats } from './provider.ts'
+import { BLOCK_MS_PRIOR, FULL_NODE_COST, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
 
 export interface ProviderPoolInit {
   libp2p: Libp2p
   ticket: SignedDownloadTicket
-  providers: ReadonlyArray<NodeEndpoint & { throughputBps?: number }>
-  /** A want unanswered this long past its expected time is asked of another provider. */
-  stallMs?: number
+  /** The providers, as the meta node ranked them; `kind` says full node or light peer (default: full when it has an HTTP URL). */
+  providers: ReadonlyArray<NodeEndpoint & { kind?: 'full' | 'light' }>
+  /** With wants pending and no block from any provider for this long (ms), the download fails. */
+  idleTimeoutMs?: number
   /**
    * How to reach providers: `auto` (default) uses HTTP for a provider with an HTTP URL (full nodes:
    * no Noise in the way of bulk bytes) and libp2p otherwise; the others force one path.
@@ -40,21 +32,51 @@ export interface ProviderPoolInit {
   openStream?: OpenStream
 }
 
+/** One block the reader asked for, until it is verified or fails. */
+interface Want {
+  readonly cid: CID
+  readonly key: string
+  readonly result: PromiseWithResolvers<Uint8Array>
+  /** Attempts in flight (sent, not answered, not cancelled). */
+  readonly attempts: PoolAttempt[]
+  /** Providers that failed this block (DontHave, error): not asked again. */
+  readonly excluded: Set<Provider>
+  lastError: Error | undefined
+  verifying: boolean
+}
+
+interface PoolAttempt extends Attempt {
+  readonly want: Want
+}
+
 /**
- * Fetches blocks from several providers at once. Each request goes to the provider that would
- * finish it soonest (in-flight ÷ measured rate), so work flows in proportion to speed; a failing
- * or stalled provider loses its work to the others. Every block is verified against its CID.
+ * Fetches blocks from several providers at once and learns, within the download, how fast each
+ * one is. Wants wait in the order asked; each goes to the provider that would deliver it soonest
+ * counting the work already queued there (a full node's time weighted by FULL_NODE_COST, so donor
+ * tabs are preferred whenever they are not slower), and only while that provider has room in its
+ * window — a few wants until it has shown a rate, then as many as keep its pipe full. A want
+ * queued behind others at a slow provider moves to a faster one; a want a silent provider is
+ * sending is also asked of a faster one, and the loser is cancelled before it sends. A stalled
+ * provider's work moves on; the download fails only when no provider can serve a block (or none
+ * sent anything for `idleTimeoutMs`). Every block is verified against its CID.
  */
 export class ProviderPool {
   private readonly init: ProviderPoolInit
   private readonly providers: Provider[]
   private readonly started = performance.now()
-  /** Blocks also asked of a second provider because the first was slow. */
+  private readonly wants = new Map<string, Want>()
+  private lastBlockAt = performance.now()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private scheduled = false
+  private closed = false
+  /** Wants asked of a second provider while the first was sending them. */
   hedges = 0
+  /** Wants taken from a provider that had not started them and given to a faster one. */
+  moves = 0
 
   constructor(init: ProviderPoolInit) {
     this.init = init
-    this.providers = init.providers.map((p) => new Provider(p, p.throughputBps ?? 0))
+    this.providers = init.providers.map((p) => new Provider(p))
   }
 
   /** A read-only block store over the network, for the UnixFS exporter. */
@@ -67,84 +89,18 @@ export class ProviderPool {
     }
   }
 
-  async get(cid: CID): Promise<Uint8Array> {
-    const tried = new Set<Provider>()
-    let lastError: Error | undefined
-    // some provider was only slow for this block (and may still be alive): worth another round
-    let stalled = false
-    for (let rounds = 0; ; ) {
-      let provider = this.pick(tried)
-      if (provider === undefined && stalled && rounds < MAX_STALL_ROUNDS) {
-        // every provider was tried; those only slow (a busy network) are asked again, the dead
-        // ones are not; a want still pending at one is joined, not sent twice
-        rounds++
-        tried.clear()
-        provider = this.pick(tried)
-      }
-      if (provider === undefined) throw lastError ?? new NoProvidersError({ cid: cid.toString() })
-      tried.add(provider)
-      try {
-        return await this.hedged(provider, cid, tried)
-      } catch (err) {
-        lastError = err as Error
-        if (err instanceof StallError) stalled = true
-      }
-    }
-  }
-
-  /**
-   * Fetches from `first`; if `first` is much slower than the best provider and the block has not
-   * come by the time the best one would have sent it twice, asks the best one too and takes
-   * whichever answers first. Keeps a slow provider from holding up the in-order reader.
-   */
-  private hedged(first: Provider, cid: CID, tried: Set<Provider>): Promise<Uint8Array> {
-    return new Promise((resolve, reject) => {
-      let pending = 0
-      let done = false
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const attempt = (provider: Provider) => {
-        pending++
-        this.fetchFrom(provider, cid).then(
-          (bytes) => {
-            if (done) return
-            done = true
-            clearTimeout(timer)
-            resolve(bytes)
-          },
-          (err: Error) => {
-            if (--pending === 0 && !done) {
-              done = true
-              clearTimeout(timer)
-              reject(err)
-            }
-          },
-        )
-      }
-      attempt(first)
-      const delay = this.hedgeDelay(first)
-      if (delay !== undefined) {
-        timer = setTimeout(() => {
-          const second = this.pick(tried)
-          if (done || second === undefined) return
-          tried.add(second)
-          this.hedges++
-          attempt(second)
-        }, delay)
-      }
-    })
-  }
-
-  /**
-   * When to ask a second provider for a block `first` is sending: soon when `first` is measured
-   * much slower than the best provider, late (a safety net) otherwise — hedging unmeasured
-   * providers early would duplicate most of a download's first blocks.
-   */
-  private hedgeDelay(first: Provider): number | undefined {
-    const best = Math.max(0, ...this.providers.map((p) => (p.stats.dead ? 0 : (p.measured ?? 0))))
-    if (best === 0) return undefined
-    const blockMs = ((1024 * 1024) / best) * 1000
-    const own = first.measured
-    return own !== undefined && own < best / 2 ? 2 * blockMs + 20 : 8 * blockMs + 100
+  /** The verified bytes of one block, from whichever provider delivers it first. */
+  get(cid: CID): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new ProviderFailedError({ provider: 'pool', reason: 'the download was closed' }))
+    const key = cid.toString()
+    const known = this.wants.get(key)
+    if (known) return known.result.promise
+    // the stall clock starts when the pool gets work after being idle
+    if (this.wants.size === 0) this.lastBlockAt = performance.now()
+    const want: Want = { cid, key, result: Promise.withResolvers(), attempts: [], excluded: new Set(), lastError: undefined, verifying: false }
+    this.wants.set(key, want)
+    this.scheduleSoon()
+    return want.result.promise
   }
 
   /** Per-provider numbers for the meta node's ranking. */
@@ -155,19 +111,28 @@ export class ProviderPool {
         peerId: p.stats.peerId,
         bytes: p.stats.bytes,
         blocks: p.stats.blocks,
-        millis: p.stats.busyMs,
+        millis: Math.round(p.stats.busyMs),
         failures: p.stats.failures,
         ...(p.stats.firstByteMs !== undefined && { firstByteMs: p.stats.firstByteMs }),
       })),
     }
   }
 
-  /** Each provider's numbers so far, with the wants it has in flight right now. */
-  stats(): Array<ProviderStats & { inflight: number }> {
-    return this.providers.map((p) => ({ ...p.stats, inflight: p.inflight }))
+  /** Each provider's numbers so far, with its wants in flight and its measured rate. */
+  stats(): Array<ProviderStats & { inflight: number; measuredBps: number | undefined }> {
+    return this.providers.map((p) => ({
+      ...p.stats,
+      inflight: p.inflight.length,
+      measuredBps: p.measuredMs === undefined ? undefined : Math.round((1024 * 1024 * 1000) / p.measuredMs),
+    }))
   }
 
+  /** Cancels what is pending (its readers get an error) and closes every session. */
   close(): void {
+    this.closed = true
+    clearTimeout(this.timer)
+    const err = new ProviderFailedError({ provider: 'pool', reason: 'the download was closed' })
+    for (const want of [...this.wants.values()]) this.reject(want, err)
     for (const p of this.providers)
       void p.session?.then(
         (s) => s.close(),
@@ -175,73 +140,202 @@ export class ProviderPool {
       )
   }
 
-  private connect(endpoint: NodeEndpoint): Promise<BlockSource> {
-    const transport = this.init.transport ?? 'auto'
-    if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl)) return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket))
-    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket, undefined, this.init.openStream)
+  private scheduleSoon(): void {
+    if (this.scheduled || this.closed) return
+    this.scheduled = true
+    // wants made in one turn (the exporter reads ahead in a burst) are placed together
+    queueMicrotask(() => {
+      this.scheduled = false
+      this.schedule()
+    })
   }
 
-  private pick(exclude: Set<Provider>): Provider | undefined {
-    let best: Provider | undefined
-    let bestCost = Number.POSITIVE_INFINITY
-    const bestMeasured = Math.max(0, ...this.providers.map((p) => (p.stats.dead ? 0 : (p.measured ?? 0))))
-    for (const p of this.providers) {
-      if (p.stats.dead || exclude.has(p)) continue
-      const cost = (p.inflight + 1) / p.rate(bestMeasured)
-      if (cost < bestCost) {
-        best = p
-        bestCost = cost
+  /** Places queued wants, moves or duplicates late ones, and fails what no provider can serve. */
+  private schedule(): void {
+    if (this.closed) return
+    const now = performance.now()
+    clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.wants.size === 0) return
+    if (now - this.lastBlockAt > (this.init.idleTimeoutMs ?? IDLE_TIMEOUT_MS)) {
+      const seconds = Math.round((now - this.lastBlockAt) / 1000)
+      for (const want of [...this.wants.values()]) this.reject(want, new DownloadStalledError({ cid: want.key, seconds }))
+      return
+    }
+    const measured = this.providers.flatMap((p) => (p.stats.dead || p.measuredMs === undefined ? [] : [p.measuredMs]))
+    // a provider not yet measured is assumed as fast as the best one measured: it gets its fair try
+    const unmeasured = measured.length > 0 ? Math.min(...measured) : BLOCK_MS_PRIOR
+    this.rescueLate(now, unmeasured)
+    this.placeQueued(now, unmeasured)
+    if (this.wants.size > 0) this.timer = setTimeout(() => this.schedule(), TICK_MS)
+  }
+
+  /** Wants in flight that a faster provider would deliver sooner: moved (not started yet) or duplicated (being sent). */
+  private rescueLate(now: number, unmeasured: number): void {
+    for (const want of this.wants.values()) {
+      if (want.attempts.length === 0 || want.verifying || want.attempts.length >= MAX_ATTEMPTS) continue
+      // what the want costs where it is now (the best of its attempts), in the units of bestFor
+      let projected = Number.POSITIVE_INFINITY
+      let started = false
+      for (const a of want.attempts) {
+        const index = a.provider.inflight.indexOf(a)
+        projected = Math.min(projected, a.provider.projectedMs(index, now, unmeasured) * costFactor(a.provider))
+        if (index === 0) started = true
       }
+      const best = this.bestFor(want, now, unmeasured, new Map(), true)
+      if (best === undefined) continue
+      if (started) {
+        if (best.cost * HEDGE_FACTOR + HEDGE_SLACK_MS >= projected) continue
+        this.hedges++
+      } else {
+        if (best.cost * MOVE_FACTOR >= projected) continue
+        this.moves++
+        for (const a of [...want.attempts]) this.cancel(a, now, false)
+      }
+      this.send(want, best.provider, now)
+    }
+  }
+
+  /** List scheduling of the wants no provider has yet, in the order asked. */
+  private placeQueued(now: number, unmeasured: number): void {
+    // wants waiting for a provider whose window is full, counted as its future load
+    const waiting = new Map<Provider, number>()
+    for (const want of [...this.wants.values()]) {
+      if (want.attempts.length > 0 || want.verifying) continue
+      const best = this.bestFor(want, now, unmeasured, waiting, false)
+      if (best === undefined) {
+        this.reject(want, want.lastError ?? new NoProvidersError({ cid: want.key }))
+        continue
+      }
+      const { provider } = best
+      if ((waiting.get(provider) ?? 0) === 0 && provider.inflight.length < provider.window()) this.send(want, provider, now)
+      else waiting.set(provider, (waiting.get(provider) ?? 0) + 1)
+    }
+  }
+
+  /**
+   * The provider that would deliver `want` at the least cost, among those alive, not failed for
+   * it and not already asked for it (see costFactor).
+   */
+  private bestFor(want: Want, now: number, unmeasured: number, waiting: Map<Provider, number>, needRoom: boolean) {
+    let best: { provider: Provider; cost: number } | undefined
+    for (const p of this.providers) {
+      if (p.stats.dead || want.excluded.has(p) || want.attempts.some((a) => a.provider === p)) continue
+      if (needRoom && p.inflight.length >= p.window()) continue
+      const cost = p.projectedMs(p.inflight.length + (waiting.get(p) ?? 0), now, unmeasured) * costFactor(p)
+      // ties go to light peers
+      if (best === undefined || cost < best.cost || (cost === best.cost && p.kind === 'light')) best = { provider: p, cost }
     }
     return best
   }
 
-  private async fetchFrom(provider: Provider, cid: CID): Promise<Uint8Array> {
-    provider.session ??= this.connect(provider.endpoint)
-    let session: BlockSource
-    try {
-      session = await provider.session
-    } catch (err) {
-      provider.stats.dead = true
-      throw err
-    }
-    if (session.closed) {
-      provider.stats.dead = true
-      throw new Error(`provider ${provider.endpoint.peerId} is gone`)
-    }
-    // expected time for this block behind the ones already queued at this provider, with slack
-    const expectedMs = ((provider.inflight + 1) * 1024 * 1024 * 1000) / provider.rate(0)
-    // bounded: a timer past 2^31 ms fires at once
-    const stallMs = Math.min((this.init.stallMs ?? 3000) + expectedMs * 4, 120_000)
-    provider.begin()
-    let timer: ReturnType<typeof setTimeout> | undefined
-    try {
-      const bytes = await Promise.race([
-        session.want(cid),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            provider.penalty *= 2
-            // the want stays pending: its block may still come, and asking this provider again joins it
-            reject(new StallError({ provider: provider.endpoint.peerId, reason: `no block within ${Math.round(stallMs)} ms` }))
-          }, stallMs)
-        }),
-      ])
-      await verifyBlock(cid, bytes)
-      provider.arrived(bytes.byteLength)
-      provider.stats.bytes += bytes.byteLength
-      provider.stats.blocks++
-      provider.stats.firstByteMs ??= performance.now() - this.started
-      if (provider.penalty > 1) provider.penalty = Math.max(1, provider.penalty / 2)
-      this.init.onBlock?.(bytes.byteLength, provider.endpoint.peerId)
-      return bytes
-    } catch (err) {
-      provider.stats.failures++
-      // a provider that sent bytes not matching the CID is not asked again
-      if (session.closed || isErrorNamed(err, 'BlockHashMismatchError')) provider.stats.dead = true
-      throw err
-    } finally {
-      clearTimeout(timer)
-      provider.end()
-    }
+  private send(want: Want, provider: Provider, now: number): void {
+    const attempt: PoolAttempt = { provider, sentAt: now, cancelled: false, want }
+    want.attempts.push(attempt)
+    provider.begin(attempt)
+    provider.session ??= this.connect(provider)
+    provider.session.then(
+      (session) => {
+        if (attempt.cancelled) return
+        if (session.closed) return this.failed(attempt, new ProviderFailedError({ provider: session.provider, reason: 'its session is closed' }))
+        session.want(want.cid).then(
+          (bytes) => void this.arrived(attempt, bytes),
+          (err: Error) => this.failed(attempt, err),
+        )
+      },
+      (err: Error) => {
+        provider.stats.dead = true
+        this.failed(attempt, err)
+      },
+    )
   }
+
+  private async arrived(attempt: PoolAttempt, bytes: Uint8Array): Promise<void> {
+    const now = performance.now()
+    const { provider, want } = attempt
+    this.lastBlockAt = now
+    if (attempt.cancelled || want.verifying || !this.wants.has(want.key)) {
+      // another provider sent it first and the cancel came too late
+      provider.stats.duplicateBytes += bytes.byteLength
+      if (!attempt.cancelled) this.drop(attempt, now)
+      return
+    }
+    provider.arrived(bytes.byteLength, now)
+    this.drop(attempt, now)
+    want.verifying = true
+    try {
+      await verifyBlock(want.cid, bytes)
+    } catch (err) {
+      want.verifying = false
+      // a provider that sent bytes not matching the CID is not asked again
+      provider.stats.dead = true
+      this.failed(attempt, err as Error, true)
+      return
+    }
+    for (const other of [...want.attempts]) this.cancel(other, performance.now(), true)
+    this.wants.delete(want.key)
+    provider.stats.bytes += bytes.byteLength
+    provider.stats.blocks++
+    provider.stats.firstByteMs ??= now - this.started
+    this.init.onBlock?.(bytes.byteLength, provider.endpoint.peerId)
+    want.result.resolve(bytes)
+    this.scheduleSoon()
+  }
+
+  private failed(attempt: PoolAttempt, err: Error, dropped = false): void {
+    if (attempt.cancelled) return
+    const { provider, want } = attempt
+    if (!dropped) this.drop(attempt, performance.now())
+    provider.stats.failures++
+    want.excluded.add(provider)
+    want.lastError = err
+    provider.session?.then(
+      (s) => {
+        if (s.closed) provider.stats.dead = true
+      },
+      () => {},
+    )
+    this.scheduleSoon()
+  }
+
+  /** Gives up an attempt: the provider is told, so a block it has not started sending is never sent. */
+  private cancel(attempt: PoolAttempt, now: number, lostRace: boolean): void {
+    const { provider } = attempt
+    // it was sending this block and another provider beat it: it needs longer than it has been silent
+    if (lostRace && provider.inflight[0] === attempt && provider.silence(now) > provider.blockMs()) provider.slowerThan(provider.silence(now))
+    attempt.cancelled = true
+    this.drop(attempt, now)
+    void provider.session?.then(
+      (s) => s.cancel(attempt.want.cid),
+      () => {},
+    )
+  }
+
+  private drop(attempt: PoolAttempt, now: number): void {
+    attempt.provider.end(attempt, now)
+    const at = attempt.want.attempts.indexOf(attempt)
+    if (at >= 0) attempt.want.attempts.splice(at, 1)
+  }
+
+  private reject(want: Want, err: Error): void {
+    for (const a of [...want.attempts]) this.cancel(a, performance.now(), false)
+    this.wants.delete(want.key)
+    want.result.reject(err)
+  }
+
+  private connect(provider: Provider): Promise<BlockSource> {
+    const { endpoint } = provider
+    const transport = this.init.transport ?? 'auto'
+    if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl)) return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket))
+    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket, undefined, this.init.openStream)
+  }
+}
+
+/**
+ * What a millisecond of a provider's time costs when the pool compares providers: the time until a
+ * want would arrive is weighted by FULL_NODE_COST for full nodes, so peers are preferred whenever
+ * they are not slower.
+ */
+function costFactor(provider: Provider): number {
+  return provider.kind === 'full' ? FULL_NODE_COST : 1
 }

@@ -1,11 +1,16 @@
-import { ewma, type NodeEndpoint, PRIOR_THROUGHPUT_BPS } from '@konbini/protocol'
+import { ewma, type NodeEndpoint } from '@konbini/protocol'
 import type { BlockSource } from './block-source.ts'
+import { BLOCK_MS_PRIOR, INITIAL_WINDOW, MAX_WINDOW, SILENCE_SLACK_MS, SMALL_BLOCK, WINDOW_TARGET_MS } from './scheduling.ts'
 
 /** What the pool knows about one provider during one download. */
 export interface ProviderStats {
   peerId: string
+  kind: 'full' | 'light'
+  /** Bytes of blocks this provider delivered first (the ones the download used). */
   bytes: number
   blocks: number
+  /** Bytes of blocks it delivered after another provider had (sent before the cancel reached it). */
+  duplicateBytes: number
   failures: number
   /** Milliseconds during which this provider had work in flight. */
   busyMs: number
@@ -13,65 +18,117 @@ export interface ProviderStats {
   dead: boolean
 }
 
-/** One provider's session, load and measured rate during one download. */
+/** One want sent to one provider. */
+export interface Attempt {
+  readonly provider: Provider
+  readonly sentAt: number
+  cancelled: boolean
+}
+
+/**
+ * One provider's session, work in flight and measured speed during one download. Speed is
+ * learnt here, within the download, from the gaps between the blocks it sends — not from what
+ * the meta node believed before.
+ */
 export class Provider {
   readonly endpoint: NodeEndpoint
+  readonly kind: 'full' | 'light'
   readonly stats: ProviderStats
   session: Promise<BlockSource> | undefined
-  inflight = 0
+  /** Attempts sent and not yet answered or cancelled, in the order they were sent (a provider answers in order). */
+  readonly inflight: Attempt[] = []
+  /** Milliseconds per 1 MiB block, from gaps between blocks; undefined until one gap was seen. */
+  private msPerBlock: number | undefined
+  private arrivals = 0
   private busySince = 0
-  private readonly prior: number
-  /** Milliseconds per byte from gaps between blocks (averaged as time, so bursts do not inflate it). */
-  private msPerByte = 0
-  private samples = 0
-  private lastArrival = 0
-  /** Slowdowns observed (stalls): each halves the estimate until the provider proves itself again. */
-  penalty = 1
+  /** When the provider last showed progress: its last block, or the moment it was given work while idle. */
+  private lastProgress = 0
 
-  constructor(endpoint: NodeEndpoint, prior: number) {
+  constructor(endpoint: NodeEndpoint & { kind?: 'full' | 'light' }) {
     this.endpoint = endpoint
-    this.prior = prior > 0 ? prior : PRIOR_THROUGHPUT_BPS
-    this.stats = { peerId: endpoint.peerId, bytes: 0, blocks: 0, failures: 0, busyMs: 0, firstByteMs: undefined, dead: false }
-  }
-
-  /**
-   * Bytes per second the provider sends while it has work queued: measured from the gap between
-   * consecutive blocks, which does not grow with how much work it was given (a plain
-   * bytes-per-busy-second figure does, and makes a scheduler feed whoever it already fed).
-   */
-  get measured(): number | undefined {
-    return this.samples >= 3 && this.msPerByte > 0 ? 1000 / this.msPerByte : undefined
-  }
-
-  /**
-   * The rate work is shared by. Until measured, a provider is assumed as fast as the best one
-   * measured so far (or the meta node's figure), so it gets its fair try.
-   */
-  rate(bestMeasured: number): number {
-    return (this.measured ?? Math.max(this.prior, bestMeasured)) / this.penalty
-  }
-
-  begin(): void {
-    if (this.inflight++ === 0) {
-      this.busySince = performance.now()
-      this.lastArrival = this.busySince
+    this.kind = endpoint.kind ?? (endpoint.httpUrl ? 'full' : 'light')
+    this.stats = {
+      peerId: endpoint.peerId,
+      kind: this.kind,
+      bytes: 0,
+      blocks: 0,
+      duplicateBytes: 0,
+      failures: 0,
+      busyMs: 0,
+      firstByteMs: undefined,
+      dead: false,
     }
   }
 
-  arrived(bytes: number): void {
-    const now = performance.now()
-    // a small block (a directory or the root) says more about latency than rate: it would
-    // make its provider look a thousand times slower for the next dozens of blocks
-    if (bytes < 256 * 1024) {
-      this.lastArrival = now
-      return
-    }
-    this.msPerByte = ewma(this.msPerByte, Math.max(now - this.lastArrival, 0.001) / bytes, 0.2)
-    this.samples++
-    this.lastArrival = now
+  /** Milliseconds per block measured so far, if any. */
+  get measuredMs(): number | undefined {
+    return this.msPerBlock
   }
 
-  end(): void {
-    if (--this.inflight === 0) this.stats.busyMs += performance.now() - this.busySince
+  /** Milliseconds per block to plan with: measured, else `unmeasured` (the best measured peer's, so a newcomer gets its fair try). */
+  blockMs(unmeasured = BLOCK_MS_PRIOR): number {
+    return this.msPerBlock ?? unmeasured
+  }
+
+  /** How long the provider has had work and sent nothing. */
+  silence(now: number): number {
+    return this.inflight.length > 0 ? now - this.lastProgress : 0
+  }
+
+  /**
+   * Milliseconds per block allowing for silence: a provider silent for much longer than its
+   * estimate (1.5× plus SILENCE_SLACK_MS, for a busy event loop) is assumed to need at least as long again (it may be capped, loaded or stalled).
+   */
+  effectiveMs(now: number, unmeasured?: number): number {
+    const ms = this.blockMs(unmeasured)
+    const silent = this.silence(now)
+    return silent > 1.5 * ms + SILENCE_SLACK_MS ? 2 * silent : ms
+  }
+
+  /** Most wants it may have in flight: enough to keep its pipe full for WINDOW_TARGET_MS, few until measured. */
+  window(): number {
+    if (this.msPerBlock === undefined) return INITIAL_WINDOW
+    return Math.min(MAX_WINDOW, Math.max(1, Math.ceil(WINDOW_TARGET_MS / this.msPerBlock) + 1))
+  }
+
+  /** Time from now until the attempt at `index` of the in-flight list would arrive. */
+  projectedMs(index: number, now: number, unmeasured?: number): number {
+    return Math.max(0, (index + 1) * this.effectiveMs(now, unmeasured) - this.silence(now))
+  }
+
+  begin(attempt: Attempt): void {
+    if (this.inflight.length === 0) {
+      this.busySince = attempt.sentAt
+      this.lastProgress = attempt.sentAt
+    }
+    this.inflight.push(attempt)
+  }
+
+  /** A block arrived (before verification): a gap sample for the rate. */
+  arrived(bytes: number, now: number): void {
+    // the first block of a session carries its setup (dial, WebRTC warm-up); a small block
+    // (the root, a directory) says more about latency than rate
+    if (this.arrivals++ > 0 && bytes >= SMALL_BLOCK) {
+      const sample = (Math.max(now - this.lastProgress, 0.01) * 1024 * 1024) / bytes
+      this.msPerBlock = this.msPerBlock === undefined ? sample : ewma(this.msPerBlock, sample, 0.3)
+    }
+    this.lastProgress = now
+  }
+
+  /**
+   * The attempt at the head was given up after `silentMs` without a block: a censored sample —
+   * the provider needs more than that per block; assume twice as much until it shows otherwise.
+   */
+  slowerThan(silentMs: number): void {
+    const floor = 2 * silentMs
+    if (this.msPerBlock === undefined || this.msPerBlock < floor) this.msPerBlock = floor
+  }
+
+  /** Takes an attempt out of the in-flight list (answered, failed or cancelled). */
+  end(attempt: Attempt, now: number): void {
+    const at = this.inflight.indexOf(attempt)
+    if (at < 0) return
+    this.inflight.splice(at, 1)
+    if (this.inflight.length === 0) this.stats.busyMs += now - this.busySince
   }
 }

@@ -157,6 +157,11 @@ export class ProviderFailedError extends named('ProviderFailedError', 502) {
     super(`Provider ${provider} failed: ${reason}.`)
   }
 }
+export class DownloadStalledError extends named('DownloadStalledError', 504) {
+  constructor({ cid, seconds }: { cid: string; seconds: number }) {
+    super(`No provider sent a block of ${cid} in ${seconds} s; try the download again later.`)
+  }
+}
 export class NotAdminError extends named('NotAdminError', 403) {
   constructor({ address }: { address: string }) {
     super(`${address} is not an admin of this meta node; only its admins may change the denylist.`)

@@ -40,6 +40,7 @@ async function everyKind(): Promise<Frame[]> {
     { kind: FrameKind.DontHave, cid: b },
     { kind: FrameKind.Error, error: { name: 'TicketExpiredError', message: 'Ticket 0x01 has expired.' } },
     { kind: FrameKind.End, root: c },
+    { kind: FrameKind.Cancel, cids: [b, c] },
   ]
 }
 

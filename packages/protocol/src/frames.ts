@@ -20,12 +20,18 @@ export const FrameKind = {
   Error: 0x05,
   /** uploader → node: the root CID; no more blocks follow */
   End: 0x06,
+  /**
+   * client → provider: varint-prefixed CIDs the client no longer wants (another provider sent
+   * them first); the provider drops those it has not started sending. No answer.
+   */
+  Cancel: 0x07,
 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 
 export type Frame =
   | { kind: typeof FrameKind.Hello; json: unknown }
   | { kind: typeof FrameKind.Want; cids: CID[] }
+  | { kind: typeof FrameKind.Cancel; cids: CID[] }
   | { kind: typeof FrameKind.Block; cid: CID; bytes: Uint8Array }
   | { kind: typeof FrameKind.DontHave; cid: CID }
   | { kind: typeof FrameKind.Error; error: { name: string; message: string } }
@@ -58,6 +64,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     case FrameKind.Error:
       return withKind(frame.kind, [text.encode(JSON.stringify(frame.error))])
     case FrameKind.Want:
+    case FrameKind.Cancel:
       if (frame.cids.length > MAX_WANTLIST_SIZE) throw new WantListTooLargeError({ size: frame.cids.length, max: MAX_WANTLIST_SIZE })
       return withKind(
         frame.kind,
@@ -142,7 +149,8 @@ export function decodeFrame(body: Uint8Array): Frame {
       const e = readJson(rest) as { name?: unknown; message?: unknown }
       return { kind, error: { name: String(e?.name ?? 'RemoteError'), message: String(e?.message ?? '') } }
     }
-    case FrameKind.Want: {
+    case FrameKind.Want:
+    case FrameKind.Cancel: {
       const cids: CID[] = []
       let at = 0
       while (at < rest.byteLength) {

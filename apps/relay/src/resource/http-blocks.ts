@@ -42,6 +42,10 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
     const signature = (signed as { signature: string }).signature
     res.writeHead(200, { 'content-type': 'application/vnd.konbini.frames', 'cache-control': 'no-store' })
     init.onTransfer?.(1)
+    // the client cancels by aborting the request (another provider sent the blocks first):
+    // stop at once, also while a block waits for the egress cap, so it is never sent
+    const gone = new AbortController()
+    res.once('close', () => gone.abort())
     try {
       for (const cid of cids) {
         if (res.destroyed) return true
@@ -50,8 +54,14 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
           res.write(encodeLengthPrefixed({ kind: FrameKind.DontHave, cid }))
           continue
         }
+        try {
+          await init.egress.take(bytes.byteLength, gone.signal)
+        } catch (err) {
+          if (gone.signal.aborted) return true
+          throw err
+        }
+        if (res.destroyed) return true
         init.tickets.charge(ticket, signature, bytes.byteLength)
-        await init.egress.take(bytes.byteLength)
         const [head, body] = blockFrameParts(cid, bytes)
         res.write(head)
         if (!res.write(body)) await drained(res)

@@ -9,7 +9,7 @@ let donor: Donor | undefined
 let running: Promise<DownloadResult> | undefined
 type EnvironmentChange = { charging?: boolean; saveData?: boolean; hidden?: boolean }
 let environment: ((change: EnvironmentChange) => void) | undefined
-let live = { bytes: 0, bytesFromPeers: 0, bytesFromNodes: 0, peers: 0 }
+let live = { bytes: 0, bytesFromPeers: 0, bytesFromNodes: 0, peers: 0, byProvider: {} as Record<string, number> }
 
 /** Every connection seen during the download (a closed one stays listed). */
 function mergeConnections(seen: DownloadResult['connections'], now: DownloadResult['connections']): DownloadResult['connections'] {
@@ -35,7 +35,15 @@ export interface DownloadResult {
   peers: number
   /** Connections to peers while the download ran, as libp2p saw them. */
   connections: Array<{ peer: string; multiplexer: string | undefined; limited: boolean; direct: boolean }>
-  providers: Array<{ peerId: string; bytes: number; busyMs: number; failures: number; firstByteMs: number | undefined }>
+  providers: Array<{
+    peerId: string
+    kind: 'full' | 'light'
+    bytes: number
+    duplicateBytes: number
+    busyMs: number
+    failures: number
+    firstByteMs: number | undefined
+  }>
 }
 
 export const tab = {
@@ -144,6 +152,7 @@ export const tab = {
 
   /** Starts downloading a file in the background, hashing it as it streams. */
   startDownload(root: string): void {
+    live = { bytes: 0, bytesFromPeers: 0, bytesFromNodes: 0, peers: 0, byProvider: {} }
     running = (async () => {
       const download = await client().open(root)
       const hash = sha256.create()
@@ -152,13 +161,19 @@ export const tab = {
       for await (const chunk of download.read()) {
         hash.update(chunk)
         bytes += chunk.byteLength
-        live = { bytes, ...download.stats() }
+        live = { bytes, ...download.stats(), byProvider: Object.fromEntries(download.providerStats().map((p) => [p.peerId, p.bytes])) }
         connections = mergeConnections(connections, client().connections())
       }
       await download.finish()
-      const providers = download
-        .providerStats()
-        .map((p) => ({ peerId: p.peerId, bytes: p.bytes, busyMs: Math.round(p.busyMs), failures: p.failures, firstByteMs: p.firstByteMs }))
+      const providers = download.providerStats().map((p) => ({
+        peerId: p.peerId,
+        kind: p.kind,
+        bytes: p.bytes,
+        duplicateBytes: p.duplicateBytes,
+        busyMs: Math.round(p.busyMs),
+        failures: p.failures,
+        firstByteMs: p.firstByteMs,
+      }))
       return { bytes, sha256: hex(hash.digest()), ...download.stats(), connections, providers }
     })()
     running.catch(() => {})

@@ -1,5 +1,15 @@
 import type { BrowserDownload, BrowserKonbini } from './browser-konbini.ts'
 
+/**
+ * Tells the meta node what this download measured since its last report (sessions stay open), as
+ * the CLI does when a download ends: call it when a save or a read reaching the file's end
+ * completes. Best effort: it never throws, and the page does not wait for it.
+ * @example if (outcome === 'end') reportMeasured(held.download)
+ */
+export function reportMeasured(download: BrowserDownload): void {
+  download.report().catch(() => {})
+}
+
 /** A download held open for one reader; `release()` when done reading. */
 export interface HeldDownload {
   download: BrowserDownload

@@ -1,4 +1,4 @@
-import type { DownloadCache } from './download-cache.ts'
+import { type DownloadCache, reportMeasured } from './download-cache.ts'
 import { servePort } from './port-source.ts'
 import { type PagePortMessage, type RangeRequest, type SaveRequest, SW_SCRIPT_URL, saveUrl, type WorkerPortMessage } from './sw-messages.ts'
 import { errorSentence } from './shown-error.ts'
@@ -42,6 +42,15 @@ export function ensureServiceWorker(): Promise<ServiceWorker> {
   return attempt
 }
 
+/**
+ * Whether a Range read covers the file's last byte: a media element that played to the end (or a
+ * read of the whole file) is a finished download, worth a report to the meta node.
+ * @example readsToEnd({ offset: 0, length: 10 }, 10) // true
+ */
+export function readsToEnd(range: Pick<RangeRequest, 'offset' | 'length'>, size: number): boolean {
+  return range.offset + range.length >= size
+}
+
 async function answerRange(port: MessagePort, req: RangeRequest, cache: DownloadCache) {
   let held: Awaited<ReturnType<DownloadCache['acquire']>>
   try {
@@ -59,7 +68,8 @@ async function answerRange(port: MessagePort, req: RangeRequest, cache: Download
   port.postMessage({ type: 'ready', size: held.download.size } satisfies PagePortMessage)
   const controller = new AbortController()
   try {
-    await servePort(port, held.download.read({ offset: req.offset, length: req.length }, controller.signal), controller)
+    const { outcome } = await servePort(port, held.download.read({ offset: req.offset, length: req.length }, controller.signal), controller)
+    if (outcome === 'end' && readsToEnd(req, held.download.size)) reportMeasured(held.download)
   } finally {
     held.release()
   }
@@ -141,7 +151,10 @@ export async function saveThroughWorker({ cache, root, name, mime, onProgress, s
     const { outcome, error } = await served
     if (outcome === 'error') throw new Error(error ?? `The download of ${name} failed after ${sent} bytes.`)
     // The worker answers an empty file without pulling and cancels the port.
-    return outcome === 'end' || download.size === 0 ? 'end' : 'cancel'
+    const saved = outcome === 'end' || download.size === 0
+    // before the release below: an evicted session's finish() then reports only what is left
+    if (saved) reportMeasured(download)
+    return saved ? 'end' : 'cancel'
   } finally {
     held.release()
     // The download manager owns the response by now; the iframe only has to outlive the navigation.

@@ -12,6 +12,8 @@ export interface BrowserDownload {
   stats(): { bytesFromPeers: number; bytesFromNodes: number; peers: number }
   /** Each provider's numbers so far (bytes, blocks, busy time, failures, first byte), for diagnostics. */
   providerStats(): ReturnType<Download['pool']['stats']>
+  /** Sends what was measured since the last report to the meta node, sessions kept open (call it when a save or a whole read ends). */
+  report(): Promise<void>
   /** Reports the providers' numbers to the meta node and closes the sessions. */
   finish(): Promise<void>
 }
@@ -39,6 +41,7 @@ export async function toBrowserDownload(download: Download, counters: { peers: n
     },
     stats: () => ({ bytesFromPeers: counters.peers, bytesFromNodes: counters.nodes, peers: counters.peerIds.size }),
     providerStats: () => download.pool.stats(),
+    report: () => download.report(),
     finish: () => download.finish(),
   }
 }

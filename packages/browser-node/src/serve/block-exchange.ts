@@ -48,46 +48,91 @@ export async function serveBlockExchange(init: BlockExchangeServerInit): Promise
   )
 }
 
+/** Most wants one session may have waiting at once: a client asks again as blocks arrive. */
+const MAX_QUEUED_WANTS = 1024
+
 async function session(stream: Stream, remotePeer: string, init: BlockExchangeServerInit): Promise<void> {
   const wantsPerSecond = init.wantsPerSecond ?? 4096
   let ticket: DownloadTicket | undefined
   let signature = ''
   let windowStart = performance.now()
   let wantsInWindow = 0
-  try {
-    for await (const frame of readFrames(stream)) {
-      if (ticket === undefined) {
-        if (frame.kind !== FrameKind.Hello) throw new TicketMissingError()
-        ticket = await init.tickets.verify(frame.json)
-        signature = (frame.json as { signature: string }).signature
+  // wants in arrival order; a Cancel takes a want out before it is sent
+  const queue = new Map<string, CID>()
+  let wake: (() => void) | undefined
+  let ended = false
+  const sender = (async () => {
+    for (;;) {
+      const next = queue.entries().next()
+      if (next.done) {
+        if (ended) return
+        await new Promise<void>((resolve) => {
+          wake = resolve
+        })
         continue
       }
-      if (frame.kind !== FrameKind.Want) throw new InvalidMessageError({ reason: 'expected a want-list' })
-      // want-list rate limit: delay, do not fail, a client that asks too fast
-      wantsInWindow += frame.cids.length
-      const elapsed = performance.now() - windowStart
-      if (elapsed > 1000) {
-        windowStart = performance.now()
-        wantsInWindow = frame.cids.length
-      } else if (wantsInWindow > wantsPerSecond) {
-        init.onThrottled?.()
-        await new Promise((r) => setTimeout(r, 1000 - elapsed))
+      const [key, cid] = next.value
+      const bytes = await init.blocks.getBytes(cid).catch(() => undefined)
+      if (!queue.has(key)) continue
+      if (bytes === undefined) {
+        queue.delete(key)
+        await sendFrame(stream, { kind: FrameKind.DontHave, cid })
+        continue
       }
-      for (const cid of frame.cids) {
-        const bytes = await init.blocks.getBytes(cid).catch(() => undefined)
-        if (bytes === undefined) {
-          await sendFrame(stream, { kind: FrameKind.DontHave, cid })
+      init.beforeSend?.(cid, bytes.byteLength)
+      await init.egress.take(bytes.byteLength)
+      // cancelled while it waited for the egress cap: not sent, not charged
+      if (!queue.delete(key)) continue
+      init.tickets.charge(ticket as DownloadTicket, signature, bytes.byteLength)
+      await sendFrame(stream, { kind: FrameKind.Block, cid, bytes })
+      init.onServed?.(bytes.byteLength, remotePeer)
+    }
+  })()
+  const notify = () => {
+    wake?.()
+    wake = undefined
+  }
+  // the reader ends the session on a bad frame; the sender on a refused block or a broken stream
+  const reader = (async () => {
+    try {
+      for await (const frame of readFrames(stream)) {
+        if (ticket === undefined) {
+          if (frame.kind !== FrameKind.Hello) throw new TicketMissingError()
+          ticket = await init.tickets.verify(frame.json)
+          signature = (frame.json as { signature: string }).signature
           continue
         }
-        init.beforeSend?.(cid, bytes.byteLength)
-        init.tickets.charge(ticket, signature, bytes.byteLength)
-        await init.egress.take(bytes.byteLength)
-        await sendFrame(stream, { kind: FrameKind.Block, cid, bytes })
-        init.onServed?.(bytes.byteLength, remotePeer)
+        if (frame.kind === FrameKind.Cancel) {
+          for (const cid of frame.cids) queue.delete(cid.toString())
+          continue
+        }
+        if (frame.kind !== FrameKind.Want) throw new InvalidMessageError({ reason: 'expected a want-list' })
+        // want-list rate limit: delay, do not fail, a client that asks too fast
+        wantsInWindow += frame.cids.length
+        const elapsed = performance.now() - windowStart
+        if (elapsed > 1000) {
+          windowStart = performance.now()
+          wantsInWindow = frame.cids.length
+        } else if (wantsInWindow > wantsPerSecond) {
+          init.onThrottled?.()
+          await new Promise((r) => setTimeout(r, 1000 - elapsed))
+        }
+        for (const cid of frame.cids) queue.set(cid.toString(), cid)
+        if (queue.size > MAX_QUEUED_WANTS) throw new InvalidMessageError({ reason: `more than ${MAX_QUEUED_WANTS} wants waiting` })
+        notify()
       }
+    } finally {
+      ended = true
+      notify()
     }
+  })()
+  try {
+    await Promise.all([reader, sender])
     await stream.close().catch(() => {})
   } catch (err) {
+    queue.clear()
+    ended = true
+    notify()
     const { body } = toWireError(err)
     init.onRefused?.(body.error.name)
     await sendFrame(stream, { kind: FrameKind.Error, error: body.error }).catch(() => {})

@@ -10,7 +10,7 @@ export class ByteRateLimiter {
   private tokens: number
   private last: number
   private queue: Promise<void> = Promise.resolve()
-  /** Bytes that went through this limiter. */
+  /** Bytes that went through this limiter (granted, not merely asked for). */
   total = 0
 
   constructor(bytesPerSecond: number) {
@@ -30,8 +30,10 @@ export class ByteRateLimiter {
 
   /** Resolves when `bytes` may be sent. Calls are served in order. */
   take(bytes: number, signal?: AbortSignal): Promise<void> {
-    this.total += bytes
-    if (this.rate <= 0) return Promise.resolve()
+    if (this.rate <= 0) {
+      this.total += bytes
+      return Promise.resolve()
+    }
     const turn = this.queue.then(() => this.wait(bytes, signal))
     this.queue = turn.catch(() => {})
     return turn
@@ -39,17 +41,31 @@ export class ByteRateLimiter {
 
   private async wait(bytes: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
+      signal?.throwIfAborted()
       const now = performance.now()
       // a burst of at most 1/BURST_FRACTION of a second's worth (or one block)
       this.tokens = Math.min(Math.max(this.rate / BURST_FRACTION, bytes), this.tokens + ((now - this.last) / 1000) * this.rate)
       this.last = now
       if (this.tokens >= bytes) {
         this.tokens -= bytes
+        this.total += bytes
         return
       }
-      signal?.throwIfAborted()
       const ms = ((bytes - this.tokens) / this.rate) * 1000
-      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(ms, 1), 1000)))
+      await sleep(Math.min(Math.max(ms, 1), 1000), signal)
     }
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts (the caller then sees the abort on its next check). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }

@@ -7,7 +7,8 @@ import { DEFAULT_DONATE_SETTINGS, type DonateSettings, loadDonateSettings, saveD
 import { currentDonor, startDonor, stopDonor } from '../../lib/donor-session.ts'
 import { errorSentence } from '../../lib/shown-error.ts'
 import { DevKeyNotice } from '../dev-key-notice.tsx'
-import { type CapsDraft, CapsForm, fromDraft, toDraft } from './caps-form.tsx'
+import { type CapsDraft, fromDraft, toDraft } from './caps-draft.ts'
+import { CapsForm } from './caps-form.tsx'
 import { DonorStatsView } from './donor-stats-view.tsx'
 
 type Status = { state: 'off' } | { state: 'starting' } | { state: 'on'; donor: Donor } | { state: 'stopping' }
@@ -138,7 +139,7 @@ export function DonateApp({ init }: { init: BrowserKonbiniInit }) {
       </Card>
       {stats && (
         <Card title="Live">
-          <DonorStatsView stats={stats} dailyMiB={settings.caps.dailyMiB} />
+          <DonorStatsView stats={stats} caps={settings.caps} />
         </Card>
       )}
     </div>

@@ -3,18 +3,7 @@
 import type { FileRecord } from '@konbini/protocol'
 import { Badge, Button, type Column, formatBytes, Notice, Table } from '@konbini/ui'
 import { CopyButton } from '../copy-button.tsx'
-
-/** Where a Save of one root stands. */
-export type SaveState =
-  | { state: 'saving'; sent: number; size: number; peerShare: number }
-  | { state: 'saved'; peerShare: number }
-  | { state: 'cancelled' }
-  | { state: 'error'; message: string }
-
-/** The share of bytes donor tabs carried, as a user reads it. */
-function fromPeers(share: number): string {
-  return share > 0 ? ` · ${Math.round(share * 100)} % from peers` : ''
-}
+import { type SaveState, saveStatusText } from './save-status.ts'
 
 export interface FileActions {
   onSave: (root: string, name: string) => void
@@ -22,15 +11,6 @@ export interface FileActions {
   onRemove: (root: string) => void
   saving: Record<string, SaveState>
   removing: Record<string, boolean>
-}
-
-/** What a row's save status says. */
-export function saveStatusText(s: SaveState | undefined): string {
-  if (!s) return ''
-  if (s.state === 'saving') return s.size > 0 ? `Saving… ${Math.floor((s.sent / s.size) * 100)} %${fromPeers(s.peerShare)}` : 'Saving…'
-  if (s.state === 'saved') return `Saved${fromPeers(s.peerShare)}`
-  if (s.state === 'cancelled') return 'Save cancelled'
-  return s.message
 }
 
 const columns = (a: FileActions): Column<FileRecord>[] => [

@@ -10,8 +10,9 @@ import { errorSentence } from '../../lib/shown-error.ts'
 import { ensureServiceWorker, installRangeBridge, saveThroughWorker } from '../../lib/sw-bridge.ts'
 import { DevKeyNotice } from '../dev-key-notice.tsx'
 import { useBrowserKonbini } from '../use-browser-konbini.ts'
-import { type FileActions, FileTable, type SaveState } from './file-table.tsx'
+import { type FileActions, FileTable } from './file-table.tsx'
 import { PreviewPanel, type PreviewTarget } from './preview-panel.tsx'
+import type { SaveState } from './save-status.ts'
 import { UploadPanel } from './upload-panel.tsx'
 
 type Listing = { state: 'loading' } | { state: 'ok'; files: FileRecord[] } | { state: 'error'; message: string }

@@ -3,7 +3,7 @@
 import { Button, Card, formatBytes, Notice } from '@konbini/ui'
 import { type ReactNode, useEffect, useState } from 'react'
 import type { BrowserDownload } from '../../lib/browser-konbini.ts'
-import type { DownloadCache } from '../../lib/download-cache.ts'
+import { type DownloadCache, reportMeasured } from '../../lib/download-cache.ts'
 import { mimeFromName, previewKind } from '../../lib/mime.ts'
 import { errorSentence } from '../../lib/shown-error.ts'
 import { fileStreamUrl } from '../../lib/sw-messages.ts'
@@ -25,6 +25,8 @@ async function readText(download: BrowserDownload, signal: AbortSignal): Promise
   for await (const chunk of download.read({ offset: 0, length: Math.min(download.size, TEXT_PREVIEW_BYTES) }, signal)) {
     text += decoder.decode(chunk, { stream: true })
   }
+  // the whole file was read: a finished download, as a save is
+  if (download.size <= TEXT_PREVIEW_BYTES) reportMeasured(download)
   return text + decoder.decode()
 }
 

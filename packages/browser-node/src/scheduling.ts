@@ -1,0 +1,52 @@
+/**
+ * The download scheduler's policy in numbers (see docs/ARCHITECTURE.md, "Download scheduling").
+ * Times are milliseconds per 1 MiB block, the unixfs-v1-2025 chunk.
+ */
+
+/** Block time assumed before anything was measured in this download (≈ 50 MiB/s): optimistic, so every provider gets tried. */
+export const BLOCK_MS_PRIOR = 20
+
+/** Wants a provider gets before it has shown a rate: small work first. */
+export const INITIAL_WINDOW = 2
+
+/** A provider's window covers this much of its measured time, plus one want in reserve. */
+export const WINDOW_TARGET_MS = 250
+
+/** Most wants one provider may have in flight. */
+export const MAX_WINDOW = 16
+
+/**
+ * A full node's bytes cost the network more than a donor tab's (a relay's egress is paid and
+ * capped; a donor's uplink is given): a full node is asked for a block only when it would deliver it
+ * in less than 1 / FULL_NODE_COST of the time the light peers would. Peers are therefore
+ * preferred whenever they are not slower, and a viewer is never slower with peers than without:
+ * a relay still takes every block the peers would be late for.
+ */
+export const FULL_NODE_COST = 2
+
+/**
+ * A provider silent for 1.5× its block time plus this (ms) is assumed to need twice its silence:
+ * the slack keeps a busy event loop (a loaded machine, a tab in the background) from looking like
+ * a slow provider.
+ */
+export const SILENCE_SLACK_MS = 100
+
+/** A want already being sent is asked of a second provider when that one would beat it by this factor… */
+export const HEDGE_FACTOR = 1.5
+/** …plus this slack (ms), so that noise does not duplicate blocks. */
+export const HEDGE_SLACK_MS = 25
+
+/** A want still queued behind others at a provider moves to one that would beat it by this factor. */
+export const MOVE_FACTOR = 1.2
+
+/** Most providers one want is asked of at once. */
+export const MAX_ATTEMPTS = 3
+
+/** How often silent providers are looked at while wants are in flight. */
+export const TICK_MS = 25
+
+/** With wants pending and no block from any provider for this long, the download fails. */
+export const IDLE_TIMEOUT_MS = 60_000
+
+/** Blocks smaller than this (a root, a directory) say more about latency than rate: not sampled. */
+export const SMALL_BLOCK = 256 * 1024
