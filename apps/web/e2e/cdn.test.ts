@@ -163,8 +163,7 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     const size = 16 * MiB
     const root = await putPublic(size, 8, 'cdn-stall.bin')
     // capped donors (2 MiB/s each) keep the download long enough to stall one of them early
-    const donors: Tab[] = []
-    for (let i = 0; i < 3; i++) donors.push(await donorHolding(root, { uploadKBps: 2048 }))
+    const donors = await Promise.all([0, 1, 2].map(() => donorHolding(root, { uploadKBps: 2048 })))
     const ids = await Promise.all(donors.map(async (d) => (await d.page.evaluate(() => globalThis.tab.donorStats()))?.peerId as string))
     const viewer = await openTab('viewer')
     await viewer.page.evaluate((r) => globalThis.tab.startDownload(r), root)
@@ -206,7 +205,8 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     }
     await victim.page.close()
     await viewer.page.close()
-  })
+    // three donors fill their caches from relays capped at 1 MiB/s first
+  }, 300_000)
 
   test('behavior: a 64 MiB upload from a page reaches 3 holders with the Node client CID, progress to 100 %', async () => {
     const size = 64 * MiB

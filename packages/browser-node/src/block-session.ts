@@ -32,6 +32,8 @@ export class BlockSession implements BlockSource {
   private readonly waiting = new Map<string, Waiter[]>()
   private batch: CID[] = []
   private cancels: CID[] = []
+  /** Wants cancelled at the provider whose block may still come: asked again, they need a new Want. */
+  private readonly cancelled = new Set<string>()
   private flushing = false
   private closedWith: Error | undefined
 
@@ -69,6 +71,11 @@ export class BlockSession implements BlockSource {
       const list = this.waiting.get(key)
       if (list) {
         list.push({ resolve, reject })
+        // the provider dropped it when cancelled: ask again
+        if (this.cancelled.delete(key)) {
+          this.batch.push(cid)
+          this.scheduleFlush()
+        }
         return
       }
       this.waiting.set(key, [{ resolve, reject }])
@@ -78,11 +85,18 @@ export class BlockSession implements BlockSource {
   }
 
   cancel(cid: CID): void {
-    if (!this.waiting.delete(cid.toString()) || this.closedWith) return
+    const key = cid.toString()
+    if (!this.waiting.has(key) || this.closedWith) return
     const queued = this.batch.findIndex((c) => c.equals(cid))
-    // not sent yet: simply not asked
-    if (queued >= 0) this.batch.splice(queued, 1)
-    else this.cancels.push(cid)
+    if (queued >= 0) {
+      // not sent yet: simply not asked
+      this.batch.splice(queued, 1)
+      this.waiting.delete(key)
+      return
+    }
+    // the provider may have started sending it: its waiters stay, so a block already on the way still reaches the caller
+    this.cancelled.add(key)
+    this.cancels.push(cid)
     this.scheduleFlush()
   }
 
@@ -116,6 +130,7 @@ export class BlockSession implements BlockSource {
     const list = this.waiting.get(key)
     if (!list) return
     this.waiting.delete(key)
+    this.cancelled.delete(key)
     for (const w of list) 'bytes' in outcome ? w.resolve(outcome.bytes) : w.reject(outcome.error)
   }
 

@@ -7,9 +7,9 @@ export interface BlockSource {
   /** Asks for one block; resolves with its bytes (unverified: the pool checks them). */
   want(cid: CID): Promise<Uint8Array>
   /**
-   * Drops a want the caller no longer needs (another provider sent the block first) and tells the
-   * provider, so that a block it has not started sending is not sent at all. The want's promise
-   * never settles afterwards.
+   * Tells the provider a want is no longer needed (another provider was asked too), so that a
+   * block it has not started sending is not sent at all. A block already on its way still
+   * resolves the want's promise; a block never sent leaves it pending until the session closes.
    */
   cancel(cid: CID): void
   close(): void

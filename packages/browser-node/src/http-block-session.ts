@@ -73,15 +73,19 @@ export class HttpBlockSession implements BlockSource {
     const key = cid.toString()
     const waiter = this.waiting.get(key)
     if (waiter === undefined) return
-    this.waiting.delete(key)
     const { request } = waiter
     if (request === undefined) {
       // not sent yet
+      this.waiting.delete(key)
       this.batch = this.batch.filter((c) => c.toString() !== key)
       return
     }
+    // its waiter stays while the request runs: a block already on the way still reaches the caller
     request.pending.delete(key)
-    if (request.pending.size === 0) request.controller.abort()
+    if (request.pending.size > 0) return
+    // nothing in this request is wanted any more: the node stops before sending the rest
+    request.controller.abort()
+    for (const [k, w] of this.waiting) if (w.request === request) this.waiting.delete(k)
   }
 
   close(): void {

@@ -13,7 +13,7 @@ import { BlockSession, type OpenStream } from './block-session.ts'
 import type { BlockSource } from './block-source.ts'
 import { HttpBlockSession } from './http-block-session.ts'
 import { type Attempt, Provider, type ProviderStats } from './provider.ts'
-import { BLOCK_MS_PRIOR, FULL_NODE_COST, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
+import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
 
 export interface ProviderPoolInit {
   libp2p: Libp2p
@@ -52,9 +52,9 @@ interface PoolAttempt extends Attempt {
 /**
  * Fetches blocks from several providers at once and learns, within the download, how fast each
  * one is. Wants wait in the order asked; each goes to the provider that would deliver it soonest
- * counting the work already queued there (a full node's time weighted by FULL_NODE_COST, so donor
- * tabs are preferred whenever they are not slower), and only while that provider has room in its
- * window — a few wants until it has shown a rate, then as many as keep its pipe full. A want
+ * counting the work already queued there — a donor tab whenever it would deliver it no later
+ * than the full nodes alone would — and only while that provider has room in its window: a few
+ * wants until it has shown a rate, then as many as keep its pipe full. A want
  * queued behind others at a slow provider moves to a faster one; a want a silent provider is
  * sending is also asked of a faster one, and the loser is cancelled before it sends. A stalled
  * provider's work moves on; the download fails only when no provider can serve a block (or none
@@ -163,70 +163,96 @@ export class ProviderPool {
       return
     }
     const measured = this.providers.flatMap((p) => (p.stats.dead || p.measuredMs === undefined ? [] : [p.measuredMs]))
-    // a provider not yet measured is assumed as fast as the best one measured: it gets its fair try
-    const unmeasured = measured.length > 0 ? Math.min(...measured) : BLOCK_MS_PRIOR
-    this.rescueLate(now, unmeasured)
-    this.placeQueued(now, unmeasured)
+    // a provider not yet measured is assumed fast (as the prior, or the best one measured): it
+    // gets its fair try, and its silence soon tells otherwise
+    const unmeasured = Math.min(BLOCK_MS_PRIOR, ...measured)
+    const fullRate = this.fullNodeRate(now, unmeasured)
+    this.rescueLate(now, unmeasured, fullRate)
+    this.placeQueued(now, unmeasured, fullRate)
     if (this.wants.size > 0) this.timer = setTimeout(() => this.schedule(), TICK_MS)
   }
 
   /** Wants in flight that a faster provider would deliver sooner: moved (not started yet) or duplicated (being sent). */
-  private rescueLate(now: number, unmeasured: number): void {
+  private rescueLate(now: number, unmeasured: number, fullRate: number): void {
+    let index = -1
     for (const want of this.wants.values()) {
+      index++
       if (want.attempts.length === 0 || want.verifying || want.attempts.length >= MAX_ATTEMPTS) continue
-      // what the want costs where it is now (the best of its attempts), in the units of bestFor
+      // when it would arrive where it is now: the best of its attempts
       let projected = Number.POSITIVE_INFINITY
       let started = false
       for (const a of want.attempts) {
-        const index = a.provider.inflight.indexOf(a)
-        projected = Math.min(projected, a.provider.projectedMs(index, now, unmeasured) * costFactor(a.provider))
-        if (index === 0) started = true
+        const at = a.provider.inflight.indexOf(a)
+        projected = Math.min(projected, a.provider.projectedMs(at, now, unmeasured))
+        if (at === 0) started = true
       }
-      const best = this.bestFor(want, now, unmeasured, new Map(), true)
-      if (best === undefined) continue
+      const target = this.choose(want, index, now, unmeasured, fullRate, new Map(), true)
+      if (target === undefined) continue
+      // a full node is asked only for a want that would otherwise come later than from the full nodes alone
+      if (target.provider.kind === 'full' && projected <= (index + 1) / fullRate) continue
       if (started) {
-        if (best.cost * HEDGE_FACTOR + HEDGE_SLACK_MS >= projected) continue
+        if (target.finishMs * HEDGE_FACTOR + HEDGE_SLACK_MS >= projected) continue
         this.hedges++
       } else {
-        if (best.cost * MOVE_FACTOR >= projected) continue
+        if (target.finishMs * MOVE_FACTOR >= projected) continue
         this.moves++
         for (const a of [...want.attempts]) this.cancel(a, now, false)
       }
-      this.send(want, best.provider, now)
+      this.send(want, target.provider, now)
     }
   }
 
   /** List scheduling of the wants no provider has yet, in the order asked. */
-  private placeQueued(now: number, unmeasured: number): void {
+  private placeQueued(now: number, unmeasured: number, fullRate: number): void {
     // wants waiting for a provider whose window is full, counted as its future load
     const waiting = new Map<Provider, number>()
+    let index = -1
     for (const want of [...this.wants.values()]) {
+      index++
       if (want.attempts.length > 0 || want.verifying) continue
-      const best = this.bestFor(want, now, unmeasured, waiting, false)
-      if (best === undefined) {
+      const target = this.choose(want, index, now, unmeasured, fullRate, waiting, false)
+      if (target === undefined) {
         this.reject(want, want.lastError ?? new NoProvidersError({ cid: want.key }))
         continue
       }
-      const { provider } = best
+      const { provider } = target
       if ((waiting.get(provider) ?? 0) === 0 && provider.inflight.length < provider.window()) this.send(want, provider, now)
       else waiting.set(provider, (waiting.get(provider) ?? 0) + 1)
     }
   }
 
   /**
-   * The provider that would deliver `want` at the least cost, among those alive, not failed for
-   * it and not already asked for it (see costFactor).
+   * Who should deliver the want `index` places into the reading order (the policy, see
+   * docs/ARCHITECTURE.md): the fastest light peer if it would deliver it no later than the full
+   * nodes alone would (they would first have to send the `index` wants before it), else
+   * whichever is fastest. Peers are so preferred whenever they are not slower, and the viewer is
+   * never slower with peers than without.
    */
-  private bestFor(want: Want, now: number, unmeasured: number, waiting: Map<Provider, number>, needRoom: boolean) {
-    let best: { provider: Provider; cost: number } | undefined
+  private choose(want: Want, index: number, now: number, unmeasured: number, fullRate: number, waiting: Map<Provider, number>, needRoom: boolean) {
+    const light = this.fastest('light', want, now, unmeasured, waiting, needRoom)
+    const full = this.fastest('full', want, now, unmeasured, waiting, needRoom)
+    if (light === undefined || full === undefined) return light ?? full
+    if (light.finishMs <= (index + 1) / fullRate) return light
+    return full.finishMs < light.finishMs ? full : light
+  }
+
+  /** Of one kind, the provider that would deliver `want` soonest (counting the wants queued there), among those alive, not failed for it and not already asked for it. */
+  private fastest(kind: 'full' | 'light', want: Want, now: number, unmeasured: number, waiting: Map<Provider, number>, needRoom: boolean) {
+    let best: { provider: Provider; finishMs: number } | undefined
     for (const p of this.providers) {
-      if (p.stats.dead || want.excluded.has(p) || want.attempts.some((a) => a.provider === p)) continue
+      if (p.kind !== kind || p.stats.dead || want.excluded.has(p) || want.attempts.some((a) => a.provider === p)) continue
       if (needRoom && p.inflight.length >= p.window()) continue
-      const cost = p.projectedMs(p.inflight.length + (waiting.get(p) ?? 0), now, unmeasured) * costFactor(p)
-      // ties go to light peers
-      if (best === undefined || cost < best.cost || (cost === best.cost && p.kind === 'light')) best = { provider: p, cost }
+      const finishMs = p.projectedMs(p.inflight.length + (waiting.get(p) ?? 0), now, unmeasured)
+      if (best === undefined || finishMs < best.finishMs) best = { provider: p, finishMs }
     }
     return best
+  }
+
+  /** Blocks per millisecond the live full nodes would deliver together (0 when there are none). */
+  private fullNodeRate(now: number, unmeasured: number): number {
+    let rate = 0
+    for (const p of this.providers) if (p.kind === 'full' && !p.stats.dead) rate += 1 / p.effectiveMs(now, unmeasured)
+    return rate
   }
 
   private send(want: Want, provider: Provider, now: number): void {
@@ -254,14 +280,16 @@ export class ProviderPool {
     const now = performance.now()
     const { provider, want } = attempt
     this.lastBlockAt = now
-    if (attempt.cancelled || want.verifying || !this.wants.has(want.key)) {
+    // progress and a rate sample, whether or not the block is still wanted: the provider is alive
+    provider.arrived(bytes.byteLength, now)
+    if (!attempt.cancelled) this.drop(attempt, now)
+    if (want.verifying || !this.wants.has(want.key)) {
       // another provider sent it first and the cancel came too late
       provider.stats.duplicateBytes += bytes.byteLength
-      if (!attempt.cancelled) this.drop(attempt, now)
+      this.scheduleSoon()
       return
     }
-    provider.arrived(bytes.byteLength, now)
-    this.drop(attempt, now)
+    // a cancelled attempt's block that comes before the others' is used all the same
     want.verifying = true
     try {
       await verifyBlock(want.cid, bytes)
@@ -329,13 +357,4 @@ export class ProviderPool {
     if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl)) return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket))
     return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket, undefined, this.init.openStream)
   }
-}
-
-/**
- * What a millisecond of a provider's time costs when the pool compares providers: the time until a
- * want would arrive is weighted by FULL_NODE_COST for full nodes, so peers are preferred whenever
- * they are not slower.
- */
-function costFactor(provider: Provider): number {
-  return provider.kind === 'full' ? FULL_NODE_COST : 1
 }

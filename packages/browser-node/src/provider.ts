@@ -106,9 +106,9 @@ export class Provider {
 
   /** A block arrived (before verification): a gap sample for the rate. */
   arrived(bytes: number, now: number): void {
-    // the first block of a session carries its setup (dial, WebRTC warm-up); a small block
+    // a light peer's first block carries the WebRTC warm-up (seconds, at times); a small block
     // (the root, a directory) says more about latency than rate
-    if (this.arrivals++ > 0 && bytes >= SMALL_BLOCK) {
+    if ((this.arrivals++ > 0 || this.kind === 'full') && bytes >= SMALL_BLOCK) {
       const sample = (Math.max(now - this.lastProgress, 0.01) * 1024 * 1024) / bytes
       this.msPerBlock = this.msPerBlock === undefined ? sample : ewma(this.msPerBlock, sample, 0.3)
     }

@@ -16,15 +16,6 @@ export const WINDOW_TARGET_MS = 250
 export const MAX_WINDOW = 16
 
 /**
- * A full node's bytes cost the network more than a donor tab's (a relay's egress is paid and
- * capped; a donor's uplink is given): a full node is asked for a block only when it would deliver it
- * in less than 1 / FULL_NODE_COST of the time the light peers would. Peers are therefore
- * preferred whenever they are not slower, and a viewer is never slower with peers than without:
- * a relay still takes every block the peers would be late for.
- */
-export const FULL_NODE_COST = 2
-
-/**
  * A provider silent for 1.5× its block time plus this (ms) is assumed to need twice its silence:
  * the slack keeps a busy event loop (a loaded machine, a tab in the background) from looking like
  * a slow provider.
