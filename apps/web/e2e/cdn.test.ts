@@ -125,8 +125,8 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     expect(result.bytes).toBe(size)
     expect(result.sha256).toBe(Buffer.from(sha256(patternBytes(size, 1))).toString('hex'))
     console.info(
-      `tab B: ${(result.bytesFromPeers / MiB).toFixed(1)} MiB from peers, ${(result.bytesFromNodes / MiB).toFixed(1)} MiB from full nodes`,
-      result.providers,
+      `tab B: ${(result.bytesFromPeers / MiB).toFixed(1)} MiB from peers, ${(result.bytesFromNodes / MiB).toFixed(1)} MiB from full nodes in ${result.ms} ms`,
+      result.providers.map((p) => ({ ...p, peerId: p.peerId.slice(-6) })),
     )
     expect(result.bytesFromPeers / (result.bytesFromPeers + result.bytesFromNodes)).toBeGreaterThan(0.5)
     // the bytes came over a direct connection to the donor: WebRTC, no relay limits
@@ -189,15 +189,15 @@ describe.skipIf(!canRun)('browser tabs as light peers (Chromium, WebRTC inside t
     expect(result.sha256).toBe(Buffer.from(sha256(patternBytes(size, 8))).toString('hex'))
     const bytesOf = (id: string) => result.providers.find((p) => p.peerId === id)?.bytes ?? 0
     console.info(
-      `stalled donor: ${(bytesOf(victimId) / MiB).toFixed(1)} MiB (${((atStall.byProvider[victimId] ?? 0) / MiB).toFixed(1)} at the stall), others:`,
-      result.providers.map((p) => `${p.kind} ${(p.bytes / MiB).toFixed(1)} MiB`),
+      `stalled donor ${victimId.slice(-6)}: ${(bytesOf(victimId) / MiB).toFixed(1)} MiB (${((atStall.byProvider[victimId] ?? 0) / MiB).toFixed(1)} at the stall), ${result.ms} ms in all`,
+      result.providers.map((p) => ({ ...p, peerId: p.peerId.slice(-6) })),
     )
     // after the stall it sent at most what was already on the wire
     expect(bytesOf(victimId) - (atStall.byProvider[victimId] ?? 0)).toBeLessThanOrEqual(2 * MiB)
-    // what was left when it stalled came from the two other donors, not only from the capped relays
-    const others = ids.filter((id) => id !== victimId)
-    const gained = others.reduce((n, id) => n + bytesOf(id) - (atStall.byProvider[id] ?? 0), 0)
-    expect(gained).toBeGreaterThan((size - atStall.bytes) / 2)
+    // the two other donors kept serving: what was left when it stalled came from them (and, as
+    // much as they could not carry at their capped rate, from the relays)
+    for (const id of ids.filter((id) => id !== victimId)) expect(bytesOf(id)).toBeGreaterThan(atStall.byProvider[id] ?? 0)
+    expect(result.providers.every((p) => !p.dead)).toBe(true)
     expect(viewer.errors).toEqual([])
     for (const d of donors.filter((d) => d !== victim)) {
       await d.page.evaluate(() => globalThis.tab.stopDonating())

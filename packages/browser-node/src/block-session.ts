@@ -51,7 +51,8 @@ export class BlockSession implements BlockSource {
     openStream?: OpenStream,
   ): Promise<BlockSession> {
     const addrs = endpoint.multiaddrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${endpoint.peerId}`))
-    const timeout = signal ?? AbortSignal.timeout(10_000)
+    // generous: a WebRTC dial on a loaded machine takes seconds, and the pool serves from other providers meanwhile
+    const timeout = signal ?? AbortSignal.timeout(30_000)
     const stream = openStream ? await openStream(endpoint, timeout) : await libp2p.dialProtocol(addrs, BLOCKS_PROTOCOL, { signal: timeout })
     const session = new BlockSession(endpoint.peerId, stream)
     await sendFrame(stream, { kind: FrameKind.Hello, json: ticket })

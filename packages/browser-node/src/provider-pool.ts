@@ -248,10 +248,14 @@ export class ProviderPool {
     return best
   }
 
-  /** Blocks per millisecond the live full nodes would deliver together (0 when there are none). */
+  /**
+   * Blocks per millisecond the live full nodes would deliver together (0 when there are none), by
+   * what was measured: an idle node's estimate is not faded here, or an idle capped relay would
+   * look fast and take work from the peers.
+   */
   private fullNodeRate(now: number, unmeasured: number): number {
     let rate = 0
-    for (const p of this.providers) if (p.kind === 'full' && !p.stats.dead) rate += 1 / p.effectiveMs(now, unmeasured)
+    for (const p of this.providers) if (p.kind === 'full' && !p.stats.dead) rate += 1 / p.effectiveMs(now, unmeasured, false)
     return rate
   }
 
@@ -330,7 +334,7 @@ export class ProviderPool {
   private cancel(attempt: PoolAttempt, now: number, lostRace: boolean): void {
     const { provider } = attempt
     // it was sending this block and another provider beat it: it needs longer than it has been silent
-    if (lostRace && provider.inflight[0] === attempt && provider.silence(now) > provider.blockMs()) provider.slowerThan(provider.silence(now))
+    if (lostRace && provider.inflight[0] === attempt && provider.silence(now) > provider.blockMs(now)) provider.slowerThan(provider.silence(now))
     attempt.cancelled = true
     this.drop(attempt, now)
     void provider.session?.then(

@@ -1,6 +1,6 @@
 import { ewma, type NodeEndpoint } from '@konbini/protocol'
 import type { BlockSource } from './block-source.ts'
-import { BLOCK_MS_PRIOR, INITIAL_WINDOW, MAX_WINDOW, SILENCE_SLACK_MS, SMALL_BLOCK, WINDOW_TARGET_MS } from './scheduling.ts'
+import { BLOCK_MS_PRIOR, ESTIMATE_HALF_LIFE_MS, INITIAL_WINDOW, MAX_WINDOW, SILENCE_SLACK_MS, SMALL_BLOCK, WINDOW_TARGET_MS } from './scheduling.ts'
 
 /** What the pool knows about one provider during one download. */
 export interface ProviderStats {
@@ -41,6 +41,7 @@ export class Provider {
   private msPerBlock: number | undefined
   private arrivals = 0
   private busySince = 0
+  private idleSince = performance.now()
   /** When the provider last showed progress: its last block, or the moment it was given work while idle. */
   private lastProgress = 0
 
@@ -65,9 +66,17 @@ export class Provider {
     return this.msPerBlock
   }
 
-  /** Milliseconds per block to plan with: measured, else `unmeasured` (the best measured peer's, so a newcomer gets its fair try). */
-  blockMs(unmeasured = BLOCK_MS_PRIOR): number {
-    return this.msPerBlock ?? unmeasured
+  /**
+   * Milliseconds per block to plan with: measured, else `unmeasured` (optimistic, so a newcomer
+   * gets its fair try). An idle provider's estimate fades toward `unmeasured` (half-life
+   * ESTIMATE_HALF_LIFE_MS): a provider never asked is never measured again, and a slow start (a
+   * WebRTC warm-up, a busy moment) must not shut it out of the rest of the download.
+   */
+  blockMs(now: number, unmeasured = BLOCK_MS_PRIOR, fade = true): number {
+    const ms = this.msPerBlock
+    if (ms === undefined) return unmeasured
+    if (!fade || this.inflight.length > 0 || ms <= unmeasured) return ms
+    return Math.max(unmeasured, ms * 0.5 ** ((now - this.idleSince) / ESTIMATE_HALF_LIFE_MS))
   }
 
   /** How long the provider has had work and sent nothing. */
@@ -79,8 +88,8 @@ export class Provider {
    * Milliseconds per block allowing for silence: a provider silent for much longer than its
    * estimate (1.5× plus SILENCE_SLACK_MS, for a busy event loop) is assumed to need at least as long again (it may be capped, loaded or stalled).
    */
-  effectiveMs(now: number, unmeasured?: number): number {
-    const ms = this.blockMs(unmeasured)
+  effectiveMs(now: number, unmeasured?: number, fade = true): number {
+    const ms = this.blockMs(now, unmeasured, fade)
     const silent = this.silence(now)
     return silent > 1.5 * ms + SILENCE_SLACK_MS ? 2 * silent : ms
   }
@@ -117,11 +126,12 @@ export class Provider {
 
   /**
    * The attempt at the head was given up after `silentMs` without a block: a censored sample —
-   * the provider needs more than that per block; assume twice as much until it shows otherwise.
+   * the provider needs more than that per block.
    */
   slowerThan(silentMs: number): void {
-    const floor = 2 * silentMs
-    if (this.msPerBlock === undefined || this.msPerBlock < floor) this.msPerBlock = floor
+    // before its first block the silence is the session's setup (a dial, a WebRTC warm-up), not its rate
+    if (this.arrivals === 0) return
+    if (this.msPerBlock === undefined || this.msPerBlock < silentMs) this.msPerBlock = silentMs
   }
 
   /** Takes an attempt out of the in-flight list (answered, failed or cancelled). */
@@ -129,6 +139,9 @@ export class Provider {
     const at = this.inflight.indexOf(attempt)
     if (at < 0) return
     this.inflight.splice(at, 1)
-    if (this.inflight.length === 0) this.stats.busyMs += now - this.busySince
+    if (this.inflight.length === 0) {
+      this.stats.busyMs += now - this.busySince
+      this.idleSince = now
+    }
   }
 }

@@ -22,6 +22,9 @@ export const MAX_WINDOW = 16
  */
 export const SILENCE_SLACK_MS = 100
 
+/** An idle provider's measured block time fades toward the prior with this half-life (ms), so it is asked again. */
+export const ESTIMATE_HALF_LIFE_MS = 1000
+
 /** A want already being sent is asked of a second provider when that one would beat it by this factor… */
 export const HEDGE_FACTOR = 1.5
 /** …plus this slack (ms), so that noise does not duplicate blocks. */

@@ -43,7 +43,11 @@ export interface DownloadResult {
     busyMs: number
     failures: number
     firstByteMs: number | undefined
+    measuredMBps: number | undefined
+    dead: boolean
   }>
+  /** Milliseconds from open to the last byte. */
+  ms: number
 }
 
 export const tab = {
@@ -154,6 +158,7 @@ export const tab = {
   startDownload(root: string): void {
     live = { bytes: 0, bytesFromPeers: 0, bytesFromNodes: 0, peers: 0, byProvider: {} }
     running = (async () => {
+      const started = performance.now()
       const download = await client().open(root)
       const hash = sha256.create()
       let bytes = 0
@@ -172,9 +177,11 @@ export const tab = {
         duplicateBytes: p.duplicateBytes,
         busyMs: Math.round(p.busyMs),
         failures: p.failures,
-        firstByteMs: p.firstByteMs,
+        firstByteMs: p.firstByteMs === undefined ? undefined : Math.round(p.firstByteMs),
+        measuredMBps: p.measuredBps === undefined ? undefined : Math.round(p.measuredBps / 1e5) / 10,
+        dead: p.dead,
       }))
-      return { bytes, sha256: hex(hash.digest()), ...download.stats(), connections, providers }
+      return { bytes, sha256: hex(hash.digest()), ...download.stats(), connections, providers, ms: Math.round(performance.now() - started) }
     })()
     running.catch(() => {})
   },

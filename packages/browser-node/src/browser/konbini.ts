@@ -112,8 +112,10 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
           let lastError: unknown
           for (const address of addresses) {
             try {
-              // good dials take well under a second here: a short attempt retries a hung one early
-              const conn = await dialDirect(node, address, { signal, attempts: 2, attemptTimeoutMs: 2000 })
+              // good dials take well under a second on a quiet machine: a short first attempt
+              // retries a hung one early; later ones get longer (2, 4, 8 s) for a loaded machine.
+              // The download does not wait on it: other providers serve meanwhile.
+              const conn = await dialDirect(node, address, { signal, attempts: 3, attemptTimeoutMs: 2000 })
               return await conn.newStream(BLOCKS_PROTOCOL, { signal })
             } catch (err) {
               if (signal.aborted) throw err

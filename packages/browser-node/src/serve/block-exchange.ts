@@ -61,6 +61,23 @@ async function session(stream: Stream, remotePeer: string, init: BlockExchangeSe
   const queue = new Map<string, CID>()
   let wake: (() => void) | undefined
   let ended = false
+  // the next block is read from the store while the current one is sent (an IndexedDB read in a
+  // tab takes tens of ms: serial reads would leave the channel idle between blocks)
+  let readAhead: { key: string; bytes: Promise<Uint8Array | undefined> } | undefined
+  const read = (key: string, cid: CID) => {
+    const bytes = readAhead?.key === key ? readAhead.bytes : init.blocks.getBytes(cid).catch(() => undefined)
+    readAhead = undefined
+    return bytes
+  }
+  const readNext = () => {
+    const iterator = queue.entries()
+    iterator.next()
+    const next = iterator.next()
+    if (!next.done && readAhead === undefined) {
+      const [key, cid] = next.value
+      readAhead = { key, bytes: init.blocks.getBytes(cid).catch(() => undefined) }
+    }
+  }
   const sender = (async () => {
     for (;;) {
       const next = queue.entries().next()
@@ -72,8 +89,9 @@ async function session(stream: Stream, remotePeer: string, init: BlockExchangeSe
         continue
       }
       const [key, cid] = next.value
-      const bytes = await init.blocks.getBytes(cid).catch(() => undefined)
+      const bytes = await read(key, cid)
       if (!queue.has(key)) continue
+      readNext()
       if (bytes === undefined) {
         queue.delete(key)
         await sendFrame(stream, { kind: FrameKind.DontHave, cid })
