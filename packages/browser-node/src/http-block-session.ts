@@ -3,7 +3,6 @@ import {
   decodeFrame,
   FrameKind,
   FrameReader,
-  MAX_WANTLIST_SIZE,
   type NodeEndpoint,
   ProviderFailedError,
   RemoteError,
@@ -13,6 +12,9 @@ import {
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from './block-source.ts'
 import { base64urlJson } from './encoding.ts'
+
+/** Wants per `POST /v1/blocks`. */
+const WANTS_PER_REQUEST = 1
 
 interface Waiter {
   promise: Promise<Uint8Array>
@@ -29,7 +31,7 @@ interface Request {
 
 /**
  * The block exchange over plain HTTP to a full node (`POST /v1/blocks` under the download ticket):
- * each batch of wants is one request whose answer streams Block/DontHave frames. Same frames and
+ * each want is one request whose answer streams its Block/DontHave frame. Same frames and
  * checks as the libp2p path, without Noise in the way of bulk bytes. Cancelling every want still
  * pending in a request aborts it: the node stops before sending them.
  */
@@ -96,7 +98,9 @@ export class HttpBlockSession implements BlockSource {
   private flush(): void {
     this.scheduled = false
     while (this.batch.length > 0) {
-      const cids = this.batch.splice(0, MAX_WANTLIST_SIZE)
+      // one request per want: a cancel then aborts exactly that block, before the node sends it
+      // (the pool keeps few wants in flight per provider, so requests stay few)
+      const cids = this.batch.splice(0, WANTS_PER_REQUEST)
       const request: Request = { pending: new Set(cids.map(String)), controller: new AbortController() }
       for (const cid of cids) {
         const waiter = this.waiting.get(cid.toString())

@@ -13,7 +13,7 @@ import { BlockSession, type OpenStream } from './block-session.ts'
 import type { BlockSource } from './block-source.ts'
 import { HttpBlockSession } from './http-block-session.ts'
 import { type Attempt, Provider, type ProviderStats } from './provider.ts'
-import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
+import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, STARTUP_GRACE_MS, TICK_MS } from './scheduling.ts'
 
 export interface ProviderPoolInit {
   libp2p: Libp2p
@@ -69,6 +69,8 @@ export class ProviderPool {
   private timer: ReturnType<typeof setTimeout> | undefined
   private scheduled = false
   private closed = false
+  /** Whether a light peer has delivered a block in this download (ends the fast start). */
+  private peerDelivered = false
   /** Wants asked of a second provider while the first was sending them. */
   hedges = 0
   /** Wants taken from a provider that had not started them and given to a faster one. */
@@ -232,6 +234,10 @@ export class ProviderPool {
     const light = this.fastest('light', want, now, unmeasured, waiting, needRoom)
     const full = this.fastest('full', want, now, unmeasured, waiting, needRoom)
     if (light === undefined || full === undefined) return light ?? full
+    // fast start: until a peer has sent its first block, the full nodes carry one want at a time
+    // (the first block from the nearest relay) — for STARTUP_GRACE_MS, after which a peer still
+    // silent (a cold WebRTC connection warming up) no longer holds the download back
+    if (!this.peerDelivered && now - this.started < STARTUP_GRACE_MS && this.fullNodeLoad(waiting) > 0) return light
     if (light.finishMs <= (index + 1) / fullRate) return light
     return full.finishMs < light.finishMs ? full : light
   }
@@ -246,6 +252,13 @@ export class ProviderPool {
       if (best === undefined || finishMs < best.finishMs) best = { provider: p, finishMs }
     }
     return best
+  }
+
+  /** Wants the full nodes have in flight or waiting for them. */
+  private fullNodeLoad(waiting: Map<Provider, number>): number {
+    let load = 0
+    for (const p of this.providers) if (p.kind === 'full') load += p.inflight.length + (waiting.get(p) ?? 0)
+    return load
   }
 
   /**
@@ -308,6 +321,7 @@ export class ProviderPool {
     this.wants.delete(want.key)
     provider.stats.bytes += bytes.byteLength
     provider.stats.blocks++
+    if (provider.kind === 'light') this.peerDelivered = true
     provider.stats.firstByteMs ??= now - this.started
     this.init.onBlock?.(bytes.byteLength, provider.endpoint.peerId)
     want.result.resolve(bytes)

@@ -25,6 +25,13 @@ export const SILENCE_SLACK_MS = 100
 /** An idle provider's measured block time fades toward the prior with this half-life (ms), so it is asked again. */
 export const ESTIMATE_HALF_LIFE_MS = 1000
 
+/**
+ * Fast start: until a light peer has sent its first block, full nodes carry one want at a time
+ * (the first block from the nearest relay), for at most this long (ms); a cold WebRTC connection
+ * can take seconds to warm up, and then the full nodes carry what they must meanwhile.
+ */
+export const STARTUP_GRACE_MS = 600
+
 /** A want already being sent is asked of a second provider when that one would beat it by this factor… */
 export const HEDGE_FACTOR = 1.5
 /** …plus this slack (ms), so that noise does not duplicate blocks. */
