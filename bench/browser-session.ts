@@ -14,6 +14,7 @@ import {
 } from '../apps/web/e2e/harness/index.ts'
 import type { BenchPage } from './browser/api.ts'
 import { type BenchResult, goalMet, log, MiB, round } from './harness.ts'
+import { watchRefusals } from './limits.ts'
 import { type BenchNet, startBenchNet } from './net.ts'
 import type { DevnetOptions } from '../apps/relay/src/cli/devnet.ts'
 
@@ -24,6 +25,8 @@ declare global {
 export interface Tab {
   page: Page
   errors: string[]
+  /** HTTP answers a limit refused (`watchRefusals`): 429, 413. */
+  refusals: string[]
   label: string
 }
 
@@ -87,7 +90,7 @@ export async function startBrowserSession(options: Partial<DevnetOptions> & { re
       async openTab(label) {
         const context = await b.newContext()
         const p = await context.newPage()
-        const tab = { page: p, errors: collectPageErrors(p, label), label }
+        const tab = { page: p, errors: collectPageErrors(p, label), refusals: watchRefusals(p), label }
         await p.goto(s.url)
         await p.waitForFunction(() => globalThis.bench !== undefined)
         await p.evaluate((c) => globalThis.bench.init(c), config)

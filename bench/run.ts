@@ -13,9 +13,10 @@ import { type Bench, type BenchResult, formatTable, log, machineBusy, QUIET, res
 import { stopAllNets } from './net.ts'
 import { peerOffload } from './peer-offload.ts'
 import { runInNetns } from './netns.ts'
+import { portalSave } from './portal-save.ts'
 import { relayToTabVsFetch } from './relay-to-tab.ts'
 import { slowProviderPenalty } from './slow-provider-penalty.ts'
-import { tabToTab } from './tab-to-tab.ts'
+import { tabToTab, threeCappedDonors } from './tab-to-tab.ts'
 import { tabUploadVsFetchPost } from './tab-upload.ts'
 import { ttfbVsBlockFetch } from './ttfb-vs-block-fetch.ts'
 import { uploadR3VsHttp } from './upload-r3-vs-http.ts'
@@ -29,7 +30,9 @@ const benches: Bench[] = [
   // in Chromium, inside a network namespace of their own
   relayToTabVsFetch,
   tabToTab,
+  threeCappedDonors,
   peerOffload,
+  portalSave,
   browserImportVsDigest,
   tabUploadVsFetchPost,
 ]

@@ -70,13 +70,10 @@ export class BlockSession implements BlockSource {
     return new Promise((resolve, reject) => {
       const key = cid.toString()
       const list = this.waiting.get(key)
-      if (list) {
+      // asked again after a cancel: the earlier waiters are dropped (their caller gave them up),
+      // so one block settles one want, and a new Want goes out (the provider dropped the old one)
+      if (list && !this.cancelled.delete(key)) {
         list.push({ resolve, reject })
-        // the provider dropped it when cancelled: ask again
-        if (this.cancelled.delete(key)) {
-          this.batch.push(cid)
-          this.scheduleFlush()
-        }
         return
       }
       this.waiting.set(key, [{ resolve, reject }])

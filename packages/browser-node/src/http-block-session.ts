@@ -57,9 +57,10 @@ export class HttpBlockSession implements BlockSource {
 
   want(cid: CID): Promise<Uint8Array> {
     if (this.closedWith) return Promise.reject(this.closedWith)
-    // asked again while still pending: join, do not fetch twice
+    // asked again while still pending: join, do not fetch twice; after a cancel, the earlier
+    // waiter is dropped (its caller gave it up) and the block is asked again
     const pending = this.waiting.get(cid.toString())
-    if (pending) return pending.promise
+    if (pending && (pending.request === undefined || pending.request.pending.has(cid.toString()))) return pending.promise
     const waiter = Promise.withResolvers<Uint8Array>()
     this.waiting.set(cid.toString(), waiter)
     this.batch.push(cid)

@@ -19,7 +19,7 @@ export interface ProviderPoolInit {
   libp2p: Libp2p
   ticket: SignedDownloadTicket
   /** The providers, as the meta node ranked them; `kind` says full node or light peer (default: full when it has an HTTP URL). */
-  providers: ReadonlyArray<NodeEndpoint & { kind?: 'full' | 'light' }>
+  providers: ReadonlyArray<NodeEndpoint & { kind?: 'full' | 'light'; egressCapBps?: number }>
   /** With wants pending and no block from any provider for this long (ms), the download fails. */
   idleTimeoutMs?: number
   /**
@@ -73,7 +73,7 @@ export class ProviderPool {
   private peerDelivered = false
   /** Wants asked of a second provider while the first was sending them. */
   hedges = 0
-  /** Wants taken from a provider that had not started them and given to a faster one. */
+  /** Wants taken back from a provider that had not started them, for a faster one. */
   moves = 0
 
   constructor(init: ProviderPoolInit) {
@@ -176,31 +176,41 @@ export class ProviderPool {
 
   /** Wants in flight that a faster provider would deliver sooner: moved (not started yet) or duplicated (being sent). */
   private rescueLate(now: number, unmeasured: number, fullRate: number): void {
+    const peers = this.providers.filter((p) => p.kind === 'light' && !p.stats.dead)
     let index = -1
+    // queued wants ahead in the reading order: placed before this one, they are ahead of it in
+    // any peer's queue (spread over the peers)
+    let queuedAhead = 0
     for (const want of this.wants.values()) {
       index++
+      if (want.attempts.length === 0) queuedAhead++
       if (want.attempts.length === 0 || want.verifying || want.attempts.length >= MAX_ATTEMPTS) continue
       // when it would arrive where it is now: the best of its attempts
       let projected = Number.POSITIVE_INFINITY
       let started = false
       for (const a of want.attempts) {
         const at = a.provider.inflight.indexOf(a)
-        projected = Math.min(projected, a.provider.projectedMs(at, now, unmeasured))
+        projected = Math.min(projected, a.provider.projectedMs(at, now, unmeasured, false))
         if (at === 0) started = true
       }
-      const target = this.choose(want, index, now, unmeasured, fullRate, new Map(), true)
+      // a rescue is a bet on speed: judged by what was measured, not by an idle provider's faded
+      // estimate. A hedge is sent now (to a provider with room); a move only needs a provider that
+      // would deliver it sooner even behind its queue: the want goes back to the queue and waits
+      // for it there
+      const ahead = new Map(started ? [] : peers.map((p) => [p, Math.ceil(queuedAhead / peers.length)] as const))
+      const target = this.choose(want, index, now, unmeasured, fullRate, ahead, started, false)
       if (target === undefined) continue
       // a full node is asked only for a want that would otherwise come later than from the full nodes alone
       if (target.provider.kind === 'full' && projected <= (index + 1) / fullRate) continue
       if (started) {
         if (target.finishMs * HEDGE_FACTOR + HEDGE_SLACK_MS >= projected) continue
         this.hedges++
+        this.send(want, target.provider, now)
       } else {
         if (target.finishMs * MOVE_FACTOR >= projected) continue
         this.moves++
         for (const a of [...want.attempts]) this.cancel(a, now, false)
       }
-      this.send(want, target.provider, now)
     }
   }
 
@@ -230,25 +240,25 @@ export class ProviderPool {
    * whichever is fastest. Peers are so preferred whenever they are not slower, and the viewer is
    * never slower with peers than without.
    */
-  private choose(want: Want, index: number, now: number, unmeasured: number, fullRate: number, waiting: Map<Provider, number>, needRoom: boolean) {
-    const light = this.fastest('light', want, now, unmeasured, waiting, needRoom)
-    const full = this.fastest('full', want, now, unmeasured, waiting, needRoom)
+  private choose(want: Want, index: number, now: number, unmeasured: number, fullRate: number, waiting: Map<Provider, number>, needRoom: boolean, fade = true) {
+    const light = this.fastest('light', want, now, unmeasured, waiting, needRoom, fade)
+    const full = this.fastest('full', want, now, unmeasured, waiting, needRoom, fade)
     if (light === undefined || full === undefined) return light ?? full
     // fast start: until a peer has sent its first block, the full nodes carry one want at a time
-    // (the first block from the nearest relay) — for STARTUP_GRACE_MS, after which a peer still
-    // silent (a cold WebRTC connection warming up) no longer holds the download back
-    if (!this.peerDelivered && now - this.started < STARTUP_GRACE_MS && this.fullNodeLoad(waiting) > 0) return light
+    // — the first block (the root) comes from the nearest relay while WebRTC warms up — for
+    // STARTUP_GRACE_MS, after which a peer still silent no longer holds the download back
+    if (!this.peerDelivered && now - this.started < STARTUP_GRACE_MS) return this.fullNodeLoad(waiting) === 0 ? full : light
     if (light.finishMs <= (index + 1) / fullRate) return light
     return full.finishMs < light.finishMs ? full : light
   }
 
   /** Of one kind, the provider that would deliver `want` soonest (counting the wants queued there), among those alive, not failed for it and not already asked for it. */
-  private fastest(kind: 'full' | 'light', want: Want, now: number, unmeasured: number, waiting: Map<Provider, number>, needRoom: boolean) {
+  private fastest(kind: 'full' | 'light', want: Want, now: number, unmeasured: number, waiting: Map<Provider, number>, needRoom: boolean, fade: boolean) {
     let best: { provider: Provider; finishMs: number } | undefined
     for (const p of this.providers) {
       if (p.kind !== kind || p.stats.dead || want.excluded.has(p) || want.attempts.some((a) => a.provider === p)) continue
       if (needRoom && p.inflight.length >= p.window()) continue
-      const finishMs = p.projectedMs(p.inflight.length + (waiting.get(p) ?? 0), now, unmeasured)
+      const finishMs = p.projectedMs(p.inflight.length + (waiting.get(p) ?? 0), now, unmeasured, fade)
       if (best === undefined || finishMs < best.finishMs) best = { provider: p, finishMs }
     }
     return best
@@ -274,6 +284,7 @@ export class ProviderPool {
 
   private send(want: Want, provider: Provider, now: number): void {
     const attempt: PoolAttempt = { provider, sentAt: now, cancelled: false, want }
+    provider.stats.asked++
     want.attempts.push(attempt)
     provider.begin(attempt)
     provider.session ??= this.connect(provider)
@@ -350,6 +361,7 @@ export class ProviderPool {
     // it was sending this block and another provider beat it: it needs longer than it has been silent
     if (lostRace && provider.inflight[0] === attempt && provider.silence(now) > provider.blockMs(now)) provider.slowerThan(provider.silence(now))
     attempt.cancelled = true
+    provider.stats.cancelled++
     this.drop(attempt, now)
     void provider.session?.then(
       (s) => s.cancel(attempt.want.cid),

@@ -1,6 +1,16 @@
-import { ewma, type NodeEndpoint } from '@konbini/protocol'
+import type { NodeEndpoint } from '@konbini/protocol'
 import type { BlockSource } from './block-source.ts'
-import { BLOCK_MS_PRIOR, ESTIMATE_HALF_LIFE_MS, INITIAL_WINDOW, MAX_WINDOW, SILENCE_SLACK_MS, SMALL_BLOCK, WINDOW_TARGET_MS } from './scheduling.ts'
+import {
+  BLOCK_MS_PRIOR,
+  ESTIMATE_HALF_LIFE_MS,
+  RATE_SAMPLES,
+  SILENCE_FACTOR,
+  INITIAL_WINDOW,
+  MAX_WINDOW,
+  SILENCE_SLACK_MS,
+  SMALL_BLOCK,
+  WINDOW_TARGET_MS,
+} from './scheduling.ts'
 
 /** What the pool knows about one provider during one download. */
 export interface ProviderStats {
@@ -12,6 +22,9 @@ export interface ProviderStats {
   /** Bytes of blocks it delivered after another provider had (sent before the cancel reached it). */
   duplicateBytes: number
   failures: number
+  /** Wants sent to it, and of those, cancelled (another provider was faster, or it was moved). */
+  asked: number
+  cancelled: number
   /** Milliseconds during which this provider had work in flight. */
   busyMs: number
   firstByteMs: number | undefined
@@ -39,15 +52,20 @@ export class Provider {
   readonly inflight: Attempt[] = []
   /** Milliseconds per 1 MiB block, from gaps between blocks; undefined until one gap was seen. */
   private msPerBlock: number | undefined
+  private samples: number[] = []
   private arrivals = 0
   private busySince = 0
   private idleSince = performance.now()
   /** When the provider last showed progress: its last block, or the moment it was given work while idle. */
   private lastProgress = 0
 
-  constructor(endpoint: NodeEndpoint & { kind?: 'full' | 'light' }) {
+  /** The fewest milliseconds a block can take from it: its operator's declared egress cap (0 when none). */
+  private readonly floorMs: number
+
+  constructor(endpoint: NodeEndpoint & { kind?: 'full' | 'light'; egressCapBps?: number }) {
     this.endpoint = endpoint
     this.kind = endpoint.kind ?? (endpoint.httpUrl ? 'full' : 'light')
+    this.floorMs = (endpoint.egressCapBps ?? 0) > 0 ? (1024 * 1024 * 1000) / (endpoint.egressCapBps as number) : 0
     this.stats = {
       peerId: endpoint.peerId,
       kind: this.kind,
@@ -55,6 +73,8 @@ export class Provider {
       blocks: 0,
       duplicateBytes: 0,
       failures: 0,
+      asked: 0,
+      cancelled: 0,
       busyMs: 0,
       firstByteMs: undefined,
       dead: false,
@@ -68,14 +88,19 @@ export class Provider {
 
   /**
    * Milliseconds per block to plan with: measured, else `unmeasured` (optimistic, so a newcomer
-   * gets its fair try). An idle provider's estimate fades toward `unmeasured` (half-life
+   * gets its fair try). An idle light peer's estimate fades toward `unmeasured` (half-life
    * ESTIMATE_HALF_LIFE_MS): a provider never asked is never measured again, and a slow start (a
    * WebRTC warm-up, a busy moment) must not shut it out of the rest of the download.
    */
   blockMs(now: number, unmeasured = BLOCK_MS_PRIOR, fade = true): number {
+    return Math.max(this.floorMs, this.estimateMs(now, unmeasured, fade))
+  }
+
+  private estimateMs(now: number, unmeasured: number, fade: boolean): number {
     const ms = this.msPerBlock
     if (ms === undefined) return unmeasured
-    if (!fade || this.inflight.length > 0 || ms <= unmeasured) return ms
+    // only a light peer's: a full node is the fallback, measured whenever it is needed
+    if (!fade || this.kind === 'full' || this.inflight.length > 0 || ms <= unmeasured) return ms
     return Math.max(unmeasured, ms * 0.5 ** ((now - this.idleSince) / ESTIMATE_HALF_LIFE_MS))
   }
 
@@ -86,23 +111,30 @@ export class Provider {
 
   /**
    * Milliseconds per block allowing for silence: a provider silent for much longer than its
-   * estimate (1.5× plus SILENCE_SLACK_MS, for a busy event loop) is assumed to need at least as long again (it may be capped, loaded or stalled).
+   * estimate (SILENCE_FACTOR× plus SILENCE_SLACK_MS: WebRTC delivers in bursts, and an event loop gets busy) is assumed to need at least as long again (it may be capped, loaded or stalled).
    */
   effectiveMs(now: number, unmeasured?: number, fade = true): number {
     const ms = this.blockMs(now, unmeasured, fade)
     const silent = this.silence(now)
-    return silent > 1.5 * ms + SILENCE_SLACK_MS ? 2 * silent : ms
+    return silent > SILENCE_FACTOR * ms + SILENCE_SLACK_MS ? 2 * silent : ms
   }
 
   /** Most wants it may have in flight: enough to keep its pipe full for WINDOW_TARGET_MS, few until measured. */
   window(): number {
     if (this.msPerBlock === undefined) return INITIAL_WINDOW
-    return Math.min(MAX_WINDOW, Math.max(1, Math.ceil(WINDOW_TARGET_MS / this.msPerBlock) + 1))
+    return Math.min(MAX_WINDOW, Math.max(1, Math.ceil(WINDOW_TARGET_MS / Math.max(this.floorMs, this.msPerBlock)) + 1))
   }
 
-  /** Time from now until the attempt at `index` of the in-flight list would arrive. */
-  projectedMs(index: number, now: number, unmeasured?: number): number {
-    return Math.max(0, (index + 1) * this.effectiveMs(now, unmeasured) - this.silence(now))
+  /**
+   * Time from now until the attempt at `index` of the in-flight list would arrive: what is left of
+   * the block being sent — or, silent for long, as long again as it has been silent (a hiccup
+   * delays the queue behind it once, not once per block) — then a block time per want ahead.
+   */
+  projectedMs(index: number, now: number, unmeasured?: number, fade = true): number {
+    const ms = this.blockMs(now, unmeasured, fade)
+    const silent = this.silence(now)
+    const head = silent > SILENCE_FACTOR * ms + SILENCE_SLACK_MS ? silent : Math.max(0, ms - silent)
+    return head + index * ms
   }
 
   begin(attempt: Attempt): void {
@@ -115,11 +147,16 @@ export class Provider {
 
   /** A block arrived (before verification): a gap sample for the rate. */
   arrived(bytes: number, now: number): void {
-    // a light peer's first block carries the WebRTC warm-up (seconds, at times); a small block
-    // (the root, a directory) says more about latency than rate
-    if ((this.arrivals++ > 0 || this.kind === 'full') && bytes >= SMALL_BLOCK) {
+    // the first block says nothing of the rate: a light peer's carries the WebRTC warm-up
+    // (seconds, at times), a capped relay's leaves at once from its full token bucket; a small
+    // block (the root, a directory) says more about latency than rate
+    if (this.arrivals++ > 0 && bytes >= SMALL_BLOCK) {
       const sample = (Math.max(now - this.lastProgress, 0.01) * 1024 * 1024) / bytes
-      this.msPerBlock = this.msPerBlock === undefined ? sample : ewma(this.msPerBlock, sample, 0.3)
+      // the mean of the last few gaps: bursty delivery (WebRTC sends a few blocks, then pauses)
+      // averages out, where a moving average of single gaps swings with each burst
+      this.samples.push(sample)
+      if (this.samples.length > RATE_SAMPLES) this.samples.shift()
+      this.msPerBlock = this.samples.reduce((n, x) => n + x, 0) / this.samples.length
     }
     this.lastProgress = now
   }
@@ -131,7 +168,10 @@ export class Provider {
   slowerThan(silentMs: number): void {
     // before its first block the silence is the session's setup (a dial, a WebRTC warm-up), not its rate
     if (this.arrivals === 0) return
-    if (this.msPerBlock === undefined || this.msPerBlock < silentMs) this.msPerBlock = silentMs
+    if (this.msPerBlock === undefined || this.msPerBlock < silentMs) {
+      this.msPerBlock = silentMs
+      this.samples = [silentMs]
+    }
   }
 
   /** Takes an attempt out of the in-flight list (answered, failed or cancelled). */

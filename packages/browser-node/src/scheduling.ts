@@ -6,21 +6,25 @@
 /** Block time assumed before anything was measured in this download (≈ 50 MiB/s): optimistic, so every provider gets tried. */
 export const BLOCK_MS_PRIOR = 20
 
+/** A provider's block time is the mean of its last this many gaps between blocks. */
+export const RATE_SAMPLES = 8
+
 /** Wants a provider gets before it has shown a rate: small work first. */
 export const INITIAL_WINDOW = 2
 
 /** A provider's window covers this much of its measured time, plus one want in reserve. */
-export const WINDOW_TARGET_MS = 250
+export const WINDOW_TARGET_MS = 400
 
 /** Most wants one provider may have in flight. */
 export const MAX_WINDOW = 16
 
 /**
- * A provider silent for 1.5× its block time plus this (ms) is assumed to need twice its silence:
- * the slack keeps a busy event loop (a loaded machine, a tab in the background) from looking like
- * a slow provider.
+ * A provider silent for SILENCE_FACTOR × its block time plus SILENCE_SLACK_MS is assumed to need
+ * twice its silence: the margin keeps bursty delivery (WebRTC) and a busy event loop (a loaded
+ * machine, a tab in the background) from looking like a slow provider.
  */
-export const SILENCE_SLACK_MS = 100
+export const SILENCE_FACTOR = 2
+export const SILENCE_SLACK_MS = 300
 
 /** An idle provider's measured block time fades toward the prior with this half-life (ms), so it is asked again. */
 export const ESTIMATE_HALF_LIFE_MS = 1000

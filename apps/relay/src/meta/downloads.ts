@@ -31,13 +31,14 @@ export async function findProviders(ctx: MetaContext, request: ProvidersRequest,
   ctx.metrics.inc('konbini_tickets_issued_total', 1, { kind: 'download' })
   return {
     download,
-    providers: ranked.map(({ peerId, multiaddrs, httpUrl, kind, score, throughputBps }) => ({
+    providers: ranked.map(({ peerId, multiaddrs, httpUrl, kind, score, throughputBps, egressCapBps }) => ({
       peerId,
       multiaddrs,
       ...(httpUrl !== undefined && { httpUrl }),
       kind,
       score,
       throughputBps,
+      egressCapBps,
     })),
   }
 }

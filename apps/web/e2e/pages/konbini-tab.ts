@@ -45,6 +45,8 @@ export interface DownloadResult {
     firstByteMs: number | undefined
     measuredMBps: number | undefined
     dead: boolean
+    asked: number
+    cancelled: number
   }>
   /** Milliseconds from open to the last byte. */
   ms: number
@@ -180,6 +182,8 @@ export const tab = {
         firstByteMs: p.firstByteMs === undefined ? undefined : Math.round(p.firstByteMs),
         measuredMBps: p.measuredBps === undefined ? undefined : Math.round(p.measuredBps / 1e5) / 10,
         dead: p.dead,
+        asked: p.asked,
+        cancelled: p.cancelled,
       }))
       return { bytes, sha256: hex(hash.digest()), ...download.stats(), connections, providers, ms: Math.round(performance.now() - started) }
     })()

@@ -45,7 +45,15 @@ export type ProvidersRequest = z.infer<typeof providersRequest>
 
 export const providersResponse = z.object({
   download: signedDownloadTicket,
-  providers: z.array(nodeEndpoint.extend({ kind: z.enum(['full', 'light']).default('full'), score: z.number(), throughputBps: z.number() })),
+  providers: z.array(
+    nodeEndpoint.extend({
+      kind: z.enum(['full', 'light']).default('full'),
+      score: z.number(),
+      throughputBps: z.number(),
+      /** The operator's egress cap in bytes per second (0: none declared): no download from it is faster. */
+      egressCapBps: z.number().nonnegative().default(0),
+    }),
+  ),
 })
 export type ProvidersResponse = z.infer<typeof providersResponse>
 
