@@ -43,6 +43,8 @@ interface Want {
   readonly excluded: Set<Provider>
   lastError: Error | undefined
   verifying: boolean
+  /** Its place in the reading order since the pool last went idle. */
+  readonly seq: number
 }
 
 interface PoolAttempt extends Attempt {
@@ -66,6 +68,9 @@ export class ProviderPool {
   private readonly started = performance.now()
   private readonly wants = new Map<string, Want>()
   private lastBlockAt = performance.now()
+  /** When the current stretch of reading began (the pool went from idle to busy), and the next want's place in it. */
+  private readingSince = performance.now()
+  private nextSeq = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private scheduled = false
   private closed = false
@@ -97,9 +102,22 @@ export class ProviderPool {
     const key = cid.toString()
     const known = this.wants.get(key)
     if (known) return known.result.promise
-    // the stall clock starts when the pool gets work after being idle
-    if (this.wants.size === 0) this.lastBlockAt = performance.now()
-    const want: Want = { cid, key, result: Promise.withResolvers(), attempts: [], excluded: new Set(), lastError: undefined, verifying: false }
+    // the stall clock and the reading order start again when the pool gets work after being idle
+    if (this.wants.size === 0) {
+      this.lastBlockAt = performance.now()
+      this.readingSince = this.lastBlockAt
+      this.nextSeq = 0
+    }
+    const want: Want = {
+      cid,
+      key,
+      result: Promise.withResolvers(),
+      attempts: [],
+      excluded: new Set(),
+      lastError: undefined,
+      verifying: false,
+      seq: this.nextSeq++,
+    }
     this.wants.set(key, want)
     this.scheduleSoon()
     return want.result.promise
@@ -177,12 +195,10 @@ export class ProviderPool {
   /** Wants in flight that a faster provider would deliver sooner: moved (not started yet) or duplicated (being sent). */
   private rescueLate(now: number, unmeasured: number, fullRate: number): void {
     const peers = this.providers.filter((p) => p.kind === 'light' && !p.stats.dead)
-    let index = -1
     // queued wants ahead in the reading order: placed before this one, they are ahead of it in
     // any peer's queue (spread over the peers)
     let queuedAhead = 0
     for (const want of this.wants.values()) {
-      index++
       if (want.attempts.length === 0) queuedAhead++
       if (want.attempts.length === 0 || want.verifying || want.attempts.length >= MAX_ATTEMPTS) continue
       // when it would arrive where it is now: the best of its attempts
@@ -198,10 +214,10 @@ export class ProviderPool {
       // would deliver it sooner even behind its queue: the want goes back to the queue and waits
       // for it there
       const ahead = new Map(started ? [] : peers.map((p) => [p, Math.ceil(queuedAhead / peers.length)] as const))
-      const target = this.choose(want, index, now, unmeasured, fullRate, ahead, started, false)
+      const target = this.choose(want, now, unmeasured, fullRate, ahead, started, false)
       if (target === undefined) continue
       // a full node is asked only for a want that would otherwise come later than from the full nodes alone
-      if (target.provider.kind === 'full' && projected <= (index + 1) / fullRate) continue
+      if (target.provider.kind === 'full' && now + projected <= this.deadline(want, fullRate)) continue
       if (started) {
         if (target.finishMs * HEDGE_FACTOR + HEDGE_SLACK_MS >= projected) continue
         this.hedges++
@@ -218,11 +234,9 @@ export class ProviderPool {
   private placeQueued(now: number, unmeasured: number, fullRate: number): void {
     // wants waiting for a provider whose window is full, counted as its future load
     const waiting = new Map<Provider, number>()
-    let index = -1
     for (const want of [...this.wants.values()]) {
-      index++
       if (want.attempts.length > 0 || want.verifying) continue
-      const target = this.choose(want, index, now, unmeasured, fullRate, waiting, false)
+      const target = this.choose(want, now, unmeasured, fullRate, waiting, false)
       if (target === undefined) {
         this.reject(want, want.lastError ?? new NoProvidersError({ cid: want.key }))
         continue
@@ -234,13 +248,13 @@ export class ProviderPool {
   }
 
   /**
-   * Who should deliver the want `index` places into the reading order (the policy, see
-   * docs/ARCHITECTURE.md): the fastest light peer if it would deliver it no later than the full
-   * nodes alone would (they would first have to send the `index` wants before it), else
-   * whichever is fastest. Peers are so preferred whenever they are not slower, and the viewer is
-   * never slower with peers than without.
+   * Who should deliver `want` (the policy, see docs/ARCHITECTURE.md): the fastest light peer if it
+   * would deliver it by the time the full nodes alone would have (reading from the start of this
+   * stretch at their measured rates together: `deadline`), else whichever is fastest. Peers are
+   * so preferred whenever they are not slower, and the viewer is never slower with peers than
+   * without — a peer ahead of that pace may pause now and then without the relays stepping in.
    */
-  private choose(want: Want, index: number, now: number, unmeasured: number, fullRate: number, waiting: Map<Provider, number>, needRoom: boolean, fade = true) {
+  private choose(want: Want, now: number, unmeasured: number, fullRate: number, waiting: Map<Provider, number>, needRoom: boolean, fade = true) {
     const light = this.fastest('light', want, now, unmeasured, waiting, needRoom, fade)
     const full = this.fastest('full', want, now, unmeasured, waiting, needRoom, fade)
     if (light === undefined || full === undefined) return light ?? full
@@ -248,7 +262,7 @@ export class ProviderPool {
     // — the first block (the root) comes from the nearest relay while WebRTC warms up — for
     // STARTUP_GRACE_MS, after which a peer still silent no longer holds the download back
     if (!this.peerDelivered && now - this.started < STARTUP_GRACE_MS) return this.fullNodeLoad(waiting) === 0 ? full : light
-    if (light.finishMs <= (index + 1) / fullRate) return light
+    if (now + light.finishMs <= this.deadline(want, fullRate)) return light
     return full.finishMs < light.finishMs ? full : light
   }
 
@@ -262,6 +276,11 @@ export class ProviderPool {
       if (best === undefined || finishMs < best.finishMs) best = { provider: p, finishMs }
     }
     return best
+  }
+
+  /** When the full nodes alone would have delivered `want`, reading from the start of this stretch. */
+  private deadline(want: Want, fullRate: number): number {
+    return this.readingSince + (want.seq + 1) / fullRate
   }
 
   /** Wants the full nodes have in flight or waiting for them. */

@@ -34,7 +34,7 @@ export const ESTIMATE_HALF_LIFE_MS = 1000
  * (the first block from the nearest relay), for at most this long (ms); a cold WebRTC connection
  * can take seconds to warm up, and then the full nodes carry what they must meanwhile.
  */
-export const STARTUP_GRACE_MS = 600
+export const STARTUP_GRACE_MS = 1500
 
 /** A want already being sent is asked of a second provider when that one would beat it by this factor… */
 export const HEDGE_FACTOR = 1.5
