@@ -157,11 +157,11 @@ export const tab = {
   },
 
   /** Starts downloading a file in the background, hashing it as it streams. */
-  startDownload(root: string): void {
+  startDownload(root: string, only?: string[]): void {
     live = { bytes: 0, bytesFromPeers: 0, bytesFromNodes: 0, peers: 0, byProvider: {} }
     running = (async () => {
       const started = performance.now()
-      const download = await client().open(root)
+      const download = await client().open(root, only ? { only } : {})
       const hash = sha256.create()
       let bytes = 0
       let connections: DownloadResult['connections'] = []

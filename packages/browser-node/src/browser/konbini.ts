@@ -97,8 +97,11 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
       return { root: result.root, holders: result.holders }
     },
 
-    /** Opens a file or folder for reading; light peers are dialed only if the meta node lists some. */
-    async open(root: string): Promise<BrowserDownload> {
+    /**
+     * Opens a file or folder for reading; light peers are dialed only if the meta node lists some.
+     * `only` limits the download to these providers (peer ids), e.g. donor tabs alone in a test.
+     */
+    async open(root: string, options: { only?: readonly string[] } = {}): Promise<BrowserDownload> {
       const cid = parseCid(root).toString()
       const kinds = new Map<string, 'full' | 'light'>()
       const counters = { peers: 0, nodes: 0, peerIds: new Set<string>() }
@@ -106,6 +109,7 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
       const download = await openDownload(meta, node, cid, {
         consumer: account.address,
         lightPeers: true,
+        ...(options.only !== undefined && { only: options.only }),
         openStream: async (endpoint, signal) => {
           const addresses = endpoint.multiaddrs.filter(isTabDialable)
           if (addresses.length === 0) throw new TypeError(`peer ${endpoint.peerId} has no address a tab can dial`)
