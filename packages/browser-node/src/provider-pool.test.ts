@@ -176,7 +176,7 @@ describe('ProviderPool', () => {
     try {
       await readAll(pool, blocks, 4)
       const byPeer = blocksOf(pool)
-      // the full node takes only wants the donor would deliver in more than FULL_NODE_COST × its time
+      // the full node takes only wants the donor would deliver later than the full node alone would have
       expect(byPeer[peer(2)]).toBeGreaterThan(byPeer[peer(1)] ?? 0)
     } finally {
       pool.close()
