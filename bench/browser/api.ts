@@ -15,7 +15,20 @@ export interface DownloadResult {
   bytes: number
   bytesFromPeers: number
   bytesFromNodes: number
-  providers: Array<{ peerId: string; kind: string; bytes: number; blocks: number; failures: number; dead: boolean; priorBps: number }>
+  providers: Array<{
+    peerId: string
+    kind: string
+    bytes: number
+    blocks: number
+    failures: number
+    dead: boolean
+    priorBps: number
+    asked: number
+    cancelled: number
+    duplicateBytes: number
+    firstByteMs: number | undefined
+    measuredBps: number | undefined
+  }>
   /** Why a stream to a light peer could not be opened. */
   streamErrors: string[]
 }

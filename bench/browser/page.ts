@@ -125,6 +125,11 @@ export const bench: BenchPage = {
       failures: p.failures,
       dead: p.dead,
       priorBps: priors.get(p.peerId) ?? 0,
+      asked: p.asked,
+      cancelled: p.cancelled,
+      duplicateBytes: p.duplicateBytes,
+      firstByteMs: p.firstByteMs === undefined ? undefined : Math.round(p.firstByteMs),
+      measuredBps: p.measuredBps,
     }))
     await download.finish()
     const sum = (kind: string) => providers.reduce((n, p) => n + (p.kind === kind ? p.bytes : 0), 0)

@@ -36,6 +36,7 @@ export class BlockSession implements BlockSource {
   private readonly cancelled = new Set<string>()
   private flushing = false
   private closedWith: Error | undefined
+  discardedBytes = 0
 
   private constructor(provider: string, stream: Stream) {
     this.provider = provider
@@ -132,10 +133,16 @@ export class BlockSession implements BlockSource {
     for (const w of list) 'bytes' in outcome ? w.resolve(outcome.bytes) : w.reject(outcome.error)
   }
 
+  private received(cid: CID, bytes: Uint8Array): void {
+    // no one waits for it: it was cancelled, or asked again and sent twice
+    if (!this.waiting.has(cid.toString())) this.discardedBytes += bytes.byteLength
+    this.settle(cid, { bytes })
+  }
+
   private async readLoop(): Promise<void> {
     try {
       for await (const frame of readFrames(this.stream)) {
-        if (frame.kind === FrameKind.Block) this.settle(frame.cid, { bytes: frame.bytes })
+        if (frame.kind === FrameKind.Block) this.received(frame.cid, frame.bytes)
         else if (frame.kind === FrameKind.DontHave) this.settle(frame.cid, { error: new BlockNotFoundError({ cid: frame.cid.toString() }) })
         else if (frame.kind === FrameKind.Error) throw new RemoteError(frame.error.name, frame.error.message, 502)
       }

@@ -4,6 +4,8 @@ import type { CID } from 'multiformats/cid'
 export interface BlockSource {
   readonly provider: string
   readonly closed: boolean
+  /** Bytes of blocks that arrived for no want (cancelled, or asked again of it and sent twice): sent for nothing. */
+  readonly discardedBytes: number
   /** Asks for one block; resolves with its bytes (unverified: the pool checks them). */
   want(cid: CID): Promise<Uint8Array>
   /**

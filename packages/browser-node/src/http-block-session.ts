@@ -43,6 +43,7 @@ export class HttpBlockSession implements BlockSource {
   private batch: CID[] = []
   private scheduled = false
   private closedWith: Error | undefined
+  discardedBytes = 0
   private readonly requests = new Set<Request>()
 
   constructor(endpoint: NodeEndpoint, ticket: SignedDownloadTicket) {
@@ -150,7 +151,10 @@ export class HttpBlockSession implements BlockSource {
     const key = cid.toString()
     request.pending.delete(key)
     const waiter = this.waiting.get(key)
-    if (waiter === undefined || waiter.request !== request) return
+    if (waiter === undefined || waiter.request !== request) {
+      if (outcome instanceof Uint8Array) this.discardedBytes += outcome.byteLength
+      return
+    }
     this.waiting.delete(key)
     outcome instanceof Error ? waiter.reject(outcome) : waiter.resolve(outcome)
   }

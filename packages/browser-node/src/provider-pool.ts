@@ -142,6 +142,8 @@ export class ProviderPool {
   stats(): Array<ProviderStats & { inflight: number; measuredBps: number | undefined }> {
     return this.providers.map((p) => ({
       ...p.stats,
+      // blocks that came for no want were sent twice all the same
+      duplicateBytes: p.stats.duplicateBytes + (p.source?.discardedBytes ?? 0),
       inflight: p.inflight.length,
       measuredBps: p.measuredMs === undefined ? undefined : Math.round((1024 * 1024 * 1000) / p.measuredMs),
     }))
@@ -306,7 +308,10 @@ export class ProviderPool {
     provider.stats.asked++
     want.attempts.push(attempt)
     provider.begin(attempt)
-    provider.session ??= this.connect(provider)
+    provider.session ??= this.connect(provider).then((s) => {
+      provider.source = s
+      return s
+    })
     provider.session.then(
       (session) => {
         if (attempt.cancelled) return

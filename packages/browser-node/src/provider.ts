@@ -48,6 +48,8 @@ export class Provider {
   readonly kind: 'full' | 'light'
   readonly stats: ProviderStats
   session: Promise<BlockSource> | undefined
+  /** The session once open (for its counters). */
+  source: BlockSource | undefined
   /** Attempts sent and not yet answered or cancelled, in the order they were sent (a provider answers in order). */
   readonly inflight: Attempt[] = []
   /** Milliseconds per 1 MiB block, from gaps between blocks; undefined until one gap was seen. */

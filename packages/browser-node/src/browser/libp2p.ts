@@ -9,6 +9,17 @@ import { yamux } from '@libp2p/yamux'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 
+/**
+ * Inbound connection limits for a tab. Viewers reach a donor tab through a relay, so every relayed
+ * connection (and, on one machine or behind one NAT, every WebRTC one) comes from the same host:
+ * libp2p's defaults (5 new connections per second per host, 10 being upgraded at once) refused
+ * about 3 in 10 of ten viewers' dials to a popular donor. What a viewer may then ask is bounded
+ * by the block exchange (a signed ticket per session, wants per second, the donor's egress cap);
+ * these only bound handshakes.
+ */
+export const TAB_INBOUND_CONNECTIONS_PER_SECOND_PER_HOST = 64
+export const TAB_MAX_INBOUND_UPGRADES = 64
+
 /** A browser tab's libp2p node. */
 export type BrowserLibp2p = Libp2p<{ identify: Identify }>
 
@@ -70,6 +81,10 @@ export async function createBrowserLibp2p(init: BrowserLibp2pInit): Promise<Brow
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
+    connectionManager: {
+      inboundConnectionThreshold: TAB_INBOUND_CONNECTIONS_PER_SECOND_PER_HOST,
+      maxIncomingPendingConnections: TAB_MAX_INBOUND_UPGRADES,
+    },
     services: { identify: identify() },
   })
   try {
