@@ -3,14 +3,26 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createKonbiniClient } from '@konbini/browser-node'
 import { createNodeClientLibp2p, writeDownload } from '@konbini/browser-node/node'
-import { encodeLengthPrefixed, FrameKind, MAX_JSON_BODY, MAX_MESSAGE_SIZE, MAX_WANTLIST_SIZE, type ProvidersResponse } from '@konbini/protocol'
+import { decode as decodeDagPb } from '@ipld/dag-pb'
+import {
+  encodeLengthPrefixed,
+  type Frame,
+  FrameKind,
+  MAX_JSON_BODY,
+  MAX_MESSAGE_SIZE,
+  MAX_QUEUED_WANTS,
+  MAX_WANTLIST_SIZE,
+  type ProvidersResponse,
+} from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { varint } from 'multiformats'
+import { CID } from 'multiformats/cid'
+import { readFrames } from '@konbini/browser-node'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { evilFolder, placement, uploadTo } from './evil-dag.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
-import { errorName, exchange, postJson, rawBlock, rawCidOf, uploadBody } from './wire.ts'
+import { errorName, exchange, openBlocks, postJson, rawBlock, rawCidOf, uploadBody } from './wire.ts'
 
 const owner = privateKeyToAccount(generatePrivateKey()).address
 
@@ -124,6 +136,48 @@ describe('bad input on a devnet', () => {
       Buffer.concat([lengthPrefix(body.byteLength), body]),
     ])
     expect(errorName(frames)).toBe('WantListTooLargeError')
+  })
+
+  test('error: a session that leaves more than MAX_QUEUED_WANTS wants waiting gets InvalidMessageError', async () => {
+    // distinct CIDs no node holds, in want-lists of the largest allowed size, all in one write:
+    // the node reads them before it can answer many
+    const lists = Math.ceil((MAX_QUEUED_WANTS + 1) / MAX_WANTLIST_SIZE) + 1
+    const frames: Uint8Array[] = [encodeLengthPrefixed({ kind: FrameKind.Hello, json: providers.download })]
+    for (let i = 0; i < lists; i++) {
+      const cids = await Promise.all(Array.from({ length: MAX_WANTLIST_SIZE }, async () => (await rawBlock(8)).cid))
+      frames.push(encodeLengthPrefixed({ kind: FrameKind.Want, cids }))
+    }
+    const answer = await exchange(libp2p, providers.providers[0] as ProvidersResponse['providers'][number], [Buffer.concat(frames)])
+    expect(errorName(answer)).toBe('InvalidMessageError')
+    // it was refused for the queue, not before: the node had started answering
+    expect(answer.filter((f) => f.kind === FrameKind.DontHave).length).toBeLessThan(lists * MAX_WANTLIST_SIZE)
+  })
+
+  test('behavior: a Cancel drops a want not yet sent and is harmless for CIDs never asked; before a Hello it gets TicketMissingError', async () => {
+    const node = providers.providers[0] as ProvidersResponse['providers'][number]
+    const rootBlock = await fetch(`${node.httpUrl}/ipfs/${root}?format=raw`).then(async (r) => new Uint8Array(await r.arrayBuffer()))
+    const [first, second] = decodeDagPb(rootBlock).Links.map((l) => CID.asCID(l.Hash) as CID)
+    const stranger = (await rawBlock()).cid
+    const stream = await openBlocks(libp2p, node)
+    const answer: Frame[] = []
+    try {
+      // one write: the Cancel is read while the node fetches the first block from its store
+      stream.send(
+        Buffer.concat([
+          encodeLengthPrefixed({ kind: FrameKind.Hello, json: providers.download }),
+          encodeLengthPrefixed({ kind: FrameKind.Want, cids: [first as CID, second as CID] }),
+          encodeLengthPrefixed({ kind: FrameKind.Cancel, cids: [second as CID, stranger] }),
+        ]),
+      )
+      await stream.close()
+      for await (const frame of readFrames(stream)) answer.push(frame)
+    } finally {
+      stream.abort(new Error('test done'))
+    }
+    expect(answer.map((f) => [f.kind, 'cid' in f ? f.cid.toString() : ''])).toEqual([[FrameKind.Block, first?.toString()]])
+
+    const early = await exchange(libp2p, node, [encodeLengthPrefixed({ kind: FrameKind.Cancel, cids: [stranger] })])
+    expect(errorName(early)).toBe('TicketMissingError')
   })
 
   test('error: a block-exchange frame longer than MAX_MESSAGE_SIZE gets MessageTooLargeError', async () => {

@@ -210,6 +210,40 @@ describe('ProviderPool', () => {
     }
   })
 
+  test('behavior: a declared egress cap never buys work: a slow peer claiming 1 TB/s gets what its measured rate earns, one claiming 1 B/s still serves alone', async () => {
+    const blocks = await randomBlocks(24)
+    const honest = await standIn(blocks, 10)
+    const liar = await standIn(blocks, 300)
+    const pool = new ProviderPool({
+      libp2p: {} as Libp2p,
+      ticket,
+      providers: [
+        { peerId: peer(1), multiaddrs: [], httpUrl: liar.url, kind: 'light', egressCapBps: 1e12 },
+        { peerId: peer(2), multiaddrs: [], httpUrl: honest.url, kind: 'light' },
+      ],
+    })
+    try {
+      await readAll(pool, blocks, 16)
+      const byPeer = blocksOf(pool)
+      expect(byPeer[peer(2)]).toBeGreaterThan(3 * (byPeer[peer(1)] ?? 0))
+    } finally {
+      pool.close()
+    }
+    // a cap of 1 B/s makes its plan a block per 12 days: alone, it is still asked, and the download completes
+    const alone = await standIn(blocks.slice(0, 4), 10)
+    const lonely = new ProviderPool({
+      libp2p: {} as Libp2p,
+      ticket,
+      providers: [{ peerId: peer(3), multiaddrs: [], httpUrl: alone.url, kind: 'light', egressCapBps: 1 }],
+    })
+    try {
+      await readAll(lonely, blocks.slice(0, 4), 4)
+      expect(blocksOf(lonely)[peer(3)]).toBe(4)
+    } finally {
+      lonely.close()
+    }
+  })
+
   test("error: a block no provider has fails with the providers' answer", async () => {
     const [block] = await randomBlocks(1, 1024)
     const empty = await standIn([], 1)

@@ -9,6 +9,8 @@ export const MAX_BLOCK_SIZE = 2 * 1024 * 1024
 export const MAX_MESSAGE_SIZE = MAX_BLOCK_SIZE + 1024
 /** Most CIDs one want-list may carry. */
 export const MAX_WANTLIST_SIZE = 256
+/** Most wants one block-exchange session may have waiting at a provider: a client asks again as blocks arrive; more ends the session (InvalidMessageError). */
+export const MAX_QUEUED_WANTS = 1024
 /** Largest JSON body the control plane reads. */
 export const MAX_JSON_BODY = 256 * 1024
 /** Default number of replicas for an upload. */

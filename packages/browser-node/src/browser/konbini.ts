@@ -63,12 +63,17 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
   const chainId = init.chainId ?? DEVNET_CHAIN_ID
   let dialer: Promise<Libp2p> | undefined
   let dialerNode: Libp2p | undefined
-  // a dial-only light node, made on the first download
+  // a dial-only light node, made by `warm()` or the first download
   const libp2p = () => {
     dialer ??= createBrowserLibp2p({ relays: init.relays, listen: false, ...(init.rtcConfiguration && { rtcConfiguration: init.rtcConfiguration }) }).then(
       (node) => {
         dialerNode = node
         return node
+      },
+      (err: unknown) => {
+        // the next download tries again
+        dialer = undefined
+        throw err
       },
     )
     return dialer
@@ -139,6 +144,15 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
         },
       })
       return toBrowserDownload(download, counters)
+    },
+
+    /**
+     * Starts this tab's download node and its relay connections now (idempotent), so that the
+     * first Save or Preview does not wait for them: a page that will download calls it once it
+     * has shown its list. Best effort: a failure here is met again, and reported, by `open`.
+     */
+    warm(): void {
+      libp2p().catch(() => {})
     },
 
     /** This tab's download connections now: which peer, over what, and whether direct (WebRTC, unlimited). */

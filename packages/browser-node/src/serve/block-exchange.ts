@@ -1,4 +1,4 @@
-import { BLOCKS_PROTOCOL, type DownloadTicket, FrameKind, InvalidMessageError, TicketMissingError, toWireError } from '@konbini/protocol'
+import { BLOCKS_PROTOCOL, type DownloadTicket, FrameKind, InvalidMessageError, MAX_QUEUED_WANTS, TicketMissingError, toWireError } from '@konbini/protocol'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { readFrames, sendFrame } from '../frame-stream.ts'
@@ -47,9 +47,6 @@ export async function serveBlockExchange(init: BlockExchangeServerInit): Promise
     { maxInboundStreams: 256, maxOutboundStreams: 16, runOnLimitedConnection: init.runOnLimitedConnection ?? true },
   )
 }
-
-/** Most wants one session may have waiting at once: a client asks again as blocks arrive. */
-const MAX_QUEUED_WANTS = 1024
 
 async function session(stream: Stream, remotePeer: string, init: BlockExchangeServerInit): Promise<void> {
   const wantsPerSecond = init.wantsPerSecond ?? 4096

@@ -33,6 +33,8 @@ function FilesWorkspace({ konbini }: { konbini: BrowserKonbini }) {
   }, [konbini])
 
   useEffect(refresh, [refresh])
+  // the download node and its relay connections start now, not on the first Save
+  useEffect(() => konbini.warm(), [konbini])
   useEffect(() => {
     const uninstall = installRangeBridge(cache)
     ensureServiceWorker().then(
