@@ -12,8 +12,10 @@ import type { CID } from 'multiformats/cid'
 import { BlockSession, type OpenStream } from './block-session.ts'
 import type { BlockSource } from './block-source.ts'
 import { HttpBlockSession } from './http-block-session.ts'
-import { type Attempt, Provider, type ProviderStats } from './provider.ts'
-import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, STARTUP_GRACE_MS, TICK_MS } from './scheduling.ts'
+import { type Outlook, PlacementPolicy } from './placement-policy.ts'
+import { Provider, type ProviderStats } from './provider.ts'
+import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
+import type { PoolAttempt, Want } from './want.ts'
 
 export interface ProviderPoolInit {
   libp2p: Libp2p
@@ -32,25 +34,6 @@ export interface ProviderPoolInit {
   openStream?: OpenStream
 }
 
-/** One block the reader asked for, until it is verified or fails. */
-interface Want {
-  readonly cid: CID
-  readonly key: string
-  readonly result: PromiseWithResolvers<Uint8Array>
-  /** Attempts in flight (sent, not answered, not cancelled). */
-  readonly attempts: PoolAttempt[]
-  /** Providers that failed this block (DontHave, error): not asked again. */
-  readonly excluded: Set<Provider>
-  lastError: Error | undefined
-  verifying: boolean
-  /** Its place in the reading order since the pool last went idle. */
-  readonly seq: number
-}
-
-interface PoolAttempt extends Attempt {
-  readonly want: Want
-}
-
 /**
  * Fetches blocks from several providers at once and learns, within the download, how fast each
  * one is. Wants wait in the order asked; each goes to the provider that would deliver it soonest
@@ -65,17 +48,14 @@ interface PoolAttempt extends Attempt {
 export class ProviderPool {
   private readonly init: ProviderPoolInit
   private readonly providers: Provider[]
-  private readonly started = performance.now()
+  private readonly policy: PlacementPolicy
   private readonly wants = new Map<string, Want>()
   private lastBlockAt = performance.now()
-  /** When the current stretch of reading began (the pool went from idle to busy), and the next want's place in it. */
-  private readingSince = performance.now()
+  /** The next want's place in the reading order of this stretch (since the pool last went idle). */
   private nextSeq = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private scheduled = false
   private closed = false
-  /** Whether a light peer has delivered a block in this download (ends the fast start). */
-  private peerDelivered = false
   /** Wants asked of a second provider while the first was sending them. */
   hedges = 0
   /** Wants taken back from a provider that had not started them, for a faster one. */
@@ -84,6 +64,7 @@ export class ProviderPool {
   constructor(init: ProviderPoolInit) {
     this.init = init
     this.providers = init.providers.map((p) => new Provider(p))
+    this.policy = new PlacementPolicy(this.providers)
   }
 
   /** A read-only block store over the network, for the UnixFS exporter. */
@@ -105,7 +86,7 @@ export class ProviderPool {
     // the stall clock and the reading order start again when the pool gets work after being idle
     if (this.wants.size === 0) {
       this.lastBlockAt = performance.now()
-      this.readingSince = this.lastBlockAt
+      this.policy.startStretch(this.lastBlockAt)
       this.nextSeq = 0
     }
     const want: Want = {
@@ -188,7 +169,7 @@ export class ProviderPool {
     // a provider not yet measured is assumed fast (as the prior, or the best one measured): it
     // gets its fair try, and its silence soon tells otherwise
     const unmeasured = Math.min(BLOCK_MS_PRIOR, ...measured)
-    const fullRate = this.fullNodeRate(now, unmeasured)
+    const fullRate = this.policy.fullNodeRate(now, unmeasured)
     this.rescueLate(now, unmeasured, fullRate)
     this.placeQueued(now, unmeasured, fullRate)
     if (this.wants.size > 0) this.timer = setTimeout(() => this.schedule(), TICK_MS)
@@ -216,10 +197,10 @@ export class ProviderPool {
       // would deliver it sooner even behind its queue: the want goes back to the queue and waits
       // for it there
       const ahead = new Map(started ? [] : peers.map((p) => [p, Math.ceil(queuedAhead / peers.length)] as const))
-      const target = this.choose(want, now, unmeasured, fullRate, ahead, started, false)
+      const target = this.policy.choose(want, { now, unmeasured, fullRate, waiting: ahead, needRoom: started, fade: false })
       if (target === undefined) continue
       // a full node is asked only for a want that would otherwise come later than from the full nodes alone
-      if (target.provider.kind === 'full' && now + projected <= this.deadline(want, fullRate)) continue
+      if (target.provider.kind === 'full' && now + projected <= this.policy.deadline(want, fullRate)) continue
       if (started) {
         if (target.finishMs * HEDGE_FACTOR + HEDGE_SLACK_MS >= projected) continue
         this.hedges++
@@ -236,9 +217,10 @@ export class ProviderPool {
   private placeQueued(now: number, unmeasured: number, fullRate: number): void {
     // wants waiting for a provider whose window is full, counted as its future load
     const waiting = new Map<Provider, number>()
+    const outlook: Outlook = { now, unmeasured, fullRate, waiting, needRoom: false, fade: true }
     for (const want of [...this.wants.values()]) {
       if (want.attempts.length > 0 || want.verifying) continue
-      const target = this.choose(want, now, unmeasured, fullRate, waiting, false)
+      const target = this.policy.choose(want, outlook)
       if (target === undefined) {
         this.reject(want, want.lastError ?? new NoProvidersError({ cid: want.key }))
         continue
@@ -247,60 +229,6 @@ export class ProviderPool {
       if ((waiting.get(provider) ?? 0) === 0 && provider.inflight.length < provider.window()) this.send(want, provider, now)
       else waiting.set(provider, (waiting.get(provider) ?? 0) + 1)
     }
-  }
-
-  /**
-   * Who should deliver `want` (the policy, see docs/ARCHITECTURE.md): the fastest light peer if it
-   * would deliver it by the time the full nodes alone would have (reading from the start of this
-   * stretch at their measured rates together: `deadline`), else whichever is fastest. Peers are
-   * so preferred whenever they are not slower, and the viewer is never slower with peers than
-   * without — a peer ahead of that pace may pause now and then without the relays stepping in.
-   */
-  private choose(want: Want, now: number, unmeasured: number, fullRate: number, waiting: Map<Provider, number>, needRoom: boolean, fade = true) {
-    const light = this.fastest('light', want, now, unmeasured, waiting, needRoom, fade)
-    const full = this.fastest('full', want, now, unmeasured, waiting, needRoom, fade)
-    if (light === undefined || full === undefined) return light ?? full
-    // fast start: until a peer has sent its first block, the full nodes carry one want at a time
-    // — the first block (the root) comes from the nearest relay while WebRTC warms up — for
-    // STARTUP_GRACE_MS, after which a peer still silent no longer holds the download back
-    if (!this.peerDelivered && now - this.started < STARTUP_GRACE_MS) return this.fullNodeLoad(waiting) === 0 ? full : light
-    if (now + light.finishMs <= this.deadline(want, fullRate)) return light
-    return full.finishMs < light.finishMs ? full : light
-  }
-
-  /** Of one kind, the provider that would deliver `want` soonest (counting the wants queued there), among those alive, not failed for it and not already asked for it. */
-  private fastest(kind: 'full' | 'light', want: Want, now: number, unmeasured: number, waiting: Map<Provider, number>, needRoom: boolean, fade: boolean) {
-    let best: { provider: Provider; finishMs: number } | undefined
-    for (const p of this.providers) {
-      if (p.kind !== kind || p.stats.dead || want.excluded.has(p) || want.attempts.some((a) => a.provider === p)) continue
-      if (needRoom && p.inflight.length >= p.window()) continue
-      const finishMs = p.projectedMs(p.inflight.length + (waiting.get(p) ?? 0), now, unmeasured, fade)
-      if (best === undefined || finishMs < best.finishMs) best = { provider: p, finishMs }
-    }
-    return best
-  }
-
-  /** When the full nodes alone would have delivered `want`, reading from the start of this stretch. */
-  private deadline(want: Want, fullRate: number): number {
-    return this.readingSince + (want.seq + 1) / fullRate
-  }
-
-  /** Wants the full nodes have in flight or waiting for them. */
-  private fullNodeLoad(waiting: Map<Provider, number>): number {
-    let load = 0
-    for (const p of this.providers) if (p.kind === 'full') load += p.inflight.length + (waiting.get(p) ?? 0)
-    return load
-  }
-
-  /**
-   * Blocks per millisecond the live full nodes would deliver together (0 when there are none), by
-   * what was measured: an idle node's estimate is not faded here, or an idle capped relay would
-   * look fast and take work from the peers.
-   */
-  private fullNodeRate(now: number, unmeasured: number): number {
-    let rate = 0
-    for (const p of this.providers) if (p.kind === 'full' && !p.stats.dead) rate += 1 / p.effectiveMs(now, unmeasured, false)
-    return rate
   }
 
   private send(want: Want, provider: Provider, now: number): void {
@@ -356,8 +284,8 @@ export class ProviderPool {
     this.wants.delete(want.key)
     provider.stats.bytes += bytes.byteLength
     provider.stats.blocks++
-    if (provider.kind === 'light') this.peerDelivered = true
-    provider.stats.firstByteMs ??= now - this.started
+    this.policy.delivered(provider)
+    provider.stats.firstByteMs ??= this.policy.sinceStart(now)
     this.init.onBlock?.(bytes.byteLength, provider.endpoint.peerId)
     want.result.resolve(bytes)
     this.scheduleSoon()
