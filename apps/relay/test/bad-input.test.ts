@@ -123,11 +123,14 @@ describe('bad input on a devnet', () => {
     expect(await storedNowhere(actual.cid.toString())).toBe(true)
   })
 
-  test('error: a want-list over MAX_WANTLIST_SIZE gets WantListTooLargeError', async () => {
+  test.each([
+    ['want-list', FrameKind.Want],
+    ['cancel list', FrameKind.Cancel],
+  ])('error: a %s over MAX_WANTLIST_SIZE gets WantListTooLargeError', async (_what, kind) => {
     const cid = (await rawBlock()).cid
     // encodeFrame refuses to build this frame: write it by hand
     const body = Buffer.concat([
-      Buffer.from([FrameKind.Want]),
+      Buffer.from([kind]),
       ...Array.from({ length: MAX_WANTLIST_SIZE + 1 }, () => Buffer.concat([lengthPrefix(cid.bytes.byteLength), cid.bytes])),
     ])
     const hello = encodeLengthPrefixed({ kind: FrameKind.Hello, json: providers.download })
