@@ -1,4 +1,5 @@
-import { epochReportTypedData, type EpochReport } from '@konbini/protocol'
+import { readFileSync } from 'node:fs'
+import { epochReportTypedData, type EpochReport, slashTypedData } from '@konbini/protocol'
 import {
   type Address,
   type BaseError,
@@ -20,6 +21,7 @@ import { type LocalChain, startAnvil } from './anvil.ts'
 import { creditAbi, konbiniTokenAbi, registryAbi, settlementAbi } from './artifacts.ts'
 import { type ContractAddresses, DEPLOY_DEFAULTS, deployKonbini } from './deploy.ts'
 import { CumulativeTree } from './merkle.ts'
+import { compile } from '../scripts/compile.ts'
 
 const chainId = 31337
 let anvil: LocalChain
@@ -244,5 +246,34 @@ describe('contracts on anvil', () => {
     const pair = [b, newcomer].sort((x, y) => (x.address.toLowerCase() < y.address.toLowerCase() ? -1 : 1))
     await clients(operator).pub.waitForTransactionReceipt({ hash: await submit(report, await signReport(report, pair)) })
     expect(await clients(operator).pub.readContract({ address: c.settlement, abi: settlementAbi, functionName: 'lastEpoch' })).toBe(2n)
+  })
+
+  test('behavior: a quorum slashes a node once per nonce; an unbonding stake is withdrawable only after the delay', async () => {
+    await firstEpoch()
+    const node = keccak256(toHex('peer-id-bytes'))
+    const order = { node, amount: parseEther('100'), nonce: 7n }
+    const sign = (signers: PrivateKeyAccount[]) =>
+      Promise.all(signers.map((m) => m.signTypedData(slashTypedData(order, chainId, c.registry)))).then((sigs) => concat(sigs))
+    const slash = (sigs: Hex) =>
+      clients(operator).wallet.writeContract({ address: c.registry, abi: registryAbi, functionName: 'slash', args: [node, order.amount, order.nonce, sigs] })
+    expect(await revertName(slash(await sign(metas.slice(0, 1))))).toBe('QuorumNotReached')
+    await clients(operator).pub.waitForTransactionReceipt({ hash: await slash(await sign(metas.slice(0, 2))) })
+    const [, stake] = await clients(operator).pub.readContract({ address: c.registry, abi: registryAbi, functionName: 'nodes', args: [node] })
+    expect(stake).toBe(DEPLOY_DEFAULTS.minNodeStake - order.amount)
+    expect(await revertName(slash(await sign(metas.slice(0, 2))))).toBe('NonceUsed')
+
+    await send(operator, { address: c.registry, abi: registryAbi, functionName: 'requestUnstake', args: [node] })
+    const withdraw = () => clients(operator).wallet.writeContract({ address: c.registry, abi: registryAbi, functionName: 'withdrawStake', args: [node] })
+    expect(await revertName(withdraw())).toBe('StillBonded')
+    const testClient = createTestClient({ mode: 'anvil', chain: chain(anvil.rpcUrl), transport: http(anvil.rpcUrl) })
+    await testClient.increaseTime({ seconds: DEPLOY_DEFAULTS.unbondingSeconds })
+    await testClient.mine({ blocks: 1 })
+    const before = await balanceOf(operator.address)
+    await clients(operator).pub.waitForTransactionReceipt({ hash: await withdraw() })
+    expect((await balanceOf(operator.address)) - before).toBe(DEPLOY_DEFAULTS.minNodeStake - order.amount)
+  })
+
+  test('default: src/artifacts.ts is what contracts/*.sol compile to', () => {
+    expect(compile()).toBe(readFileSync(new URL('./artifacts.ts', import.meta.url), 'utf8'))
   })
 })
