@@ -115,3 +115,57 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value)
 }
+
+/**
+ * An epoch's volume report as the meta quorum signs it for `Settlement.submitReport` (the domain
+ * adds the settlement contract's address). Totals are cumulative over all epochs, in token units.
+ */
+export const epochReportTypes = {
+  Report: [
+    { name: 'epoch', type: 'uint64' },
+    { name: 'rewardRoot', type: 'bytes32' },
+    { name: 'spendRoot', type: 'bytes32' },
+    { name: 'totalRewards', type: 'uint96' },
+    { name: 'totalSpent', type: 'uint96' },
+    { name: 'archiveCid', type: 'bytes' },
+  ],
+} as const
+
+export interface EpochReport {
+  epoch: bigint
+  rewardRoot: Hex
+  spendRoot: Hex
+  totalRewards: bigint
+  totalSpent: bigint
+  /** The receipts archive's CID, as bytes. */
+  archiveCid: Hex
+}
+
+/** Typed-data arguments for signing or verifying an epoch report with viem. */
+export function epochReportTypedData(report: EpochReport, chainId: number, settlement: Hex) {
+  return {
+    domain: { ...konbiniDomain(chainId), verifyingContract: settlement },
+    types: epochReportTypes,
+    primaryType: 'Report',
+    message: report,
+  } as const
+}
+
+/** A quorum's order to burn part of a node's stake (`Registry.slash`). */
+export const slashTypes = {
+  Slash: [
+    { name: 'node', type: 'bytes32' },
+    { name: 'amount', type: 'uint96' },
+    { name: 'nonce', type: 'uint64' },
+  ],
+} as const
+
+/** Typed-data arguments for signing a slash order with viem. */
+export function slashTypedData(order: { node: Hex; amount: bigint; nonce: bigint }, chainId: number, registry: Hex) {
+  return {
+    domain: { ...konbiniDomain(chainId), verifyingContract: registry },
+    types: slashTypes,
+    primaryType: 'Slash',
+    message: order,
+  } as const
+}

@@ -6,17 +6,10 @@ import { createKonbiniClient, type KonbiniClient, MetaClient } from '@konbini/br
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
 import type { Libp2p } from '@libp2p/interface'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
-import { z } from 'zod'
 
-export const devnetFile = z.object({
-  metaUrls: z.array(z.string()),
-  metaAddresses: z.array(z.string()).optional(),
-  webUrl: z.string().optional(),
-  devKey: z.string().optional(),
-  chainId: z.number().optional(),
-  nodes: z.array(z.object({ peerId: z.string(), multiaddrs: z.array(z.string()), httpUrl: z.string(), pid: z.number() })),
-})
-export type DevnetFile = z.infer<typeof devnetFile>
+import { type DevnetFile, devnetFile, privateKey } from '@konbini/protocol'
+
+export type { DevnetFile }
 
 export interface GlobalFlags {
   json: boolean
@@ -40,10 +33,7 @@ export async function findDevnet(from = process.cwd()): Promise<DevnetFile | und
 async function loadClientKey(flags: GlobalFlags, devnet: DevnetFile | undefined): Promise<`0x${string}`> {
   const explicit = flags.key ?? process.env.KONBINI_KEY
   if (explicit)
-    return z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{64}$/, 'a key is 32 bytes of hex with 0x')
-      .parse(explicit) as `0x${string}`
+    return privateKey.parse(explicit) as `0x${string}`
   if (devnet?.devKey && flags.meta === undefined) return devnet.devKey as `0x${string}`
   const dir = join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'konbini')
   const file = join(dir, 'key')

@@ -13,7 +13,13 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'konbini-web-'))
   await writeFile(
     join(dir, 'devnet.json'),
-    JSON.stringify({ metaUrls: ['http://127.0.0.1:7171'], devKey: KEY, webUrl: 'http://localhost:3000', nodes: [{ x: 1 }], chain: 'kept' }),
+    JSON.stringify({
+      metaUrls: ['http://127.0.0.1:7171'],
+      devKey: KEY,
+      webUrl: 'http://localhost:3000',
+      nodes: [{ peerId: '12D3KooWx', multiaddrs: ['/ip4/127.0.0.1/tcp/7301/ws'], httpUrl: 'http://127.0.0.1:7201', pid: 1 }],
+      extra: 'kept',
+    }),
   )
   await writeFile(join(dir, 'broken.json'), '{ not json')
   await writeFile(join(dir, 'wrong.json'), JSON.stringify({ metaUrls: [] }))
@@ -25,7 +31,8 @@ describe('readDevnetFile', () => {
     const devnet = await readDevnetFile(join(dir, 'devnet.json'))
     expect(devnet?.metaUrls).toEqual(['http://127.0.0.1:7171'])
     expect(devnet?.devKey).toBe(KEY)
-    expect(devnet?.chain).toBe('kept')
+    expect(devnet?.extra).toBe('kept')
+    expect(devnet?.nodes[0]?.httpUrl).toBe('http://127.0.0.1:7201')
   })
   test('behavior: a missing file means no devnet', async () => {
     expect(await readDevnetFile(join(dir, 'absent.json'))).toBeUndefined()

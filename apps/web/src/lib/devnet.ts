@@ -1,22 +1,14 @@
 import { readFile } from 'node:fs/promises'
-import { z } from 'zod'
+import { type DevnetFile, devnetFile } from '@konbini/protocol'
+import type { z } from 'zod'
 import { DevnetFileError } from './errors.ts'
 
-export const privateKey = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'must be a 0x-prefixed 32-byte hex private key')
+export { type DevnetFile, privateKey } from '@konbini/protocol'
 
 /** One line naming each bad field, e.g. `devKey must be a 0x-prefixed … key`. */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || 'the value'} ${i.message}`).join('; ')
 }
-
-/** What `konbini devnet` writes to `.konbini/devnet.json`; unknown fields are kept. */
-export const devnetFile = z.looseObject({
-  metaUrls: z.array(z.url()).min(1),
-  devKey: privateKey.optional(),
-  webUrl: z.string().optional(),
-  nodes: z.array(z.unknown()).default([]),
-})
-export type DevnetFile = z.infer<typeof devnetFile>
 
 /**
  * Reads the devnet file, or returns `undefined` when there is none (the devnet is not running).
