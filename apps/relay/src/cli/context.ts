@@ -32,8 +32,7 @@ export async function findDevnet(from = process.cwd()): Promise<DevnetFile | und
 /** The user's key: --key or KONBINI_KEY, else the devnet's dev key, else one kept in the config dir. */
 async function loadClientKey(flags: GlobalFlags, devnet: DevnetFile | undefined): Promise<`0x${string}`> {
   const explicit = flags.key ?? process.env.KONBINI_KEY
-  if (explicit)
-    return privateKey.parse(explicit) as `0x${string}`
+  if (explicit) return privateKey.parse(explicit) as `0x${string}`
   if (devnet?.devKey && flags.meta === undefined) return devnet.devKey as `0x${string}`
   const dir = join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'konbini')
   const file = join(dir, 'key')
