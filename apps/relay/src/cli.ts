@@ -113,12 +113,16 @@ async function devnet(flags: GlobalFlags, values: { data?: string | undefined; n
     resources: positiveInt(values.nodes, 'nodes') ?? 4,
     web: !values['no-web'],
     basePort: 7070,
+    chain: true,
   })
   print(flags.json, net.file, () =>
     [
       'Konbini devnet is up (Ctrl-C stops it; data stays in .konbini/).',
       `  meta:   ${net.file.metaUrls.join(', ')}`,
       ...net.file.nodes.map((n, i) => `  node${i + 1}:  ${n.httpUrl}  ${n.peerId}`),
+      ...(net.file.chain
+        ? [`  chain:  ${net.file.chain.rpcUrl} (anvil, chain id ${net.file.chain.chainId}; registry ${net.file.chain.contracts.registry})`]
+        : []),
       ...(net.file.webUrl ? [`  portal: ${net.file.webUrl}`] : []),
       '  try:    npx konbini put <file>  then  npx konbini get <cid>',
     ].join('\n'),

@@ -3,10 +3,13 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { DEVNET_CHAIN_ID } from '@konbini/protocol'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { DevnetFile } from './context.ts'
+import { type DevnetChain, startDevnetChain } from './devnet-chain.ts'
 import { RelayProcess } from './relay-process.ts'
 import { freePort } from '../free-port.ts'
+import { loadOperatorKey, loadPeerKey } from '../keys.ts'
 
 const webDir = fileURLToPath(new URL('../../../web', import.meta.url))
 
@@ -28,6 +31,12 @@ export interface DevnetOptions {
   nodeEnv?: (index: number) => Record<string, string>
   /** Meta processes (default 1); more than one needs a shared KONBINI_DATABASE_URL in metaEnv. */
   metas?: number
+  /**
+   * Start the chain too: anvil with the contracts deployed, the meta nodes whitelisted, every
+   * resource node registered with the minimum stake, the dev account holding the supply
+   * (`npm start` does; tests that need it ask).
+   */
+  chain?: boolean
   /** A command resource node i runs under (tests: strace). */
   nodeWrapper?: (index: number) => string[] | undefined
   log?: (line: string) => void
@@ -47,6 +56,8 @@ export interface Devnet {
   nodes: RelayProcess[]
   /** The portal (`next dev`, leader of its own process group), when started with `web`. */
   web?: ChildProcess
+  /** The chain, when started with `chain`. */
+  chain?: DevnetChain
   /** Rewrites devnet.json (after a restart changed a pid). */
   save(): Promise<void>
   stop(): Promise<void>
@@ -83,11 +94,23 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
   )
   const nodes: RelayProcess[] = []
   let web: ChildProcess | undefined
+  let chain: DevnetChain | undefined
   const stop = async () => {
     await Promise.all([...(web ? [stopGroup(web)] : []), ...[...metas, ...nodes].map((p) => p.kill('SIGTERM'))])
+    await chain?.stop()
   }
   try {
     const metaReady = await Promise.all(metas.map((m) => m.start()))
+    if (options.chain) {
+      chain = await startDevnetChain({
+        // 8545 for `npm start` (basePort 7070), like every local EVM node
+        port: Number(port(1475)),
+        chainId: DEVNET_CHAIN_ID,
+        devAccount: privateKeyToAccount(key as `0x${string}`),
+        metas: metaReady.map((m) => (m.metaAddress ?? '0x') as `0x${string}`),
+      })
+      log(`chain: anvil at ${chain.anvil.rpcUrl}, contracts deployed`)
+    }
     const metaUrls = metaReady.map((m) => m.httpUrl)
     for (let i = 0; i < options.resources; i++) {
       nodes.push(
@@ -113,13 +136,21 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       n.wrapper = options.nodeWrapper?.(i) ?? []
     })
     await Promise.all(nodes.map((n) => n.start()))
+    if (chain) {
+      // the keys each node loaded at start (created here first if it had none)
+      for (let i = 0; i < nodes.length; i++) {
+        const nodeDir = join(dataDir, `node${i + 1}`)
+        await chain.registerNode(await loadOperatorKey(nodeDir), await loadPeerKey(nodeDir))
+      }
+    }
     const devnetPath = join(dataDir, 'devnet.json')
     const file: DevnetFile = {
       metaUrls,
       metaAddresses: metaReady.map((m) => m.metaAddress ?? ''),
       devKey: key,
-      chainId: 31337,
+      chainId: DEVNET_CHAIN_ID,
       nodes: [],
+      ...(chain && { chain: { rpcUrl: chain.anvil.rpcUrl, chainId: DEVNET_CHAIN_ID, contracts: chain.contracts } }),
     }
     if (options.web) {
       const webPort = options.webPort ?? (options.basePort === 0 ? await freePort() : 3000)
@@ -150,7 +181,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       await writeFile(devnetPath, `${JSON.stringify({ ...file, metaPids: metas.map((m) => m.ready?.pid) }, null, 2)}\n`)
     }
     await save()
-    return { file, metas, nodes, ...(web && { web }), save, stop }
+    return { file, metas, nodes, ...(web && { web }), ...(chain && { chain }), save, stop }
   } catch (err) {
     await stop()
     throw err

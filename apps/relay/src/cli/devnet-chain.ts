@@ -1,0 +1,63 @@
+import { type ContractAddresses, DEPLOY_DEFAULTS, deployKonbini, konbiniTokenAbi, type LocalChain, registryAbi, startAnvil } from '@konbini/contracts'
+import { nodeBindingMessage } from '@konbini/protocol'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { type Account, createPublicClient, createTestClient, createWalletClient, defineChain, type Hex, http, parseEther, toHex } from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+
+/** The devnet's chain: anvil with Konbini's contracts deployed and the meta nodes whitelisted. */
+export interface DevnetChain {
+  anvil: LocalChain
+  contracts: ContractAddresses
+  /** Registers a resource node (its operator funded with gas and the minimum stake first). */
+  registerNode(operator: PrivateKeyAccount, peerKey: PrivateKey): Promise<void>
+  stop(): Promise<void>
+}
+
+/** Gas money each devnet account gets on anvil. */
+const DEVNET_ETH = parseEther('1000')
+
+/**
+ * Starts anvil on 127.0.0.1 and deploys the contracts with the dev account as deployer (it holds
+ * the token supply) and `metas` whitelisted, a quorum of 1.
+ */
+export async function startDevnetChain(init: { port: number; devAccount: Account; metas: readonly Hex[]; chainId: number }): Promise<DevnetChain> {
+  const anvil = await startAnvil({ port: init.port, chainId: init.chainId })
+  try {
+    const chain = defineChain({
+      id: init.chainId,
+      name: 'Konbini devnet',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [anvil.rpcUrl] } },
+    })
+    const transport = http(anvil.rpcUrl)
+    const test = createTestClient({ mode: 'anvil', chain, transport })
+    const pub = createPublicClient({ chain, transport })
+    await test.setBalance({ address: init.devAccount.address, value: DEVNET_ETH })
+    const contracts = await deployKonbini({ rpcUrl: anvil.rpcUrl, chain, deployer: init.devAccount, metas: init.metas, quorum: 1 })
+    const dev = createWalletClient({ account: init.devAccount, chain, transport })
+    const mined = async (hash: Hex) => {
+      const receipt = await pub.waitForTransactionReceipt({ hash })
+      if (receipt.status !== 'success') throw new Error(`devnet chain: transaction ${hash} reverted`)
+    }
+    return {
+      anvil,
+      contracts,
+      async registerNode(operator, peerKey) {
+        const stake = DEPLOY_DEFAULTS.minNodeStake
+        await test.setBalance({ address: operator.address, value: DEVNET_ETH })
+        await mined(await dev.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'transfer', args: [operator.address, stake] }))
+        const wallet = createWalletClient({ account: operator, chain, transport })
+        await mined(await wallet.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'approve', args: [contracts.registry, stake] }))
+        const peerId = toHex(peerIdFromPrivateKey(peerKey).toMultihash().bytes)
+        // the peer key's signature of the binding statement: the EVM cannot check Ed25519, meta nodes do
+        const binding = toHex(await peerKey.sign(nodeBindingMessage(operator.address)))
+        await mined(await wallet.writeContract({ address: contracts.registry, abi: registryAbi, functionName: 'registerNode', args: [peerId, stake, binding] }))
+      },
+      stop: () => anvil.stop(),
+    }
+  } catch (err) {
+    await anvil.stop()
+    throw err
+  }
+}

@@ -1,0 +1,66 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DEPLOY_DEFAULTS, konbiniTokenAbi, registryAbi, settlementAbi } from '@konbini/contracts'
+import { devnetFile } from '@konbini/protocol'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { type Address, createPublicClient, http, keccak256, toHex } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startTestNetwork, type TestNetwork } from './network.ts'
+
+describe('a devnet with its chain (what npm start runs)', () => {
+  let net: TestNetwork
+  let chain: NonNullable<TestNetwork['file']['chain']>
+  const read = <T>(call: Parameters<ReturnType<typeof createPublicClient>['readContract']>[0]) =>
+    createPublicClient({ transport: http(chain.rpcUrl) }).readContract(call) as Promise<T>
+
+  beforeAll(async () => {
+    net = await startTestNetwork({ resources: 2, chain: true })
+    const file = devnetFile.parse(JSON.parse(await readFile(join(net.dataDir, 'devnet.json'), 'utf8')))
+    if (file.chain === undefined) throw new Error('devnet.json has no chain section')
+    chain = file.chain
+  })
+  afterAll(async () => {
+    await net?.stop()
+  })
+
+  test('default: devnet.json names the chain and its contracts; anvil listens on 127.0.0.1 with chain id 31337', async () => {
+    expect(new URL(chain.rpcUrl).hostname).toBe('127.0.0.1')
+    expect(chain.chainId).toBe(31337)
+    expect(await createPublicClient({ transport: http(chain.rpcUrl) }).getChainId()).toBe(31337)
+    for (const address of Object.values(chain.contracts))
+      expect(await createPublicClient({ transport: http(chain.rpcUrl) }).getCode({ address: address as Address })).not.toBe('0x')
+  })
+
+  test('behavior: the meta node is whitelisted (registry and settlement), every resource node is registered with the minimum stake under its operator', async () => {
+    for (const meta of net.file.metaAddresses ?? []) {
+      expect(await read<boolean>({ address: chain.contracts.registry as Address, abi: registryAbi, functionName: 'isMeta', args: [meta as Address] })).toBe(
+        true,
+      )
+      expect(await read<boolean>({ address: chain.contracts.settlement as Address, abi: settlementAbi, functionName: 'isMeta', args: [meta as Address] })).toBe(
+        true,
+      )
+    }
+    for (const [i, node] of net.file.nodes.entries()) {
+      const operator = privateKeyToAccount((await readFile(join(net.dataDir, `node${i + 1}`, 'operator.key'), 'utf8')).trim() as `0x${string}`)
+      const id = keccak256(toHex(peerIdFromString(node.peerId).toMultihash().bytes))
+      const [owner, stake] = await read<[Address, bigint, bigint]>({
+        address: chain.contracts.registry as Address,
+        abi: registryAbi,
+        functionName: 'nodes',
+        args: [id],
+      })
+      expect(owner).toBe(operator.address)
+      expect(stake).toBe(DEPLOY_DEFAULTS.minNodeStake)
+    }
+    expect(await read<bigint>({ address: chain.contracts.registry as Address, abi: registryAbi, functionName: 'totalStake' })).toBe(
+      DEPLOY_DEFAULTS.minNodeStake * BigInt(net.file.nodes.length),
+    )
+  })
+
+  test("behavior: the dev account holds the supply less the emission reserve and the nodes' stake", async () => {
+    const dev = privateKeyToAccount(net.file.devKey as `0x${string}`)
+    const balance = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [dev.address] })
+    expect(balance).toBe(DEPLOY_DEFAULTS.supply - DEPLOY_DEFAULTS.reserve - DEPLOY_DEFAULTS.minNodeStake * BigInt(net.file.nodes.length))
+  })
+})
