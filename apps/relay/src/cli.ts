@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { GlobalFlags } from './cli/context.ts'
+import { balanceCommand, prepayCommand } from './cli/chain-commands.ts'
 import { denyCommand, denylistCommand } from './cli/denylist-commands.ts'
 import { startDevnet } from './cli/devnet.ts'
 import { lsCommand, nodesCommand, rmCommand, statCommand } from './cli/owner-commands.ts'
@@ -20,6 +21,8 @@ Usage:
   konbini nodes                                             the nodes and what they measured
   konbini deny <cid> / konbini allow <cid>                  (meta admins) keep a root off light peers, or allow it again
   konbini denylist                                          the roots light peers must not cache or serve
+  konbini prepay <amount>                                   deposit KBT as traffic credit
+  konbini balance                                           your tokens and traffic credit
 
 Every command takes --json (one JSON document on stdout), --meta <url,url> and --key <0x…>.`
 
@@ -82,6 +85,10 @@ async function main(argv: string[]): Promise<void> {
       return denyCommand(flags, command, need('a CID'))
     case 'denylist':
       return denylistCommand(flags)
+    case 'prepay':
+      return prepayCommand(flags, need('an amount of KBT'))
+    case 'balance':
+      return balanceCommand(flags)
     case 'node':
       return runRelay({
         ...process.env,

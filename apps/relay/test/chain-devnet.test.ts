@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { DEPLOY_DEFAULTS, konbiniTokenAbi, registryAbi, settlementAbi } from '@konbini/contracts'
+import { creditAbi, DEPLOY_DEFAULTS, konbiniTokenAbi, registryAbi, settlementAbi } from '@konbini/contracts'
 import { devnetFile } from '@konbini/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { type Address, createPublicClient, http, keccak256, toHex } from 'viem'
+import { type Address, createPublicClient, http, keccak256, parseEther, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startTestNetwork, type TestNetwork } from './network.ts'
@@ -62,5 +62,37 @@ describe('a devnet with its chain (what npm start runs)', () => {
     const dev = privateKeyToAccount(net.file.devKey as `0x${string}`)
     const balance = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [dev.address] })
     expect(balance).toBe(DEPLOY_DEFAULTS.supply - DEPLOY_DEFAULTS.reserve - DEPLOY_DEFAULTS.minNodeStake * BigInt(net.file.nodes.length))
+  })
+
+  test('behavior: konbini prepay deposits credit and konbini balance shows it, to the wei', async () => {
+    const dev = privateKeyToAccount(net.file.devKey as `0x${string}`)
+    const tokensBefore = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [dev.address] })
+    const prepay = await net.cli(['prepay', '25.5', '--json'])
+    expect(prepay.code, prepay.stderr).toBe(0)
+    expect(JSON.parse(prepay.stdout)).toMatchObject({ account: dev.address, amount: parseEther('25.5').toString() })
+    const balance = await net.cli(['balance', '--json'])
+    expect(balance.code, balance.stderr).toBe(0)
+    const shown = JSON.parse(balance.stdout)
+    expect(shown.credit.deposited).toBe(parseEther('25.5').toString())
+    expect(BigInt(shown.tokens)).toBe(tokensBefore - parseEther('25.5'))
+    expect(await read<bigint>({ address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposited', args: [dev.address] })).toBe(
+      parseEther('25.5'),
+    )
+  })
+
+  test.each(['-3', '0', 'abc', '1.1234567890123456789'])('error: konbini prepay %s fails with one sentence and moves nothing', async (amount) => {
+    const before = await net.cli(['balance', '--json'])
+    const res = await net.cli(['prepay', amount])
+    expect(res.code).not.toBe(0)
+    expect(res.stderr.trim().split('\n')).toHaveLength(1)
+    expect(res.stderr).toMatch(/is not an amount of KBT|Unknown option '-3'/)
+    expect((await net.cli(['balance', '--json'])).stdout).toBe(before.stdout)
+  })
+
+  test('error: prepaying more than the account holds says so and moves nothing', async () => {
+    const stranger = `0x${'42'.repeat(32)}`
+    const res = await net.cli(['prepay', '1', '--key', stranger])
+    expect(res.code).not.toBe(0)
+    expect(res.stderr).toMatch(/You hold 0 KBT, less than the 1 KBT asked/)
   })
 })

@@ -1,0 +1,68 @@
+import type { ContractAddresses } from '@konbini/contracts'
+import { BaseError } from '@konbini/protocol'
+import {
+  type Address,
+  type Chain,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  type Hex,
+  http,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+import { findDevnet, type GlobalFlags, openMeta } from './context.ts'
+
+export class NoChainError extends BaseError {
+  override name = 'NoChainError' as const
+  constructor() {
+    super('No chain configured: start the devnet with `npm start` (it writes the chain into .konbini/devnet.json).')
+  }
+}
+
+export class TransactionRevertedError extends BaseError {
+  override name = 'TransactionRevertedError' as const
+  constructor({ hash }: { hash: Hex }) {
+    super(`The transaction ${hash} was reverted by the chain.`)
+  }
+}
+
+/** The user's account on the configured chain, with clients and the contracts' addresses. */
+export interface ChainContext {
+  account: PrivateKeyAccount
+  contracts: { [K in keyof ContractAddresses]: Address }
+  pub: PublicClient
+  wallet: ReturnType<typeof createWalletClient<ReturnType<typeof http>, ReturnType<typeof defineChain>, PrivateKeyAccount>>
+  /** Waits for `hash` to be mined; throws {@link TransactionRevertedError} if it reverted. */
+  mined(hash: Hex): Promise<{ gasUsed: bigint }>
+}
+
+/** The chain from the devnet file (RPC URL, chain id, contracts) and the user's key (as other commands choose it). */
+export async function openChain(flags: GlobalFlags): Promise<ChainContext> {
+  const devnet = await findDevnet()
+  if (devnet?.chain === undefined) throw new NoChainError()
+  const { account } = await openMeta(flags)
+  const { rpcUrl, chainId, contracts } = devnet.chain
+  const chain = defineChain({
+    id: chainId,
+    name: `chain ${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  })
+  const transport = http(rpcUrl)
+  const pub = createPublicClient({ chain, transport }) as PublicClient
+  const wallet = createWalletClient({ account, chain, transport })
+  return {
+    account,
+    contracts: contracts as ChainContext['contracts'],
+    pub,
+    wallet,
+    async mined(hash) {
+      const receipt = await pub.waitForTransactionReceipt({ hash })
+      if (receipt.status !== 'success') throw new TransactionRevertedError({ hash })
+      return { gasUsed: receipt.gasUsed }
+    },
+  }
+}
