@@ -33,8 +33,8 @@ export class TransactionRevertedError extends BaseError {
 export interface ChainContext {
   account: PrivateKeyAccount
   contracts: { [K in keyof ContractAddresses]: Address }
-  pub: PublicClient
-  wallet: ReturnType<typeof createWalletClient<ReturnType<typeof http>, ReturnType<typeof defineChain>, PrivateKeyAccount>>
+  pub: PublicClient<Transport, Chain>
+  wallet: WalletClient<Transport, Chain, PrivateKeyAccount>
   /** Waits for `hash` to be mined; throws {@link TransactionRevertedError} if it reverted. */
   mined(hash: Hex): Promise<{ gasUsed: bigint }>
 }
@@ -52,7 +52,7 @@ export async function openChain(flags: GlobalFlags): Promise<ChainContext> {
     rpcUrls: { default: { http: [rpcUrl] } },
   })
   const transport = http(rpcUrl)
-  const pub = createPublicClient({ chain, transport }) as PublicClient
+  const pub = createPublicClient({ chain, transport })
   const wallet = createWalletClient({ account, chain, transport })
   return {
     account,
