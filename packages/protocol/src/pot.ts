@@ -43,7 +43,7 @@ export function receiptTypedData(r: Receipt, chainId?: number) {
     domain: konbiniDomain(chainId),
     types: receiptTypes,
     primaryType: 'Receipt',
-    message: { ...r, epoch: BigInt(r.epoch), bytes: BigInt(r.bytes) },
+    message: { ...r, ticket: r.ticket as Hex, consumer: r.consumer as Hex, epoch: BigInt(r.epoch), bytes: BigInt(r.bytes) },
   } as const
 }
 
@@ -68,7 +68,7 @@ export function sessionGrantTypedData(g: SessionGrant, chainId?: number) {
     domain: konbiniDomain(chainId),
     types: sessionGrantTypes,
     primaryType: 'SessionGrant',
-    message: { ...g, expiresAt: BigInt(g.expiresAt) },
+    message: { ...g, wallet: g.wallet as Hex, sessionKey: g.sessionKey as Hex, expiresAt: BigInt(g.expiresAt) },
   } as const
 }
 
