@@ -14,6 +14,7 @@ import { stopAllNets } from './net.ts'
 import { peerOffload } from './peer-offload.ts'
 import { runInNetns } from './netns.ts'
 import { portalSave } from './portal-save.ts'
+import { receiptsVerify } from './receipts-verify.ts'
 import { relayToTabVsFetch } from './relay-to-tab.ts'
 import { slowProviderPenalty } from './slow-provider-penalty.ts'
 import { tabToTab, threeCappedDonors } from './tab-to-tab.ts'
@@ -27,6 +28,7 @@ const benches: Bench[] = [
   ttfbVsBlockFetch,
   slowProviderPenalty,
   blockExchangeVsRawTcp,
+  receiptsVerify,
   // in Chromium, inside a network namespace of their own
   relayToTabVsFetch,
   tabToTab,
