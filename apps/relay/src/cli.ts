@@ -3,6 +3,7 @@ import type { GlobalFlags } from './cli/context.ts'
 import { balanceCommand, prepayCommand } from './cli/chain-commands.ts'
 import { denyCommand, denylistCommand } from './cli/denylist-commands.ts'
 import { startDevnet } from './cli/devnet.ts'
+import { registerCommand, unstakeCommand } from './cli/operator-commands.ts'
 import { lsCommand, nodesCommand, rmCommand, statCommand } from './cli/owner-commands.ts'
 import { describeError, print } from './cli/output.ts'
 import { getCommand, putCommand } from './cli/transfer-commands.ts'
@@ -23,6 +24,8 @@ Usage:
   konbini denylist                                          the roots light peers must not cache or serve
   konbini prepay <amount>                                   deposit KBT as traffic credit
   konbini balance                                           your tokens and traffic credit
+  konbini register --data DIR [--stake 1000]                stake and register the node whose keys are in DIR (its operator pays)
+  konbini unstake --data DIR                                start unbonding that node's stake, or withdraw it once unbonded
 
 Every command takes --json (one JSON document on stdout), --meta <url,url> and --key <0x…>.`
 
@@ -45,6 +48,7 @@ const options = {
   region: { type: 'string' },
   'egress-bps': { type: 'string' },
   'database-url': { type: 'string' },
+  stake: { type: 'string' },
 } as const
 
 function positiveInt(value: string | undefined, name: string): number | undefined {
@@ -58,6 +62,10 @@ async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true })
   const [command, ...rest] = positionals
   const flags: GlobalFlags = { json: values.json, meta: values.meta, key: values.key }
+  const needData = () => {
+    if (values.data === undefined) throw new Error(`konbini ${command} needs --data <the node's data directory>.`)
+    return values.data
+  }
   const need = (what: string) => {
     const value = rest[0]
     if (value === undefined) throw new Error(`konbini ${command} needs ${what}.`)
@@ -89,6 +97,10 @@ async function main(argv: string[]): Promise<void> {
       return prepayCommand(flags, need('an amount of KBT'))
     case 'balance':
       return balanceCommand(flags)
+    case 'register':
+      return registerCommand(flags, needData(), values.stake)
+    case 'unstake':
+      return unstakeCommand(flags, needData())
     case 'node':
       return runRelay({
         ...process.env,

@@ -3,9 +3,11 @@ import { join } from 'node:path'
 import { creditAbi, DEPLOY_DEFAULTS, konbiniTokenAbi, registryAbi, settlementAbi } from '@konbini/contracts'
 import { devnetFile } from '@konbini/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { type Address, createPublicClient, http, keccak256, parseEther, toHex } from 'viem'
+import { type Address, createPublicClient, createTestClient, createWalletClient, http, keccak256, parseEther, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { registryNodeId } from '../src/chain/node-registration.ts'
+import { loadOperatorKey, loadPeerKey } from '../src/keys.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
 describe('a devnet with its chain (what npm start runs)', () => {
@@ -94,5 +96,65 @@ describe('a devnet with its chain (what npm start runs)', () => {
     const res = await net.cli(['prepay', '1', '--key', stranger])
     expect(res.code).not.toBe(0)
     expect(res.stderr).toMatch(/You hold 0 KBT, less than the 1 KBT asked/)
+  })
+
+  test('behavior: konbini register stakes a new node by its operator key; registering it again, or an unfunded one, fails with one sentence', async () => {
+    const again = await net.cli(['register', '--data', join(net.dataDir, 'node1')])
+    expect(again.code).not.toBe(0)
+    expect(again.stderr.trim()).toBe('konbini: This node is already registered.')
+
+    const unfunded = join(net.workDir, 'unfunded-node')
+    const broke = await net.cli(['register', '--data', unfunded])
+    expect(broke.code).not.toBe(0)
+    expect(broke.stderr.trim().split('\n')).toHaveLength(1)
+    expect(broke.stderr).toMatch(/no ETH to pay for gas|does not hold enough KBT/)
+
+    const dir = join(net.workDir, 'new-node')
+    const operator = await loadOperatorKey(dir)
+    const peerKey = await loadPeerKey(dir)
+    const test = createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl) })
+    await test.setBalance({ address: operator.address, value: parseEther('1') })
+    const dev = createWalletClient({ account: privateKeyToAccount(net.file.devKey as `0x${string}`), transport: http(chain.rpcUrl) })
+    const pub = createPublicClient({ transport: http(chain.rpcUrl) })
+    const stake = parseEther('1500')
+    await pub.waitForTransactionReceipt({
+      hash: await dev.writeContract({
+        chain: null,
+        address: chain.contracts.token as Address,
+        abi: konbiniTokenAbi,
+        functionName: 'transfer',
+        args: [operator.address, stake],
+      }),
+    })
+    const res = await net.cli(['register', '--data', dir, '--stake', '1500', '--json'])
+    expect(res.code, res.stderr).toBe(0)
+    expect(JSON.parse(res.stdout)).toMatchObject({ node: registryNodeId(peerKey), operator: operator.address, stake: stake.toString() })
+    const [owner, staked] = await read<[Address, bigint, bigint]>({
+      address: chain.contracts.registry as Address,
+      abi: registryAbi,
+      functionName: 'nodes',
+      args: [registryNodeId(peerKey)],
+    })
+    expect([owner, staked]).toEqual([operator.address, stake])
+  })
+
+  test('behavior: konbini unstake starts unbonding, refuses to pay early, and pays the stake back after the delay', async () => {
+    const dir = join(net.dataDir, 'node2')
+    const operator = await loadOperatorKey(dir)
+    const first = await net.cli(['unstake', '--data', dir, '--json'])
+    expect(first.code, first.stderr).toBe(0)
+    expect(JSON.parse(first.stdout).state).toBe('unbonding')
+    const early = await net.cli(['unstake', '--data', dir])
+    expect(early.code).not.toBe(0)
+    expect(early.stderr).toMatch(/is unbonding until .*; its stake cannot be withdrawn before then\./)
+    const test = createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl) })
+    await test.increaseTime({ seconds: DEPLOY_DEFAULTS.unbondingSeconds })
+    await test.mine({ blocks: 1 })
+    const before = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [operator.address] })
+    const paid = await net.cli(['unstake', '--data', dir, '--json'])
+    expect(paid.code, paid.stderr).toBe(0)
+    expect(JSON.parse(paid.stdout)).toMatchObject({ state: 'withdrawn', amount: DEPLOY_DEFAULTS.minNodeStake.toString() })
+    const after = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [operator.address] })
+    expect(after - before).toBe(DEPLOY_DEFAULTS.minNodeStake)
   })
 })

@@ -39,11 +39,45 @@ export interface ChainContext {
   mined(hash: Hex): Promise<{ gasUsed: bigint }>
 }
 
-/** The chain from the devnet file (RPC URL, chain id, contracts) and the user's key (as other commands choose it). */
-export async function openChain(flags: GlobalFlags): Promise<ChainContext> {
+export class ChainRefusedError extends BaseError {
+  override name = 'ChainRefusedError' as const
+  constructor({ error, sentence }: { error: string; sentence: string }) {
+    super(sentence, { details: error })
+  }
+}
+
+/**
+ * Runs a chain call and turns a contract's revert into one sentence (`sentences` by error name,
+ * else the error's name), e.g. `NodeExists` → "This node is already registered.".
+ */
+export async function refusedAs<T>(call: Promise<T>, sentences: Record<string, string>): Promise<T> {
+  try {
+    return await call
+  } catch (err) {
+    const reverted = (err as BaseErrorLike).walk?.((e) => (e as { name?: string }).name === 'ContractFunctionRevertedError') as
+      | { data?: { errorName?: string } }
+      | null
+      | undefined
+    const name = reverted?.data?.errorName
+    if (name === undefined) {
+      // no ETH for gas is the other common refusal: say it in one sentence
+      if ((err as BaseErrorLike).walk?.((e) => (e as { name?: string }).name === 'InsufficientFundsError'))
+        throw new ChainRefusedError({ error: 'InsufficientFundsError', sentence: 'The account has no ETH to pay for gas on this chain.' })
+      throw err
+    }
+    throw new ChainRefusedError({ error: name, sentence: sentences[name] ?? `The chain refused the transaction (${name}).` })
+  }
+}
+
+interface BaseErrorLike {
+  walk?: (fn: (e: unknown) => boolean) => unknown
+}
+
+/** The chain from the devnet file (RPC URL, chain id, contracts) and the user's key (as other commands choose it), or `as` another account (a node's operator). */
+export async function openChain(flags: GlobalFlags, as?: PrivateKeyAccount): Promise<ChainContext> {
   const devnet = await findDevnet()
   if (devnet?.chain === undefined) throw new NoChainError()
-  const { account } = await openMeta(flags)
+  const account = as ?? (await openMeta(flags)).account
   const { rpcUrl, chainId, contracts } = devnet.chain
   const chain = defineChain({
     id: chainId,

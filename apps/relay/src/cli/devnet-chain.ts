@@ -1,9 +1,8 @@
-import { type ContractAddresses, DEPLOY_DEFAULTS, deployKonbini, konbiniTokenAbi, type LocalChain, registryAbi, startAnvil } from '@konbini/contracts'
-import { nodeBindingMessage } from '@konbini/protocol'
+import { type ContractAddresses, DEPLOY_DEFAULTS, deployKonbini, konbiniTokenAbi, type LocalChain, startAnvil } from '@konbini/contracts'
 import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { type Account, createPublicClient, createTestClient, createWalletClient, defineChain, type Hex, http, parseEther, toHex } from 'viem'
+import { type Account, createPublicClient, createTestClient, createWalletClient, defineChain, type Hex, http, parseEther } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
+import { registerNode } from '../chain/node-registration.ts'
 
 /** The devnet's chain: anvil with Konbini's contracts deployed and the meta nodes whitelisted. */
 export interface DevnetChain {
@@ -39,6 +38,7 @@ export async function startDevnetChain(init: { port: number; devAccount: Account
     const mined = async (hash: Hex) => {
       const receipt = await pub.waitForTransactionReceipt({ hash })
       if (receipt.status !== 'success') throw new Error(`devnet chain: transaction ${hash} reverted`)
+      return receipt
     }
     return {
       anvil,
@@ -48,11 +48,7 @@ export async function startDevnetChain(init: { port: number; devAccount: Account
         await test.setBalance({ address: operator.address, value: DEVNET_ETH })
         await mined(await dev.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'transfer', args: [operator.address, stake] }))
         const wallet = createWalletClient({ account: operator, chain, transport })
-        await mined(await wallet.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'approve', args: [contracts.registry, stake] }))
-        const peerId = toHex(peerIdFromPrivateKey(peerKey).toMultihash().bytes)
-        // the peer key's signature of the binding statement: the EVM cannot check Ed25519, meta nodes do
-        const binding = toHex(await peerKey.sign(nodeBindingMessage(operator.address)))
-        await mined(await wallet.writeContract({ address: contracts.registry, abi: registryAbi, functionName: 'registerNode', args: [peerId, stake, binding] }))
+        await registerNode({ pub, wallet, contracts, mined: async (hash) => ({ gasUsed: (await mined(hash)).gasUsed }) }, peerKey, stake)
       },
       stop: () => anvil.stop(),
     }
