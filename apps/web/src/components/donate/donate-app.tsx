@@ -108,7 +108,8 @@ export function DonateApp({ init }: { init: BrowserKonbiniInit }) {
         <div className="flex flex-col gap-4">
           <p className="text-sm">
             While this switch is on, this tab caches public files it is asked to hold and serves them to other people&apos;s browsers, within the caps below,
-            and earns traffic receipts. Nothing runs until you turn it on; Stop ends it completely.
+            counting what it served. Rewards for that traffic are not paid yet: they come with the network&apos;s settlement on chain. Nothing runs until you
+            turn it on; Stop ends it completely.
           </p>
           <p className="text-sm font-medium" data-testid="donate-ip-warning">
             Peers that connect to this tab over WebRTC see its IP address, and it sees theirs.
