@@ -89,11 +89,23 @@ export function recoverSigner(digest: Uint8Array, signature: string): `0x${strin
   if (recid !== 0 && recid !== 1) return undefined
   if (Buffer.compare(sig.subarray(32, 64), HALF_ORDER) > 0) return undefined
   try {
-    const pub = secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false)
-    return `0x${keccak(pub.subarray(1)).subarray(12).toString('hex')}`
+    return addressOf(secp256k1.ecdsaRecover(sig.subarray(0, 64), recid, digest, false))
   } catch {
     return undefined
   }
+}
+
+/** Addresses of recovered public keys: a consumer signs many receipts, so most are repeats. */
+const addresses = new Map<string, `0x${string}`>()
+function addressOf(pub: Uint8Array): `0x${string}` {
+  const key = Buffer.from(pub.buffer, pub.byteOffset, pub.byteLength).toString('latin1')
+  let address = addresses.get(key)
+  if (address === undefined) {
+    address = `0x${keccak(pub.subarray(1)).subarray(12).toString('hex')}`
+    if (addresses.size > 100_000) addresses.clear()
+    addresses.set(key, address)
+  }
+  return address
 }
 
 /**
