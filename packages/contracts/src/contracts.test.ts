@@ -276,4 +276,24 @@ describe('contracts on anvil', () => {
   test('default: src/artifacts.ts is what contracts/*.sol compile to', () => {
     expect(compile()).toBe(readFileSync(new URL('./artifacts.ts', import.meta.url), 'utf8'))
   })
+
+  test("error: a stranger cannot relink the vault or registry, pay itself from the vault, or edit the settlement's whitelist", async () => {
+    const stranger = accounts(1)[0] as PrivateKeyAccount
+    await createTestClient({ mode: 'anvil', chain: chain(anvil.rpcUrl), transport: http(anvil.rpcUrl) }).setBalance({
+      address: stranger.address,
+      value: parseEther('1'),
+    })
+    const w = clients(stranger).wallet
+    expect(await revertName(w.writeContract({ address: c.credit, abi: creditAbi, functionName: 'link', args: [stranger.address] }))).toBe('AlreadyLinked')
+    expect(await revertName(w.writeContract({ address: c.registry, abi: registryAbi, functionName: 'link', args: [stranger.address] }))).toBe('AlreadyLinked')
+    expect(await revertName(w.writeContract({ address: c.credit, abi: creditAbi, functionName: 'payOut', args: [stranger.address, 1n] }))).toBe(
+      'OnlySettlement',
+    )
+    expect(await revertName(w.writeContract({ address: c.settlement, abi: settlementAbi, functionName: 'metaChanged', args: [stranger.address, true] }))).toBe(
+      'OnlyRegistry',
+    )
+    expect(await clients(stranger).pub.readContract({ address: c.settlement, abi: settlementAbi, functionName: 'isMeta', args: [stranger.address] })).toBe(
+      false,
+    )
+  })
 })

@@ -3,7 +3,7 @@ import { formatUnits } from 'viem'
 import { registerNode, registryNodeId } from '../chain/node-registration.ts'
 import { loadOperatorKey, loadPeerKey } from '../keys.ts'
 import { parseAmount } from './chain-commands.ts'
-import { openChain, refusedAs } from './chain-context.ts'
+import { ChainRefusedError, openChain, refusedAs } from './chain-context.ts'
 import type { GlobalFlags } from './context.ts'
 import { print } from './output.ts'
 
@@ -39,7 +39,7 @@ export async function unstakeCommand(flags: GlobalFlags, dataDir: string): Promi
   const id = registryNodeId(await loadPeerKey(dataDir))
   const c = await openChain(flags, operator)
   const [owner, stake, unbondingEnds] = await c.pub.readContract({ address: c.contracts.registry, abi: registryAbi, functionName: 'nodes', args: [id] })
-  if (owner.toLowerCase() !== operator.address.toLowerCase()) throw new Error(REFUSALS.NotOperator)
+  if (owner.toLowerCase() !== operator.address.toLowerCase()) throw new ChainRefusedError({ error: 'NotOperator', sentence: REFUSALS.NotOperator })
   if (unbondingEnds === 0n) {
     const txHash = await refusedAs(
       c.wallet.writeContract({ address: c.contracts.registry, abi: registryAbi, functionName: 'requestUnstake', args: [id] }),
@@ -57,7 +57,10 @@ export async function unstakeCommand(flags: GlobalFlags, dataDir: string): Promi
   }
   const block = await c.pub.getBlock()
   if (block.timestamp < unbondingEnds)
-    throw new Error(`Node ${id} is unbonding until ${new Date(Number(unbondingEnds) * 1000).toISOString()}; its stake cannot be withdrawn before then.`)
+    throw new ChainRefusedError({
+      error: 'StillBonded',
+      sentence: `Node ${id} is unbonding until ${new Date(Number(unbondingEnds) * 1000).toISOString()}; its stake cannot be withdrawn before then.`,
+    })
   const txHash = await refusedAs(
     c.wallet.writeContract({ address: c.contracts.registry, abi: registryAbi, functionName: 'withdrawStake', args: [id] }),
     REFUSALS,
