@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { receiptTypedData, type SignedReceipt } from '@konbini/protocol'
 import type * as Secp256k1 from 'secp256k1'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { nativeSecp256k1, receiptDigest, receiptDomainSeparator, recoverReceiptSigners } from '../apps/relay/src/meta/receipt-verifier.ts'
+import { nativeSecp256k1, receiptDigest, receiptDomainSeparator, recoverReceiptSigners } from '../apps/relay/src/pot/receipt-verifier.ts'
 import { alternate, type Bench, median, round } from './harness.ts'
 
 const RECEIPTS = 16_000

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { type ChainContracts, chainContracts } from '@konbini/protocol'
 import { z } from 'zod'
 
 const csv = z
@@ -52,6 +53,16 @@ export const relayEnv = z.object({
   KONBINI_CACHE_ASSIGNMENTS: z.coerce.number().int().min(0).max(256).default(8),
   /** Recent provider requests per light-peer copy of a root: a root is assigned to more donors as its demand grows. */
   KONBINI_REQUESTS_PER_LIGHT_COPY: z.coerce.number().positive().default(2),
+  /** Meta role: the chain that settles epochs (none: traffic is not paid, tickets are unpaid). */
+  KONBINI_CHAIN_RPC_URL: z.string().url().optional(),
+  /** Meta role: JSON `{ token, registry, credit, settlement }` of the deployed contracts. */
+  KONBINI_CHAIN_CONTRACTS: z.string().optional(),
+  /** Meta role: length of an accounting epoch. */
+  KONBINI_EPOCH_SECONDS: z.coerce.number().int().positive().default(60),
+  /** Meta role: receipts of an epoch still accepted this long after it ends (providers hand them in every few seconds). */
+  KONBINI_EPOCH_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(10),
+  /** Resource role: how often served receipts are handed to a meta node. */
+  KONBINI_RECEIPT_FORWARD_MS: z.coerce.number().int().positive().default(3000),
   KONBINI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -91,7 +102,18 @@ export type RelayConfig = {
   /** Most roots one heartbeat answer asks a light peer to cache. */
   cacheAssignments: number
   requestsPerLightCopy: number
+  /** Meta role: where epochs settle; undefined: no chain, traffic unpaid. */
+  chain: { rpcUrl: string; contracts: ChainContracts } | undefined
+  epochSeconds: number
+  epochGraceSeconds: number
+  receiptForwardMs: number
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
+}
+
+function parseContracts(json: string | undefined): ChainContracts {
+  const parsed = chainContracts.safeParse(json === undefined ? undefined : JSON.parse(json))
+  if (!parsed.success) throw new Error('Bad relay setting KONBINI_CHAIN_CONTRACTS: JSON { token, registry, credit, settlement } of addresses')
+  return parsed.data
 }
 
 /** Reads and validates the relay's environment. Throws a readable zod error on bad values. */
@@ -127,6 +149,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     popularityHalfLifeSeconds: e.KONBINI_POPULARITY_HALF_LIFE_SECONDS,
     cacheAssignments: e.KONBINI_CACHE_ASSIGNMENTS,
     requestsPerLightCopy: e.KONBINI_REQUESTS_PER_LIGHT_COPY,
+    chain: e.KONBINI_CHAIN_RPC_URL === undefined ? undefined : { rpcUrl: e.KONBINI_CHAIN_RPC_URL, contracts: parseContracts(e.KONBINI_CHAIN_CONTRACTS) },
+    epochSeconds: e.KONBINI_EPOCH_SECONDS,
+    epochGraceSeconds: e.KONBINI_EPOCH_GRACE_SECONDS,
+    receiptForwardMs: e.KONBINI_RECEIPT_FORWARD_MS,
     logLevel: e.KONBINI_LOG_LEVEL,
   }
 }

@@ -39,7 +39,7 @@ export async function createRelay(config: RelayConfig): Promise<Relay> {
   try {
     if (config.roles.includes('meta')) {
       const account = await loadOperatorKey(config.dataDir, 'meta.key')
-      meta = await startMetaNode({ config, account, metrics, log: log.child({ component: 'meta' }) })
+      meta = await startMetaNode({ config, account, metrics, log: log.child({ component: 'meta' }), httpUrl })
       handlers.push(...meta.handlers)
       log.info({ address: meta.address, httpUrl }, 'meta node started')
     }

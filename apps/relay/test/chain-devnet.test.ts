@@ -7,6 +7,7 @@ import { type Address, createPublicClient, createTestClient, createWalletClient,
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { registryNodeId } from '../src/chain/node-registration.ts'
+import { DEVNET_CREDIT } from '../src/cli/devnet-chain.ts'
 import { loadOperatorKey, loadPeerKey } from '../src/keys.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
@@ -60,25 +61,27 @@ describe('a devnet with its chain (what npm start runs)', () => {
     )
   })
 
-  test("behavior: the dev account holds the supply less the emission reserve and the nodes' stake", async () => {
+  test("behavior: the dev account holds the supply less the emission reserve, the nodes' stake and its starting credit", async () => {
     const dev = privateKeyToAccount(net.file.devKey as `0x${string}`)
     const balance = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [dev.address] })
-    expect(balance).toBe(DEPLOY_DEFAULTS.supply - DEPLOY_DEFAULTS.reserve - DEPLOY_DEFAULTS.minNodeStake * BigInt(net.file.nodes.length))
+    expect(balance).toBe(DEPLOY_DEFAULTS.supply - DEPLOY_DEFAULTS.reserve - DEPLOY_DEFAULTS.minNodeStake * BigInt(net.file.nodes.length) - DEVNET_CREDIT)
   })
 
   test('behavior: konbini prepay deposits credit and konbini balance shows it, to the wei', async () => {
     const dev = privateKeyToAccount(net.file.devKey as `0x${string}`)
     const tokensBefore = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [dev.address] })
+    const creditBefore = await read<bigint>({ address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposited', args: [dev.address] })
+    expect(creditBefore).toBe(DEVNET_CREDIT)
     const prepay = await net.cli(['prepay', '25.5', '--json'])
     expect(prepay.code, prepay.stderr).toBe(0)
     expect(JSON.parse(prepay.stdout)).toMatchObject({ account: dev.address, amount: parseEther('25.5').toString() })
     const balance = await net.cli(['balance', '--json'])
     expect(balance.code, balance.stderr).toBe(0)
     const shown = JSON.parse(balance.stdout)
-    expect(shown.credit.deposited).toBe(parseEther('25.5').toString())
+    expect(shown.credit.deposited).toBe((creditBefore + parseEther('25.5')).toString())
     expect(BigInt(shown.tokens)).toBe(tokensBefore - parseEther('25.5'))
     expect(await read<bigint>({ address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposited', args: [dev.address] })).toBe(
-      parseEther('25.5'),
+      creditBefore + parseEther('25.5'),
     )
   })
 

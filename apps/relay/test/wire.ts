@@ -7,6 +7,7 @@ import {
   type Frame,
   FrameKind,
   type NodeEndpoint,
+  NO_PAYER,
   TICKET_HEADER,
   type UploadTicket,
   uploadTicketTypedData,
@@ -66,8 +67,9 @@ export async function signDownloadTicket(key: Hex, ticket: Partial<DownloadTicke
     id: randomHex32(),
     meta: account.address,
     consumer: privateKeyToAccount(randomHex32()).address,
+    payer: NO_PAYER,
     maxBytes: 64 * 1024 * 1024,
-    epoch: nowSeconds(),
+    epoch: 0,
     expiresAt: nowSeconds() + 600,
     ...ticket,
   }

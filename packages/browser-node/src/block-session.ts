@@ -7,12 +7,14 @@ import {
   RemoteError,
   type NodeEndpoint,
   type SignedDownloadTicket,
+  type SignedReceipt,
 } from '@konbini/protocol'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from './block-source.ts'
 import { readFrames, sendFrame } from './frame-stream.ts'
+import type { ReceiptSigner } from './receipt-signer.ts'
 
 interface Waiter {
   resolve(bytes: Uint8Array): void
@@ -32,15 +34,18 @@ export class BlockSession implements BlockSource {
   private readonly waiting = new Map<string, Waiter[]>()
   private batch: CID[] = []
   private cancels: CID[] = []
+  private receiptsDue: SignedReceipt[] = []
+  private readonly receipts: ReceiptSigner | undefined
   /** Wants cancelled at the provider whose block may still come: asked again, they need a new Want. */
   private readonly cancelled = new Set<string>()
-  private flushing = false
+  private flushing: Promise<void> | undefined
   private closedWith: Error | undefined
   discardedBytes = 0
 
-  private constructor(provider: string, stream: Stream) {
+  private constructor(provider: string, stream: Stream, receipts: ReceiptSigner | undefined) {
     this.provider = provider
     this.stream = stream
+    this.receipts = receipts
   }
 
   /** Dials the provider, opens a session under the download ticket and starts reading. */
@@ -50,12 +55,13 @@ export class BlockSession implements BlockSource {
     ticket: SignedDownloadTicket,
     signal?: AbortSignal,
     openStream?: OpenStream,
+    receipts?: ReceiptSigner,
   ): Promise<BlockSession> {
     const addrs = endpoint.multiaddrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${endpoint.peerId}`))
     // generous: a WebRTC dial on a loaded machine takes seconds, and the pool serves from other providers meanwhile
     const timeout = signal ?? AbortSignal.timeout(30_000)
     const stream = openStream ? await openStream(endpoint, timeout) : await libp2p.dialProtocol(addrs, BLOCKS_PROTOCOL, { signal: timeout })
-    const session = new BlockSession(endpoint.peerId, stream)
+    const session = new BlockSession(endpoint.peerId, stream, receipts)
     await sendFrame(stream, { kind: FrameKind.Hello, json: ticket })
     void session.readLoop()
     return session
@@ -100,27 +106,40 @@ export class BlockSession implements BlockSource {
   }
 
   private scheduleFlush(): void {
-    if (!this.flushing) {
-      this.flushing = true
-      queueMicrotask(() => void this.flush())
-    }
+    this.flushing ??= new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => this.flush())
   }
 
   close(): void {
     this.fail(new ProviderFailedError({ provider: this.provider, reason: 'session closed' }))
   }
 
+  async finish(): Promise<void> {
+    const last = this.closedWith ? undefined : this.receipts?.final(this.provider)
+    if (last) this.send(await last)
+    await this.flushing
+    if (!this.closedWith) await this.stream.close().catch(() => {})
+    this.close()
+  }
+
+  private send(receipt: SignedReceipt): void {
+    if (this.closedWith) return
+    this.receiptsDue.push(receipt)
+    this.scheduleFlush()
+  }
+
   private async flush(): Promise<void> {
     try {
-      while (this.batch.length > 0 || this.cancels.length > 0) {
-        // cancels first: the provider may be about to send one of them
-        if (this.cancels.length > 0) await sendFrame(this.stream, { kind: FrameKind.Cancel, cids: this.cancels.splice(0, MAX_WANTLIST_SIZE) })
+      while (this.batch.length > 0 || this.cancels.length > 0 || this.receiptsDue.length > 0) {
+        // receipts, then cancels, first: the provider may be waiting for a receipt, or about to send a cancelled block
+        const receipt = this.receiptsDue.shift()
+        if (receipt) await sendFrame(this.stream, { kind: FrameKind.Receipt, json: receipt })
+        else if (this.cancels.length > 0) await sendFrame(this.stream, { kind: FrameKind.Cancel, cids: this.cancels.splice(0, MAX_WANTLIST_SIZE) })
         else await sendFrame(this.stream, { kind: FrameKind.Want, cids: this.batch.splice(0, MAX_WANTLIST_SIZE) })
       }
     } catch (err) {
       this.fail(new ProviderFailedError({ provider: this.provider, reason: (err as Error).message }))
     } finally {
-      this.flushing = false
+      this.flushing = undefined
     }
   }
 
@@ -134,6 +153,12 @@ export class BlockSession implements BlockSource {
   }
 
   private received(cid: CID, bytes: Uint8Array): void {
+    const due = this.receipts?.add(this.provider, bytes.byteLength)
+    if (due)
+      due.then(
+        (r) => this.send(r),
+        (err: Error) => this.fail(err),
+      )
     // no one waits for it: it was cancelled, or asked again and sent twice
     if (!this.waiting.has(cid.toString())) this.discardedBytes += bytes.byteLength
     this.settle(cid, { bytes })

@@ -15,4 +15,6 @@ export interface BlockSource {
    */
   cancel(cid: CID): void
   close(): void
+  /** Sends the last receipt (a paid ticket), then closes. */
+  finish(): Promise<void>
 }

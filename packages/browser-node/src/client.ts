@@ -36,7 +36,13 @@ export function createKonbiniClient(init: KonbiniClientInit) {
     },
     open(root: string, options: Omit<OpenOptions, 'consumer' | 'region'> = {}): Promise<Download> {
       const cid = parseCid(root).toString()
-      return openDownload(meta, init.libp2p, cid, { consumer: init.account.address, ...(region !== undefined && { region }), ...options })
+      return openDownload(meta, init.libp2p, cid, {
+        consumer: init.account.address,
+        signer: init.account,
+        chainId,
+        ...(region !== undefined && { region }),
+        ...options,
+      })
     },
     async ls(): Promise<FileRecord[]> {
       return (await meta.post('ls', await signOwnerRequest(init.account, 'ls', '', chainId))).files

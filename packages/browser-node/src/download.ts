@@ -4,9 +4,14 @@ import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import type { MetaClient } from './meta-client.ts'
 import type { OpenStream } from './block-session.ts'
 import { ProviderPool } from './provider-pool.ts'
+import { ReceiptSigner, type TypedDataSigner } from './receipt-signer.ts'
 
 export interface OpenOptions {
   consumer: string
+  /** The consumer's key: signs the receipts of a paid ticket. Without it a paid download stops after `MAX_UNSIGNED_BYTES` per provider. */
+  signer?: TypedDataSigner
+  /** The chain id of the receipts' EIP-712 domain (default: the devnet's). */
+  chainId?: number
   region?: string
   onBlock?: (bytes: number, provider: string) => void
   /** Called with the ranked providers before the first block is asked for. */
@@ -49,9 +54,15 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
   const reachable = answer.providers.filter((p) => options.lightPeers === true || p.kind !== 'light')
   if (reachable.length === 0) throw new NoProvidersError({ cid: root })
   options.onProviders?.(reachable)
+  const ticket = answer.download.ticket
+  const receipts =
+    options.signer && ReceiptSigner.needed(ticket)
+      ? new ReceiptSigner({ ticket, signer: options.signer, ...(options.chainId !== undefined && { chainId: options.chainId }) })
+      : undefined
   const pool = new ProviderPool({
     libp2p,
     ticket: answer.download,
+    ...(receipts !== undefined && { receipts }),
     providers: options.only ? reachable.filter((p) => options.only?.includes(p.peerId)) : reachable,
     ...(options.openStream !== undefined && { openStream: options.openStream }),
     ...(options.onBlock !== undefined && { onBlock: options.onBlock }),
@@ -75,7 +86,7 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
     readAhead,
     report,
     async finish() {
-      pool.close()
+      await pool.finish()
       await report()
     },
   }

@@ -7,11 +7,16 @@ import {
   ProviderFailedError,
   RemoteError,
   type SignedDownloadTicket,
+  type SignedReceipt,
   TICKET_HEADER,
 } from '@konbini/protocol'
 import type { CID } from 'multiformats/cid'
 import type { BlockSource } from './block-source.ts'
 import { base64urlJson } from './encoding.ts'
+import type { ReceiptSigner } from './receipt-signer.ts'
+
+/** Where a full node takes the receipts of its HTTP block exchange. */
+const RECEIPTS_PATH = '/v1/blocks/receipts'
 
 /** Wants per `POST /v1/blocks`. */
 const WANTS_PER_REQUEST = 1
@@ -45,11 +50,17 @@ export class HttpBlockSession implements BlockSource {
   private closedWith: Error | undefined
   discardedBytes = 0
   private readonly requests = new Set<Request>()
+  private readonly receipts: ReceiptSigner | undefined
+  private readonly receiptsUrl: URL
+  /** The receipt being posted: receipts go one at a time, in order. */
+  private posting: Promise<void> = Promise.resolve()
 
-  constructor(endpoint: NodeEndpoint, ticket: SignedDownloadTicket) {
+  constructor(endpoint: NodeEndpoint, ticket: SignedDownloadTicket, receipts?: ReceiptSigner) {
     this.provider = endpoint.peerId
     this.url = new URL('/v1/blocks', endpoint.httpUrl)
+    this.receiptsUrl = new URL(RECEIPTS_PATH, endpoint.httpUrl)
     this.ticketHeader = base64urlJson(ticket)
+    this.receipts = receipts
   }
 
   get closed(): boolean {
@@ -97,6 +108,35 @@ export class HttpBlockSession implements BlockSource {
     for (const r of this.requests) r.controller.abort()
   }
 
+  async finish(): Promise<void> {
+    const last = this.receipts?.final(this.provider)
+    if (last) this.send(await last)
+    await this.posting
+    this.close()
+  }
+
+  /** Counts a block's bytes toward the next receipt, and posts it when due. */
+  private count(bytes: number): void {
+    const due = this.receipts?.add(this.provider, bytes)
+    if (due)
+      due.then(
+        (r) => this.send(r),
+        (err: Error) => this.fail(err),
+      )
+  }
+
+  private send(receipt: SignedReceipt): void {
+    this.posting = this.posting.then(async () => {
+      // a lost receipt is covered by the next one (cumulative); the node waits for it meanwhile
+      const res = await fetch(this.receiptsUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ receipts: [receipt] }),
+      }).catch(() => undefined)
+      await res?.body?.cancel().catch(() => {})
+    })
+  }
+
   private flush(): void {
     this.scheduled = false
     while (this.batch.length > 0) {
@@ -135,8 +175,10 @@ export class HttpBlockSession implements BlockSource {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       for (const body of reader.push(chunk)) {
         const frame = decodeFrame(body)
-        if (frame.kind === FrameKind.Block) this.settle(frame.cid, frame.bytes, request)
-        else if (frame.kind === FrameKind.DontHave) this.settle(frame.cid, new BlockNotFoundError({ cid: frame.cid.toString() }), request)
+        if (frame.kind === FrameKind.Block) {
+          this.count(frame.bytes.byteLength)
+          this.settle(frame.cid, frame.bytes, request)
+        } else if (frame.kind === FrameKind.DontHave) this.settle(frame.cid, new BlockNotFoundError({ cid: frame.cid.toString() }), request)
         else if (frame.kind === FrameKind.Error) throw new RemoteError(frame.error.name, frame.error.message, 502)
       }
     }

@@ -14,6 +14,7 @@ import type { BlockSource } from './block-source.ts'
 import { HttpBlockSession } from './http-block-session.ts'
 import { type Outlook, PlacementPolicy } from './placement-policy.ts'
 import { Provider, type ProviderStats } from './provider.ts'
+import type { ReceiptSigner } from './receipt-signer.ts'
 import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
 import type { PoolAttempt, Want } from './want.ts'
 
@@ -32,6 +33,8 @@ export interface ProviderPoolInit {
   onBlock?: (bytes: number, provider: string) => void
   /** How to open a libp2p block stream when a plain dial is not enough (light peers: a direct WebRTC connection). */
   openStream?: OpenStream
+  /** Signs the consumer's receipts for a paid ticket. */
+  receipts?: ReceiptSigner
 }
 
 /**
@@ -141,6 +144,18 @@ export class ProviderPool {
         (s) => s.close(),
         () => {},
       )
+  }
+
+  /** Closes like `close()`, after each session has sent its last receipt (waits at most `timeoutMs`). */
+  async finish(timeoutMs = 5000): Promise<void> {
+    const sessions = this.providers.map((p) => p.session?.then((s) => s.finish()).catch(() => {}))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(resolve, timeoutMs)
+    })
+    await Promise.race([Promise.all(sessions), timeout])
+    clearTimeout(timer)
+    this.close()
   }
 
   private scheduleSoon(): void {
@@ -336,7 +351,8 @@ export class ProviderPool {
   private connect(provider: Provider): Promise<BlockSource> {
     const { endpoint } = provider
     const transport = this.init.transport ?? 'auto'
-    if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl)) return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket))
-    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket, undefined, this.init.openStream)
+    if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl))
+      return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket, this.init.receipts))
+    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket, undefined, this.init.openStream, this.init.receipts)
   }
 }

@@ -1,4 +1,7 @@
-import { type Address, concat, encodeAbiParameters, type Hex, keccak256 } from 'viem'
+import { type Address, concat, encodeAbiParameters, type Hex, keccak256, toBytes } from 'viem'
+
+/** The root the contracts start with and hold while a tree has no leaf: keccak256("konbini:empty-tree"). */
+export const EMPTY_TREE_ROOT: Hex = keccak256(toBytes('konbini:empty-tree'))
 
 /** One leaf of a cumulative tree: an account and its amount in all epochs so far (token units). */
 export interface CumulativeEntry {

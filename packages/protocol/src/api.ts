@@ -13,6 +13,7 @@ import {
   statResponse,
   uploadStatus,
 } from './schemas/files.ts'
+import { epochResponse, receiptsRequest, receiptsResponse, rewardsResponse, spendResponse } from './pot.ts'
 import { heartbeatResponse, signedHeartbeat, signedNodeLeave, signedStorageReport, transferReport } from './schemas/nodes.ts'
 
 /** One control-plane route: the single source for validation and for the OpenAPI document. */
@@ -87,6 +88,26 @@ export const metaRoutes = {
     summary: 'Add (`deny`) or remove (`allow`) a root on the denylist (signed by a meta admin).',
     body: signedOwnerRequest,
     response: denylistResponse,
+  },
+  receipts: {
+    method: 'post',
+    path: '/v1/receipts',
+    summary: 'Providers hand in the traffic receipts their consumers signed (self-authenticating: anyone may post them).',
+    body: receiptsRequest,
+    response: receiptsResponse,
+  },
+  epoch: { method: 'get', path: '/v1/epoch', summary: 'The open epoch and the last report settled on chain.', response: epochResponse },
+  rewards: {
+    method: 'get',
+    path: '/v1/rewards/{account}',
+    summary: "An account's cumulative rewards in the settled reward tree, with the Merkle proof to claim them.",
+    response: rewardsResponse,
+  },
+  spent: {
+    method: 'get',
+    path: '/v1/credit/{account}',
+    summary: "An account's cumulative spend in the settled spend tree, with the Merkle proof to withdraw unspent credit.",
+    response: spendResponse,
   },
 } as const satisfies Record<string, Route>
 

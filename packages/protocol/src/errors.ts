@@ -167,6 +167,41 @@ export class NotAdminError extends named('NotAdminError', 403) {
     super(`${address} is not an admin of this meta node; only its admins may change the denylist.`)
   }
 }
+export class ReceiptForgedError extends named('ReceiptForgedError', 403) {
+  constructor({ ticketId }: { ticketId: string }) {
+    super(`A receipt for ticket ${ticketId} is not signed by the ticket's consumer.`)
+  }
+}
+export class ReceiptScopeError extends named('ReceiptScopeError', 403) {
+  constructor({ ticketId, reason }: { ticketId: string; reason: string }) {
+    super(`A receipt for ticket ${ticketId} does not count: ${reason}.`)
+  }
+}
+export class ReceiptReplayedError extends named('ReceiptReplayedError', 409) {
+  constructor({ ticketId, bytes }: { ticketId: string; bytes: number }) {
+    super(`A receipt for ticket ${ticketId} claims ${bytes} bytes, no more than one already received: nothing new is counted.`)
+  }
+}
+export class ReceiptsOverdueError extends named('ReceiptsOverdueError', 402) {
+  constructor({ ticketId, unsigned }: { ticketId: string; unsigned: number }) {
+    super(`Ticket ${ticketId} has ${unsigned} bytes served without a receipt; send a signed receipt to be served more.`)
+  }
+}
+export class CreditExhaustedError extends named('CreditExhaustedError', 402) {
+  constructor({ account }: { account: string }) {
+    super(`Neither ${account} nor the file's owner has traffic credit left for this download; prepay credit (konbini prepay) or use the public gateway.`)
+  }
+}
+export class EpochClosedError extends named('EpochClosedError', 409) {
+  constructor({ epoch }: { epoch: number }) {
+    super(`Epoch ${epoch} is closed: its receipts were counted and no more are accepted.`)
+  }
+}
+export class ChainUnavailableError extends named('ChainUnavailableError', 503) {
+  constructor({ reason }: { reason: string }) {
+    super(`This meta node has no chain to settle on: ${reason}.`)
+  }
+}
 export class InternalError extends named('InternalError', 500) {
   constructor() {
     super('The node hit an internal error; nothing was lost, retry later.')

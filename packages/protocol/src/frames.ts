@@ -25,11 +25,18 @@ export const FrameKind = {
    * them first); the provider drops those it has not started sending. No answer.
    */
   Cancel: 0x07,
+  /**
+   * client → provider: JSON signed cumulative traffic receipt for this session's ticket (Proof
+   * of Traffic). No answer; a provider stops serving a paid ticket whose unsigned tail passes
+   * `MAX_UNSIGNED_BYTES`.
+   */
+  Receipt: 0x08,
 } as const
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind]
 
 export type Frame =
   | { kind: typeof FrameKind.Hello; json: unknown }
+  | { kind: typeof FrameKind.Receipt; json: unknown }
   | { kind: typeof FrameKind.Want; cids: CID[] }
   | { kind: typeof FrameKind.Cancel; cids: CID[] }
   | { kind: typeof FrameKind.Block; cid: CID; bytes: Uint8Array }
@@ -60,6 +67,7 @@ function prefixed(bytes: Uint8Array): Uint8Array[] {
 export function encodeFrame(frame: Frame): Uint8Array {
   switch (frame.kind) {
     case FrameKind.Hello:
+    case FrameKind.Receipt:
       return withKind(frame.kind, [text.encode(JSON.stringify(frame.json))])
     case FrameKind.Error:
       return withKind(frame.kind, [text.encode(JSON.stringify(frame.error))])
@@ -144,6 +152,7 @@ export function decodeFrame(body: Uint8Array): Frame {
   const rest = body.subarray(1)
   switch (kind) {
     case FrameKind.Hello:
+    case FrameKind.Receipt:
       return { kind, json: readJson(rest) }
     case FrameKind.Error: {
       const e = readJson(rest) as { name?: unknown; message?: unknown }

@@ -11,6 +11,16 @@ export const MAX_MESSAGE_SIZE = MAX_BLOCK_SIZE + 1024
 export const MAX_WANTLIST_SIZE = 256
 /** Most wants one block-exchange session may have waiting at a provider: a client asks again as blocks arrive; more ends the session (InvalidMessageError). */
 export const MAX_QUEUED_WANTS = 1024
+/** A consumer signs a cumulative receipt to a provider every this many bytes received from it (and when it finishes). */
+export const RECEIPT_INTERVAL_BYTES = 4 * 1024 * 1024
+/** A provider sends at most this many bytes of a paid ticket beyond its latest valid receipt, then waits for one. */
+export const MAX_UNSIGNED_BYTES = 16 * 1024 * 1024
+/** How long a provider waits for an overdue receipt before it ends the session (ReceiptsOverdueError). */
+export const RECEIPT_WAIT_MS = 15_000
+/** Most receipts one `POST /v1/receipts` carries. */
+export const MAX_RECEIPTS_PER_POST = 256
+/** The address that pays for an unpaid ticket (a network without a chain, a donor's cache fill). */
+export const NO_PAYER = '0x0000000000000000000000000000000000000000'
 /** Largest JSON body the control plane reads. */
 export const MAX_JSON_BODY = 256 * 1024
 /** Default number of replicas for an upload. */

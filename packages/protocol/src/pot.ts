@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import { konbiniDomain } from './eip712.ts'
+import { MAX_RECEIPTS_PER_POST } from './ids.ts'
 import { address, hex32, signature } from './schemas/common.ts'
+import { signedDownloadTicket } from './schemas/tickets.ts'
 
 /**
  * Proof of Traffic's signed types: traffic receipts (a consumer's signature of the bytes a
@@ -125,3 +127,96 @@ export function slashTypedData(order: { node: Hex; amount: bigint; nonce: bigint
     message: order,
   } as const
 }
+
+/** Token amounts on the wire: decimal strings of wei (18 decimals). */
+export const weiAmount = z.string().regex(/^[0-9]{1,40}$/, 'a decimal amount in wei')
+
+/** `POST /v1/receipts` (to a provider from its consumer, and to a meta node from a provider). */
+export const receiptsRequest = z.object({ receipts: z.array(signedReceipt).min(1).max(MAX_RECEIPTS_PER_POST) })
+export type ReceiptsRequest = z.infer<typeof receiptsRequest>
+export const receiptsResponse = z.object({
+  accepted: z.number().int().nonnegative(),
+  /** Receipts not counted, by index in the request, with the named reason. */
+  rejected: z.array(z.object({ index: z.number().int(), error: z.object({ name: z.string(), message: z.string() }) })),
+})
+export type ReceiptsResponse = z.infer<typeof receiptsResponse>
+
+/** A settled epoch's report as a meta node publishes it. */
+export const settledReport = z.object({
+  epoch: z.number().int().positive(),
+  rewardRoot: hex32,
+  spendRoot: hex32,
+  totalRewards: weiAmount,
+  totalSpent: weiAmount,
+  archiveCid: z.string(),
+  txHash: hex32,
+  gasUsed: z.number().int().nonnegative(),
+})
+export type SettledReport = z.infer<typeof settledReport>
+
+/** `GET /v1/epoch`: the open epoch and the last report settled on chain. */
+export const epochResponse = z.object({
+  epoch: z.number().int().positive(),
+  /** Unix seconds. */
+  endsAt: z.number().int(),
+  lastReport: settledReport.nullable(),
+})
+export type EpochResponse = z.infer<typeof epochResponse>
+
+/** `GET /v1/rewards/{account}`: an account's cumulative earnings in the latest settled reward tree, with its proof. */
+export const rewardsResponse = z.object({
+  account: address,
+  /** The settled epoch the amount and proof belong to (0: none yet). */
+  epoch: z.number().int().nonnegative(),
+  cumulative: weiAmount,
+  proof: z.array(hex32),
+  /** Earned in each settled epoch (not cumulative), newest last. */
+  epochs: z.array(z.object({ epoch: z.number().int().positive(), earned: weiAmount })),
+  /** What the receipts received so far in the open epoch would earn (before credit limits). */
+  pending: weiAmount,
+})
+export type RewardsResponse = z.infer<typeof rewardsResponse>
+
+/** `GET /v1/credit/{account}`: an account's cumulative spend in the latest settled spend tree, with its proof (for `Credit.withdraw`). */
+export const spendResponse = z.object({
+  account: address,
+  epoch: z.number().int().nonnegative(),
+  cumulativeSpent: weiAmount,
+  proof: z.array(hex32),
+  /** Spent by receipts received in the open epoch, not settled yet. */
+  pending: weiAmount,
+})
+export type SpendResponse = z.infer<typeof spendResponse>
+
+/**
+ * An epoch's receipts archive, as the meta node publishes it on the network (its CID goes into
+ * the report): everything a co-signer needs, with the chain, to recompute the report's roots.
+ * It reveals which consumer downloaded which root from which provider, and how many bytes: what
+ * verifying a receipt against its ticket needs (docs/PROTOCOL.md says so).
+ */
+export const epochArchive = z.object({
+  version: z.literal(1),
+  epoch: z.number().int().positive(),
+  chainId: z.number().int().positive(),
+  settlement: address,
+  /** The chain block whose state (credit, caps, depositors, emission) the report was computed at. */
+  block: z.number().int().nonnegative(),
+  price: weiAmount,
+  emission: weiAmount,
+  /** The cumulative trees before this epoch: `[account, amount]`. */
+  previous: z.object({
+    epoch: z.number().int().nonnegative(),
+    rewards: z.array(z.tuple([address, weiAmount])),
+    spends: z.array(z.tuple([address, weiAmount])),
+  }),
+  /** Each paying account's usable credit at `block` (after earlier spends and requested withdrawals) and spend cap. */
+  credit: z.array(z.object({ payer: address, available: weiAmount, cap: weiAmount })),
+  /** Every account that has deposited credit by `block` (each gets a spend leaf, spent or not). */
+  depositors: z.array(address),
+  /** Who earns for each provider: the operator its peer key bound itself to (Ed25519 binding). */
+  operators: z.array(z.object({ peerId: z.string(), operator: address, binding: z.string() })),
+  tickets: z.array(signedDownloadTicket),
+  /** Receipts in the order they are counted (the meta node's order of arrival). */
+  receipts: z.array(signedReceipt),
+})
+export type EpochArchive = z.infer<typeof epochArchive>

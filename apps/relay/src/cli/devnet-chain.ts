@@ -1,4 +1,4 @@
-import { type ContractAddresses, DEPLOY_DEFAULTS, deployKonbini, konbiniTokenAbi, type LocalChain, startAnvil } from '@konbini/contracts'
+import { type ContractAddresses, creditAbi, DEPLOY_DEFAULTS, deployKonbini, konbiniTokenAbi, type LocalChain, startAnvil } from '@konbini/contracts'
 import type { PrivateKey } from '@libp2p/interface'
 import { type Account, createPublicClient, createTestClient, createWalletClient, defineChain, type Hex, http, parseEther } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
@@ -15,6 +15,8 @@ export interface DevnetChain {
 
 /** Gas money each devnet account gets on anvil. */
 const DEVNET_ETH = parseEther('1000')
+/** Traffic credit the dev account starts with: 1,000 KBT pays for 1,000 GiB. */
+export const DEVNET_CREDIT = parseEther('1000')
 
 /**
  * Starts anvil on 127.0.0.1 and deploys the contracts with the dev account as deployer (it holds
@@ -33,6 +35,8 @@ export async function startDevnetChain(init: { port: number; devAccount: Account
     const test = createTestClient({ mode: 'anvil', chain, transport })
     const pub = createPublicClient({ chain, transport })
     await test.setBalance({ address: init.devAccount.address, value: DEVNET_ETH })
+    // meta nodes pay the gas of their epoch reports
+    for (const meta of init.metas) await test.setBalance({ address: meta, value: DEVNET_ETH })
     const contracts = await deployKonbini({ rpcUrl: anvil.rpcUrl, chain, deployer: init.devAccount, metas: init.metas, quorum: 1 })
     const dev = createWalletClient({ account: init.devAccount, chain, transport })
     const mined = async (hash: Hex) => {
@@ -40,6 +44,8 @@ export async function startDevnetChain(init: { port: number; devAccount: Account
       if (receipt.status !== 'success') throw new Error(`devnet chain: transaction ${hash} reverted`)
       return receipt
     }
+    await mined(await dev.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'approve', args: [contracts.credit, DEVNET_CREDIT] }))
+    await mined(await dev.writeContract({ address: contracts.credit, abi: creditAbi, functionName: 'deposit', args: [DEVNET_CREDIT] }))
     return {
       anvil,
       contracts,

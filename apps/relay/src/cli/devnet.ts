@@ -100,17 +100,23 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     await chain?.stop()
   }
   try {
-    const metaReady = await Promise.all(metas.map((m) => m.start()))
     if (options.chain) {
+      // the meta keys first (each meta process loads its own at start): the chain whitelists them
+      const metaKeys = await Promise.all(metas.map((m) => loadOperatorKey(m.env.KONBINI_DATA_DIR as string, 'meta.key')))
       chain = await startDevnetChain({
         // 8545 for `npm start` (basePort 7070), like every local EVM node
         port: Number(port(1475)),
         chainId: DEVNET_CHAIN_ID,
         devAccount: privateKeyToAccount(key as `0x${string}`),
-        metas: metaReady.map((m) => (m.metaAddress ?? '0x') as `0x${string}`),
+        metas: metaKeys.map((k) => k.address),
       })
       log(`chain: anvil at ${chain.anvil.rpcUrl}, contracts deployed`)
+      for (const m of metas) {
+        m.env.KONBINI_CHAIN_RPC_URL = chain.anvil.rpcUrl
+        m.env.KONBINI_CHAIN_CONTRACTS = JSON.stringify(chain.contracts)
+      }
     }
+    const metaReady = await Promise.all(metas.map((m) => m.start()))
     const metaUrls = metaReady.map((m) => m.httpUrl)
     for (let i = 0; i < options.resources; i++) {
       nodes.push(

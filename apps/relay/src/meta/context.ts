@@ -1,12 +1,17 @@
 import type { RelayConfig } from '../config.ts'
 import type { Metrics } from '../http/metrics.ts'
 import type { MetaStore } from './db/meta-store.ts'
+import type { PotStore } from './db/pot-store.ts'
+import type { EpochClock } from './epochs.ts'
 import type { KeyedRateLimit } from './rate-limit.ts'
 import type { TicketIssuer } from './tickets.ts'
 
 /** What every meta route works with. */
 export interface MetaContext {
   store: MetaStore
+  pot: PotStore
+  /** Proof of Traffic's epochs; undefined without a chain (traffic is then unpaid). */
+  epochs: EpochClock | undefined
   issuer: TicketIssuer
   config: Pick<RelayConfig, 'chainId' | 'liveSeconds' | 'admins' | 'popularityHalfLifeSeconds' | 'cacheAssignments' | 'requestsPerLightCopy'>
   ticketLimit: KeyedRateLimit

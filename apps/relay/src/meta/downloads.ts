@@ -1,7 +1,8 @@
-import { FileNotFoundError, NoProvidersError, type ProvidersRequest, type ProvidersResponse, type TransferReport } from '@konbini/protocol'
+import { FileNotFoundError, NO_PAYER, NoProvidersError, type ProvidersRequest, type ProvidersResponse, type TransferReport } from '@konbini/protocol'
 import type { Caller, MetaContext } from './context.ts'
 import type { NodeRow } from './db/meta-store.ts'
 import { donorServing } from './nodes.ts'
+import { choosePayment } from './payer.ts'
 import { rankLive } from './ranking.ts'
 import { byteBudget } from './tickets.ts'
 
@@ -27,7 +28,12 @@ export async function findProviders(ctx: MetaContext, request: ProvidersRequest,
   const eligible = rows.filter((n: NodeRow) => (n.kind === 'full' ? n.httpUrl !== undefined : lightAllowed && donorServing(n)))
   const ranked = rankLive(eligible, now, ctx.config.liveSeconds, request.region).slice(0, MAX_PROVIDERS)
   if (ranked.length === 0) throw new NoProvidersError({ cid: request.root })
-  const download = await ctx.issuer.download({ consumer, root: request.root, providers: ranked.map((n) => n.peerId), maxBytes: byteBudget(file.size) }, now)
+  const payment = await choosePayment(ctx, { consumer, owner: file.owner })
+  const download = await ctx.issuer.download(
+    { consumer, ...payment, root: request.root, providers: ranked.map((n) => n.peerId), maxBytes: byteBudget(file.size) },
+    now,
+  )
+  if (payment.payer !== NO_PAYER) await ctx.pot.addTicket(download)
   ctx.metrics.inc('konbini_tickets_issued_total', 1, { kind: 'download' })
   return {
     download,

@@ -20,6 +20,14 @@ import { KeyedRateLimit } from './rate-limit.ts'
 import { startRepair } from './repair.ts'
 import { TicketIssuer } from './tickets.ts'
 import { acceptStorageReport, placeUpload, uploadStatus } from './uploads.ts'
+import { PotStore } from './db/pot-store.ts'
+import { EpochClock } from './epochs.ts'
+import { acceptReceipts } from './receipts.ts'
+import { epochStatus, rewardsOf, spendOf } from './settlement-routes.ts'
+import { openSettlementChain } from '../pot/settlement-chain.ts'
+import { publishArchive } from './publish-archive.ts'
+import { InvalidRequestError } from '@konbini/protocol'
+import type { Address } from 'viem'
 
 export interface MetaNode {
   address: string
@@ -35,22 +43,43 @@ export async function startMetaNode({
   account,
   metrics,
   log,
+  httpUrl,
 }: {
   config: RelayConfig
   account: PrivateKeyAccount
   metrics: Metrics
   log: Logger
+  /** This process's own HTTP URL: the meta node publishes epoch archives through it. */
+  httpUrl: string
 }): Promise<MetaNode> {
   const db = config.databaseUrl ? await openPostgres(config.databaseUrl) : await openSqlite(join(config.dataDir, 'meta.sqlite'))
   const store = await MetaStore.open(db)
+  const pot = new PotStore(db)
+  const now = () => Math.floor(Date.now() / 1000)
+  const epochs =
+    config.chain === undefined
+      ? undefined
+      : new EpochClock({
+          pot,
+          chain: await openSettlementChain({ ...config.chain, account }),
+          account,
+          epochSeconds: config.epochSeconds,
+          graceSeconds: config.epochGraceSeconds,
+          publish: (archive, epoch) => publishArchive({ metaUrl: httpUrl, owner: account.address, archive, epoch }),
+          log: log.child({ component: 'epochs' }),
+          now,
+        })
   const ctx: MetaContext = {
     store,
+    pot,
+    epochs,
     issuer: new TicketIssuer(account, config.chainId),
     config,
     ticketLimit: new KeyedRateLimit({ rate: config.ticketRate, what: 'ticket requests' }),
     metrics,
-    now: () => Math.floor(Date.now() / 1000),
+    now,
   }
+  await epochs?.start()
   const repair = startRepair({
     ctx,
     repairAfterSeconds: config.repairAfterSeconds,
@@ -64,6 +93,7 @@ export async function startMetaNode({
     repair,
     async stop() {
       repair.stop()
+      await epochs?.stop()
       await db.close()
     },
   }
@@ -73,6 +103,14 @@ type Routes = typeof metaRoutes
 type RoutesWithBody = { [K in keyof Routes]: Routes[K] extends { body: z.ZodType } ? K : never }[keyof Routes]
 
 const uploadStatusPath = /^\/v1\/uploads\/([^/]+)$/
+const rewardsPath = /^\/v1\/rewards\/([^/]+)$/
+const creditPath = /^\/v1\/credit\/([^/]+)$/
+
+function addressIn(pattern: RegExp, path: string): Address {
+  const value = decodeURIComponent(pattern.exec(path)?.[1] ?? '')
+  if (!/^0x[0-9a-fA-F]{40}$/.test(value)) throw new InvalidRequestError({ reason: 'the path names no address' })
+  return value as Address
+}
 
 /** The control-plane routes of `metaRoutes`, each validated by its protocol schema. */
 export function metaHandler(ctx: MetaContext): Handler {
@@ -97,6 +135,10 @@ export function metaHandler(ctx: MetaContext): Handler {
     else if (req.method === 'GET' && path === r.nodes.path) result = await listNodes(ctx)
     else if (req.method === 'GET' && path === r.denylist.path) result = await getDenylist(ctx)
     else if (post && path === r.deny.path) result = await changeDenylist(ctx, await body('deny'))
+    else if (post && path === r.receipts.path) result = await acceptReceipts(ctx, await body('receipts'))
+    else if (req.method === 'GET' && path === r.epoch.path) result = await epochStatus(ctx)
+    else if (req.method === 'GET' && rewardsPath.test(path)) result = await rewardsOf(ctx, addressIn(rewardsPath, path))
+    else if (req.method === 'GET' && creditPath.test(path)) result = await spendOf(ctx, addressIn(creditPath, path))
     else if (req.method === 'GET' && uploadStatusPath.test(path)) {
       const ticketId = decodeURIComponent(uploadStatusPath.exec(path)?.[1] ?? '')
       result = await uploadStatus(ctx, ticketId, Number(url.searchParams.get('wait') ?? 0) || 0)

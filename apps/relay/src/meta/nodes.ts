@@ -32,6 +32,7 @@ export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: Sig
   const now = ctx.now()
   const light = body.kind === 'light'
   await ctx.store.upsertNode({ ...node, operator: body.operator.toLowerCase(), ...(light && donor && { donor }) }, now)
+  await ctx.pot.setBinding(body.peerId, body.operator, body.binding)
   if (!light) return { ok: true }
   await ctx.store.setLightHoldings(body.peerId, holds ?? [], now)
   const row = await ctx.store.getNode(body.peerId)

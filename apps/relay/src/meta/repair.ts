@@ -1,4 +1,4 @@
-import type { NodeInfo } from '@konbini/protocol'
+import { NO_PAYER, type NodeInfo } from '@konbini/protocol'
 import type { Logger } from 'pino'
 import type { MetaContext } from './context.ts'
 import type { RootState } from './db/meta-store.ts'
@@ -98,7 +98,11 @@ async function replicateTo(ctx: MetaContext, root: RootState, spare: NodeInfo, s
     expiresAt: upload.ticket.expiresAt,
     purpose: 'repair',
   })
-  const download = await ctx.issuer.download({ consumer: ctx.issuer.address, root: root.root, providers: sources.map((s) => s.peerId), maxBytes }, now)
+  // repair is the network's own traffic: unpaid
+  const download = await ctx.issuer.download(
+    { consumer: ctx.issuer.address, payer: NO_PAYER, epoch: 0, root: root.root, providers: sources.map((s) => s.peerId), maxBytes },
+    now,
+  )
   if (spare.httpUrl === undefined) throw new Error(`spare ${spare.peerId} has no HTTP URL`)
   const res = await fetch(new URL('/v1/replicate', spare.httpUrl), {
     method: 'POST',

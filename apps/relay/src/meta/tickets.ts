@@ -36,11 +36,10 @@ export class TicketIssuer {
     return { ticket, signature }
   }
 
-  async download(fields: Pick<DownloadTicket, 'consumer' | 'root' | 'providers' | 'maxBytes'>, now: number): Promise<SignedDownloadTicket> {
+  async download(fields: Pick<DownloadTicket, 'consumer' | 'payer' | 'root' | 'providers' | 'maxBytes' | 'epoch'>, now: number): Promise<SignedDownloadTicket> {
     const ticket: DownloadTicket = {
       id: newTicketId(),
       meta: this.account.address,
-      epoch: Math.floor(now / 3600),
       expiresAt: now + TICKET_LIFETIME_SECONDS,
       ...fields,
     }

@@ -55,6 +55,8 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
           continue
         }
         try {
+          // a paid ticket's consumer must keep up with its receipts (POST /v1/receipts)
+          await init.tickets.awaitReceiptRoom(ticket, bytes.byteLength, gone.signal)
           await init.egress.take(bytes.byteLength, gone.signal)
         } catch (err) {
           if (gone.signal.aborted) return true

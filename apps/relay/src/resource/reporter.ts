@@ -1,5 +1,5 @@
 import { signHeartbeat, signNodeStatement } from '@konbini/browser-node'
-import { type Heartbeat, MetaUnavailableError, RemoteError, type StorageReport } from '@konbini/protocol'
+import { type Heartbeat, MetaUnavailableError, type ReceiptsResponse, RemoteError, type SignedReceipt, type StorageReport } from '@konbini/protocol'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 export interface ReporterInit {
@@ -34,12 +34,17 @@ export class MetaReporter {
     await this.post('/v1/reports/storage', 'storage', body)
   }
 
+  /** Hands consumers' receipts to a meta node (they are self-authenticating: no node signature). */
+  async receipts(receipts: readonly SignedReceipt[]): Promise<ReceiptsResponse> {
+    return (await this.send('/v1/receipts', { receipts })) as ReceiptsResponse
+  }
+
   private async post(path: string, kind: string, body: unknown): Promise<void> {
     const { operator, peerId, chainId } = this.init
     await this.send(path, { body, signature: await signNodeStatement({ account: operator, kind, peerId, body, chainId }) })
   }
 
-  private async send(path: string, signed: { body: unknown; signature: string }): Promise<void> {
+  private async send(path: string, signed: unknown): Promise<unknown> {
     const urls = this.init.metaUrls
     let lastError: unknown = new MetaUnavailableError({ urls })
     for (let i = 0; i < urls.length; i++) {
@@ -58,7 +63,7 @@ export class MetaReporter {
       }
       if (res.ok) {
         this.preferred = index
-        return
+        return await res.json().catch(() => undefined)
       }
       const answer = (await res.json().catch(() => ({}))) as { error?: { name?: string; message?: string } }
       lastError = new RemoteError(answer.error?.name ?? 'RemoteError', answer.error?.message ?? `meta answered ${res.status}`, res.status)

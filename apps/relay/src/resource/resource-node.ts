@@ -1,4 +1,4 @@
-import { ByteRateLimiter, DownloadTickets, nodeBinding, serveBlockExchange } from '@konbini/browser-node'
+import { ByteRateLimiter, DownloadTickets, forwardReceipts, nodeBinding, serveBlockExchange } from '@konbini/browser-node'
 import { join } from 'node:path'
 import type { PrivateKey } from '@libp2p/interface'
 import type { Libp2p } from 'libp2p'
@@ -11,7 +11,9 @@ import { startBitswap } from './bitswap.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
 import { gatewayHandler } from './gateway.ts'
 import { haveHandler } from './have-handler.ts'
+import { recoverReceiptSignerNative } from '../pot/receipt-verifier.ts'
 import { httpBlocksHandler } from './http-blocks.ts'
+import { httpReceiptsHandler } from './http-receipts.ts'
 import { replicateHandler } from './replicate.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
@@ -52,7 +54,18 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   metrics.gauge('konbini_active_transfers', () => activeTransfers)
   metrics.gauge('konbini_stored_bytes', () => blockstore.used)
 
-  const tickets = new DownloadTickets(policy)
+  const tickets = new DownloadTickets({ ...policy, recoverReceiptSigner: recoverReceiptSignerNative })
+  const receiptsLog = log.child({ component: 'receipts' })
+  const receipts = forwardReceipts({
+    tickets,
+    intervalMs: config.receiptForwardMs,
+    post: async (batch) => {
+      const answer = await reporter.receipts(batch)
+      metrics.inc('konbini_receipts_forwarded_total', answer.accepted)
+      if (answer.rejected.length > 0) receiptsLog.warn({ rejected: answer.rejected.slice(0, 5) }, 'the meta node refused receipts')
+    },
+    onError: (err) => receiptsLog.debug({ err }, 'handing receipts to the meta node failed; kept for the next round'),
+  })
   const blocksLog = log.child({ component: 'blocks' })
   await serveBlockExchange({
     libp2p,
@@ -73,6 +86,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
     uploadHandler({ blockstore, policy, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
     haveHandler({ blockstore, policy }),
     httpBlocksHandler({ blockstore, tickets, egress, metrics, onTransfer }),
+    httpReceiptsHandler({ tickets }),
     replicateHandler({ libp2p, blockstore, policy, reporter, metrics, log: log.child({ component: 'replicate' }) }),
     gatewayHandler({ blockstore, egress, publicLimiter }),
   ]
@@ -111,6 +125,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
     heartbeat,
     async stop() {
       clearInterval(timer)
+      await receipts.stop()
       await bitswap?.stop()
     },
   }

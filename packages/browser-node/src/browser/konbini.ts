@@ -113,6 +113,8 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
       const node = await libp2p()
       const download = await openDownload(meta, node, cid, {
         consumer: account.address,
+        signer: account,
+        chainId,
         lightPeers: true,
         ...(options.only !== undefined && { only: options.only }),
         openStream: async (endpoint, signal) => {

@@ -58,6 +58,7 @@ async function session(stream: Stream, remotePeer: string, init: BlockExchangeSe
   const queue = new Map<string, CID>()
   let wake: (() => void) | undefined
   let ended = false
+  const gone = new AbortController()
   // the next block is read from the store while the current one is sent (an IndexedDB read in a
   // tab takes tens of ms: serial reads would leave the channel idle between blocks)
   let readAhead: { key: string; bytes: Promise<Uint8Array | undefined> } | undefined
@@ -95,6 +96,9 @@ async function session(stream: Stream, remotePeer: string, init: BlockExchangeSe
         continue
       }
       init.beforeSend?.(cid, bytes.byteLength)
+      // a paid ticket's consumer must keep up with its receipts
+      await init.tickets.awaitReceiptRoom(ticket as DownloadTicket, bytes.byteLength, gone.signal)
+      if (!queue.has(key)) continue
       await init.egress.take(bytes.byteLength)
       // cancelled while it waited for the egress cap: not sent, not charged
       if (!queue.delete(key)) continue
@@ -115,6 +119,10 @@ async function session(stream: Stream, remotePeer: string, init: BlockExchangeSe
           if (frame.kind !== FrameKind.Hello) throw new TicketMissingError()
           ticket = await init.tickets.verify(frame.json)
           signature = (frame.json as { signature: string }).signature
+          continue
+        }
+        if (frame.kind === FrameKind.Receipt) {
+          await init.tickets.acceptReceipt(frame.json)
           continue
         }
         if (frame.kind === FrameKind.Cancel) {
@@ -138,6 +146,7 @@ async function session(stream: Stream, remotePeer: string, init: BlockExchangeSe
       }
     } finally {
       ended = true
+      gone.abort()
       notify()
     }
   })()

@@ -12,11 +12,15 @@ export const devnetNode = z.object({
   pid: z.number().int(),
 })
 
+/** The deployed Konbini contracts' addresses. */
+export const chainContracts = z.object({ token: address, registry: address, credit: address, settlement: address })
+export type ChainContracts = z.infer<typeof chainContracts>
+
 /** Where the devnet's chain is and its contracts live (any EVM chain: an RPC URL and addresses). */
 export const devnetChain = z.object({
   rpcUrl: z.url(),
   chainId: z.number().int().positive(),
-  contracts: z.object({ token: address, registry: address, credit: address, settlement: address }),
+  contracts: chainContracts,
 })
 
 /**

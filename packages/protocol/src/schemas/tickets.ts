@@ -17,10 +17,13 @@ export const downloadTicket = z.object({
   id: hex32,
   meta: address,
   consumer: address,
+  /** Whose credit pays the traffic (NO_PAYER: unpaid, earns nothing). */
+  payer: address,
   root: cidString,
   providers: z.array(peerId).max(64),
   maxBytes: byteCount,
-  epoch: unixSeconds,
+  /** The meta node's open epoch when it issued the ticket: the receipts' epoch. */
+  epoch: z.number().int().nonnegative(),
   expiresAt: unixSeconds,
 })
 export type DownloadTicket = z.infer<typeof downloadTicket>

@@ -114,6 +114,48 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 4,
+    name: 'proof of traffic: paid tickets, receipts, epochs',
+    up: [
+      `CREATE TABLE paid_tickets (
+        id TEXT PRIMARY KEY,
+        epoch BIGINT NOT NULL,
+        payer TEXT NOT NULL,
+        signed TEXT NOT NULL
+      )`,
+      'CREATE INDEX paid_tickets_epoch_idx ON paid_tickets (epoch)',
+      `CREATE TABLE receipts (
+        ticket_id TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        epoch BIGINT NOT NULL,
+        bytes BIGINT NOT NULL,
+        signature TEXT NOT NULL,
+        payer TEXT NOT NULL,
+        consumer TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        PRIMARY KEY (ticket_id, provider)
+      )`,
+      'CREATE INDEX receipts_epoch_idx ON receipts (epoch, seq)',
+      `CREATE TABLE epochs (
+        epoch BIGINT PRIMARY KEY,
+        starts_at BIGINT NOT NULL,
+        ends_at BIGINT NOT NULL,
+        state TEXT NOT NULL,
+        report TEXT,
+        archive TEXT,
+        archive_cid TEXT,
+        tx_hash TEXT,
+        gas_used BIGINT
+      )`,
+      // a node's peer-key signature binding it to its operator: who earns for it, provably
+      `CREATE TABLE node_bindings (
+        peer_id TEXT PRIMARY KEY,
+        operator TEXT NOT NULL,
+        binding TEXT NOT NULL
+      )`,
+    ],
+  },
 ]
 
 /** Key of the PostgreSQL advisory lock that serializes migrations across processes ("konb"). */

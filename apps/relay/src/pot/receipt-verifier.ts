@@ -116,3 +116,8 @@ export function recoverReceiptSigners(receipts: readonly SignedReceipt[], chainI
   const domain = receiptDomainSeparator(chainId)
   return receipts.map((s) => recoverSigner(receiptDigest(s.receipt, domain), s.signature))
 }
+
+/** One receipt's signer (native recovery), for a resource node checking the receipts it is handed. */
+export async function recoverReceiptSignerNative(signed: SignedReceipt, chainId: number): Promise<string | undefined> {
+  return recoverSigner(receiptDigest(signed.receipt, receiptDomainSeparator(chainId)), signed.signature)
+}

@@ -1,0 +1,37 @@
+import { CreditExhaustedError, NO_PAYER, spendFor } from '@konbini/protocol'
+import type { MetaContext } from './context.ts'
+import type { StoredReport } from './epochs.ts'
+
+/** Who pays a download, and in which epoch its receipts count. */
+export interface Payment {
+  payer: string
+  epoch: number
+}
+
+/**
+ * Picks who pays a download (docs/PROTOCOL.md, "Who pays"): nobody without a chain, for the
+ * meta nodes' own archives, and for a donor's cache fill; else the downloader while it has
+ * credit left, else the file's owner while it has credit and a spend cap for others' downloads.
+ * With neither: `CreditExhaustedError` (only the public gateway path remains).
+ */
+export async function choosePayment(ctx: MetaContext, { consumer, owner }: { consumer: string; owner: string }): Promise<Payment> {
+  if (ctx.epochs === undefined) return { payer: NO_PAYER, epoch: 0 }
+  if (owner.toLowerCase() === ctx.issuer.address.toLowerCase() || (await ctx.store.isLightOperator(consumer))) return { payer: NO_PAYER, epoch: 0 }
+  const current = await ctx.epochs.current()
+  if ((await usableCredit(ctx, consumer)) > 0n) return { payer: consumer.toLowerCase(), epoch: current.epoch }
+  if (owner.toLowerCase() !== consumer.toLowerCase() && (await usableCredit(ctx, owner)) > 0n && (await ctx.epochs.spendCap(owner)) > 0n)
+    return { payer: owner.toLowerCase(), epoch: current.epoch }
+  throw new CreditExhaustedError({ account: consumer })
+}
+
+/** Credit `account` can still spend: deposited less withdrawn, requested, settled and pending spends. */
+export async function usableCredit(ctx: MetaContext, account: string): Promise<bigint> {
+  if (ctx.epochs === undefined) return 0n
+  const c = await ctx.epochs.credit(account)
+  const last = await ctx.pot.lastReported()
+  const report: StoredReport | undefined = last?.report ? JSON.parse(last.report) : undefined
+  const settled = BigInt(report?.spends.find(([a]) => a === account.toLowerCase())?.[1] ?? '0')
+  const pending = spendFor(BigInt(await ctx.pot.pendingBytesOf(account, (last?.epoch ?? 0) + 1)))
+  const left = c.deposited - c.withdrawn - c.pending - settled - pending
+  return left > 0n ? left : 0n
+}

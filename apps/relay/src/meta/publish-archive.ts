@@ -1,0 +1,30 @@
+import { MetaClient, put } from '@konbini/browser-node'
+import { isErrorNamed } from '@konbini/protocol'
+
+/**
+ * Stores an epoch's receipts archive on the network itself, owned by the meta node, through the
+ * meta node's own API (placement, pipeline upload, storage reports), as any client would. Three
+ * replicas where the network has them, else one. Reading it is free (tickets for a meta node's
+ * own files are unpaid).
+ */
+export async function publishArchive({
+  metaUrl,
+  owner,
+  archive,
+  epoch,
+}: {
+  metaUrl: string
+  owner: string
+  archive: Uint8Array
+  epoch: number
+}): Promise<string> {
+  const meta = new MetaClient({ urls: [metaUrl] })
+  const upload = (replicas?: number) =>
+    put(meta, [{ content: archive }], { owner, name: `konbini-epoch-${epoch}.json`, size: archive.byteLength, ...(replicas !== undefined && { replicas }) })
+  try {
+    return (await upload()).root
+  } catch (err) {
+    if (!isErrorNamed(err, 'NotEnoughNodesError')) throw err
+    return (await upload(1)).root
+  }
+}

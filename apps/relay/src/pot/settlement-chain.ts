@@ -1,0 +1,87 @@
+import { creditAbi, settlementAbi } from '@konbini/contracts'
+import type { ChainContracts, EpochReport } from '@konbini/protocol'
+import { type Address, createPublicClient, createWalletClient, defineChain, type Hex, http, parseAbiItem } from 'viem'
+import type { PrivateKeyAccount } from 'viem/accounts'
+
+/** A payer's credit as the contracts hold it at one block. */
+export interface CreditState {
+  deposited: bigint
+  withdrawn: bigint
+  /** Asked to withdraw: no longer spendable. */
+  pending: bigint
+  /** Most it pays per epoch for others' downloads of its files. */
+  cap: bigint
+}
+
+/** What a meta node reads from and sends to the settlement contracts. */
+export interface SettlementChain {
+  chainId: number
+  settlement: Address
+  blockNumber(): Promise<bigint>
+  lastEpoch(block?: bigint): Promise<number>
+  emission(): Promise<bigint>
+  isMeta(address: string, block?: bigint): Promise<boolean>
+  credit(payer: string, block?: bigint): Promise<CreditState>
+  /** Every account that has deposited credit up to `block`. */
+  depositors(block: bigint): Promise<string[]>
+  /** Submits a report with its packed quorum signatures; resolves once mined. */
+  submit(report: EpochReport, signatures: Hex): Promise<{ txHash: Hex; gasUsed: bigint }>
+}
+
+const deposited = parseAbiItem('event Deposited(address indexed account, uint256 amount)')
+
+/** Opens the chain a meta node settles on, sending transactions as `account`. */
+export async function openSettlementChain({
+  rpcUrl,
+  contracts,
+  account,
+}: {
+  rpcUrl: string
+  contracts: ChainContracts
+  account: PrivateKeyAccount
+}): Promise<SettlementChain> {
+  const transport = http(rpcUrl)
+  const probe = createPublicClient({ transport })
+  const chainId = await probe.getChainId()
+  const chain = defineChain({
+    id: chainId,
+    name: `chain ${chainId}`,
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  })
+  const pub = createPublicClient({ chain, transport })
+  const wallet = createWalletClient({ account, chain, transport })
+  const settlement = { address: contracts.settlement as Address, abi: settlementAbi } as const
+  const credit = { address: contracts.credit as Address, abi: creditAbi } as const
+  const at = (block?: bigint) => (block === undefined ? {} : { blockNumber: block })
+  return {
+    chainId,
+    settlement: settlement.address,
+    blockNumber: () => pub.getBlockNumber(),
+    async lastEpoch(block) {
+      return Number(await pub.readContract({ ...settlement, functionName: 'lastEpoch', ...at(block) }))
+    },
+    emission: () => pub.readContract({ ...settlement, functionName: 'emissionPerEpoch' }),
+    isMeta: (address, block) => pub.readContract({ ...settlement, functionName: 'isMeta', args: [address as Address], ...at(block) }),
+    async credit(payer, block) {
+      const args = [payer as Address] as const
+      const [dep, wd, pending, cap] = await Promise.all([
+        pub.readContract({ ...credit, functionName: 'deposited', args, ...at(block) }),
+        pub.readContract({ ...credit, functionName: 'withdrawn', args, ...at(block) }),
+        pub.readContract({ ...credit, functionName: 'pendingWithdrawal', args, ...at(block) }),
+        pub.readContract({ ...credit, functionName: 'spendCap', args, ...at(block) }),
+      ])
+      return { deposited: dep, withdrawn: wd, pending: pending[0], cap }
+    },
+    async depositors(block) {
+      const logs = await pub.getLogs({ address: credit.address, event: deposited, fromBlock: 0n, toBlock: block })
+      return [...new Set(logs.map((l) => (l.args.account as string).toLowerCase()))].sort()
+    },
+    async submit(report, signatures) {
+      const hash = await wallet.writeContract({ ...settlement, functionName: 'submitReport', args: [report, signatures] })
+      const receipt = await pub.waitForTransactionReceipt({ hash })
+      if (receipt.status !== 'success') throw new Error(`submitReport ${hash} reverted`)
+      return { txHash: hash, gasUsed: receipt.gasUsed }
+    },
+  }
+}

@@ -1,0 +1,55 @@
+import { type DownloadTicket, downloadTicketTypedData, type EpochArchive, NO_PAYER, type SignedReceipt } from '@konbini/protocol'
+import { recoverTypedDataAddress } from 'viem'
+import { verifyNodeBinding } from '../meta/verify-signatures.ts'
+import { recoverReceiptSigners } from './receipt-verifier.ts'
+
+export interface ArchiveCheck {
+  /** Receipts that count (before credit limits), in archive order. */
+  valid: SignedReceipt[]
+  /** Receipts that do not, by index, with the reason. */
+  rejected: Array<{ index: number; reason: string }>
+}
+
+/**
+ * Which of an archive's receipts are genuine: its ticket was signed by a whitelisted meta node for
+ * this epoch and is paid, the receipt names a provider of the ticket whose operator binding holds,
+ * stays within the ticket's bytes, and the ticket's consumer signed it (native secp256k1).
+ */
+export async function checkArchive(archive: EpochArchive, isTrustedMeta: (address: string) => boolean): Promise<ArchiveCheck> {
+  const tickets = new Map<string, DownloadTicket>()
+  for (const { ticket, signature } of archive.tickets) {
+    const signer = await recoverTypedDataAddress({ ...downloadTicketTypedData(ticket, archive.chainId), signature: signature as `0x${string}` }).catch(
+      () => undefined,
+    )
+    if (signer?.toLowerCase() === ticket.meta.toLowerCase() && isTrustedMeta(signer)) tickets.set(ticket.id.toLowerCase(), ticket)
+  }
+  const bound = new Set<string>()
+  for (const o of archive.operators) if (await verifyNodeBinding(o.peerId, o.operator, o.binding)) bound.add(o.peerId)
+  const signers = recoverReceiptSigners(archive.receipts, archive.chainId)
+  const valid: SignedReceipt[] = []
+  const rejected: ArchiveCheck['rejected'] = []
+  archive.receipts.forEach((signed, index) => {
+    const reason = receiptProblem(signed, tickets.get(signed.receipt.ticket.toLowerCase()), signers[index], bound, archive.epoch)
+    if (reason === undefined) valid.push(signed)
+    else rejected.push({ index, reason })
+  })
+  return { valid, rejected }
+}
+
+function receiptProblem(
+  { receipt }: SignedReceipt,
+  ticket: DownloadTicket | undefined,
+  signer: string | undefined,
+  bound: Set<string>,
+  epoch: number,
+): string | undefined {
+  if (ticket === undefined) return 'no ticket signed by a whitelisted meta node'
+  if (ticket.payer.toLowerCase() === NO_PAYER) return 'the ticket is unpaid'
+  if (receipt.epoch !== epoch || ticket.epoch !== epoch) return 'another epoch'
+  if (!ticket.providers.includes(receipt.provider)) return 'a provider outside the ticket'
+  if (!bound.has(receipt.provider)) return 'a provider with no operator binding'
+  if (receipt.consumer.toLowerCase() !== ticket.consumer.toLowerCase()) return "not the ticket's consumer"
+  if (receipt.bytes > ticket.maxBytes) return 'bytes beyond the ticket'
+  if (signer?.toLowerCase() !== ticket.consumer.toLowerCase()) return "not signed by the ticket's consumer"
+  return undefined
+}

@@ -1,0 +1,185 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { createKonbiniClient, type KonbiniClient } from '@konbini/browser-node'
+import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
+import { creditAbi, konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
+import { devnetFile, epochArchive, type EpochArchive, type RewardsResponse, type SpendResponse } from '@konbini/protocol'
+import type { Libp2p } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
+import { type Address, createPublicClient, createTestClient, createWalletClient, type Hex, http, parseEther } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
+import { writeRandomFile } from './files.ts'
+import { startTestNetwork, type TestNetwork } from './network.ts'
+
+const EPOCH_SECONDS = 6
+const GIB = 2n ** 30n
+const PRICE = 10n ** 18n
+const CREDIT = parseEther('10')
+
+/**
+ * Acceptance 1 of the chain layer, end to end on a devnet with its chain: a user prepays credit,
+ * downloads over HTTP and over libp2p (receipts on both paths), the epoch's report lands on chain
+ * with an archive on the network that justifies it, the serving operators claim, the payer
+ * withdraws what it did not spend — every balance as this test computes it from the receipts.
+ */
+describe('Proof of Traffic settled on chain', () => {
+  let net: TestNetwork
+  let libp2p: Libp2p
+  let client: KonbiniClient
+  let chain: NonNullable<TestNetwork['file']['chain']>
+  const user = privateKeyToAccount(generatePrivateKey())
+  const pub = () => createPublicClient({ transport: http(chain.rpcUrl) })
+  const walletOf = (account: ReturnType<typeof privateKeyToAccount>) => createWalletClient({ account, transport: http(chain.rpcUrl), chain: null })
+  const balanceOf = (address: Address) =>
+    pub().readContract({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [address] })
+  const meta = async <T>(path: string): Promise<T> => (await (await fetch(new URL(path, net.file.metaUrls[0]))).json()) as T
+  const send = async (account: ReturnType<typeof privateKeyToAccount>, call: Parameters<ReturnType<typeof walletOf>['writeContract']>[0]) => {
+    const hash = await walletOf(account).writeContract({ ...call, account, chain: null } as never)
+    const receipt = await pub().waitForTransactionReceipt({ hash })
+    expect(receipt.status).toBe('success')
+    return receipt
+  }
+
+  beforeAll(async () => {
+    net = await startTestNetwork({
+      resources: 2,
+      chain: true,
+      metaEnv: { KONBINI_EPOCH_SECONDS: String(EPOCH_SECONDS), KONBINI_EPOCH_GRACE_SECONDS: '3' },
+      resourceEnv: { KONBINI_RECEIPT_FORWARD_MS: '300' },
+    })
+    const file = devnetFile.parse(JSON.parse(await readFile(join(net.dataDir, 'devnet.json'), 'utf8')))
+    if (file.chain === undefined) throw new Error('devnet.json has no chain section')
+    chain = file.chain
+    const dev = privateKeyToAccount(net.file.devKey as Hex)
+    // the user: gas, tokens, then 10 KBT of credit
+    await createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl), chain: null }).setBalance({ address: user.address, value: parseEther('10') })
+    await send(dev, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'transfer', args: [user.address, CREDIT] })
+    await send(user, {
+      address: chain.contracts.token as Address,
+      abi: konbiniTokenAbi,
+      functionName: 'approve',
+      args: [chain.contracts.credit as Address, CREDIT],
+    })
+    await send(user, { address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposit', args: [CREDIT] })
+    libp2p = await createNodeClientLibp2p()
+    client = createKonbiniClient({ metaUrls: net.file.metaUrls, account: user, libp2p })
+  })
+  afterAll(async () => {
+    await libp2p?.stop()
+    await net?.stop()
+  })
+
+  test('behavior: downloads over HTTP and libp2p are receipted, settled, claimed and withdrawn to the wei', async () => {
+    const path = join(net.workDir, 'paid.bin')
+    await writeRandomFile(path, 20 * 1024 * 1024 + 12_345)
+    const source = await fsSource(path)
+    const { root } = await client.put(source.candidates(), { name: source.name, size: source.size, replicas: 2 })
+    const ticketEpochs = new Set<number>()
+    for (const transport of ['http', 'libp2p'] as const) {
+      const download = await client.open(root, { transport })
+      ticketEpochs.add(download.ticket.ticket.epoch)
+      expect(download.ticket.ticket.payer.toLowerCase()).toBe(user.address.toLowerCase())
+      const chunks: Uint8Array[] = []
+      for await (const chunk of download.entry.content({ blockReadConcurrency: download.readAhead })) chunks.push(chunk)
+      await download.finish()
+      expect(chunks.reduce((n, c) => n + c.byteLength, 0)).toBe(source.size)
+    }
+
+    // the reports of those epochs land on chain
+    const last = Math.max(...ticketEpochs)
+    const settlement = { address: chain.contracts.settlement as Address, abi: settlementAbi } as const
+    await vi.waitFor(async () => expect(Number(await pub().readContract({ ...settlement, functionName: 'lastEpoch' }))).toBeGreaterThanOrEqual(last), {
+      timeout: 60_000,
+      interval: 500,
+    })
+
+    // the archives, fetched from the network by CID, hold the receipts that justify each report
+    const logs = await pub().getContractEvents({ ...settlement, eventName: 'ReportSubmitted', fromBlock: 0n })
+    const served = new Map<string, bigint>()
+    let spent = 0n
+    let receiptedBytes = 0n
+    const operators = await operatorsOf(net)
+    const emission = await pub().readContract({ ...settlement, functionName: 'emissionPerEpoch' })
+    for (const log of logs) {
+      const epoch = Number(log.args.epoch)
+      const cid = cidFromHex(log.args.archiveCid as Hex)
+      const archive = await fetchArchive(client, cid)
+      expect(archive.epoch).toBe(epoch)
+      // the test's own arithmetic, from the receipts (each is the latest per ticket and provider)
+      const perAccount = new Map<string, bigint>()
+      let total = 0n
+      for (const { receipt } of archive.receipts) {
+        const operator = operators.get(receipt.provider)
+        expect(operator).toBeDefined()
+        perAccount.set(operator as string, (perAccount.get(operator as string) ?? 0n) + BigInt(receipt.bytes))
+        total += BigInt(receipt.bytes)
+      }
+      receiptedBytes += total
+      spent += (total * PRICE) / GIB
+      for (const [account, bytes] of perAccount) {
+        const fee = (bytes * PRICE * 80n) / (100n * GIB)
+        const share = (emission * bytes) / total
+        const cap = (bytes * PRICE * 10n) / (100n * GIB)
+        served.set(account, (served.get(account) ?? 0n) + fee + (share < cap ? share : cap))
+      }
+    }
+    // every byte of both downloads was receipted (a little more: DAG nodes, a duplicate block)
+    expect(receiptedBytes).toBeGreaterThanOrEqual(2n * BigInt(source.size))
+    expect(receiptedBytes).toBeLessThan(2n * BigInt(source.size) + 8n * 1024n * 1024n)
+
+    // each serving operator claims exactly what the test computed
+    for (const [account, expected] of served) {
+      const rewards = await vi.waitFor(async () => {
+        const r = await meta<RewardsResponse>(`/v1/rewards/${account}`)
+        expect(r.epoch).toBeGreaterThanOrEqual(last)
+        return r
+      })
+      expect(BigInt(rewards.cumulative)).toBe(expected)
+      const operator = privateKeyToAccount(operatorKeys.get(account) as Hex)
+      const before = await balanceOf(account as Address)
+      await send(operator, { ...settlement, functionName: 'claim', args: [account as Address, BigInt(rewards.cumulative), rewards.proof as Hex[]] })
+      expect((await balanceOf(account as Address)) - before).toBe(expected)
+    }
+
+    // the payer withdraws its unspent credit once the delay has passed
+    const credit = { address: chain.contracts.credit as Address, abi: creditAbi } as const
+    const unspent = CREDIT - spent
+    await send(user, { ...credit, functionName: 'requestWithdrawal', args: [unspent] })
+    const [, notBefore] = await pub().readContract({ ...credit, functionName: 'pendingWithdrawal', args: [user.address] })
+    await vi.waitFor(async () => expect(await pub().readContract({ ...settlement, functionName: 'lastEpoch' })).toBeGreaterThanOrEqual(notBefore), {
+      timeout: 60_000,
+      interval: 500,
+    })
+    const spend = await meta<SpendResponse>(`/v1/credit/${user.address}`)
+    expect(BigInt(spend.cumulativeSpent)).toBe(spent)
+    const before = await balanceOf(user.address)
+    await send(user, { ...credit, functionName: 'withdraw', args: [BigInt(spend.cumulativeSpent), spend.proof as Hex[]] })
+    expect((await balanceOf(user.address)) - before).toBe(unspent)
+  }, 240_000)
+
+  const operatorKeys = new Map<string, string>()
+  async function operatorsOf(n: TestNetwork): Promise<Map<string, string>> {
+    const out = new Map<string, string>()
+    for (const [i, node] of n.file.nodes.entries()) {
+      const key = (await readFile(join(n.dataDir, `node${i + 1}`, 'operator.key'), 'utf8')).trim()
+      const address = privateKeyToAccount(key as Hex).address.toLowerCase()
+      operatorKeys.set(address, key)
+      out.set(node.peerId, address)
+    }
+    return out
+  }
+})
+
+async function fetchArchive(client: KonbiniClient, cid: string): Promise<EpochArchive> {
+  const download = await client.open(cid)
+  const chunks: Uint8Array[] = []
+  for await (const chunk of download.entry.content()) chunks.push(chunk)
+  await download.finish()
+  return epochArchive.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+}
+
+function cidFromHex(hex: Hex): string {
+  // the report holds the CID's binary form
+  return CID.decode(Buffer.from(hex.slice(2), 'hex')).toString()
+}

@@ -1,0 +1,58 @@
+import { type DownloadTicket, NO_PAYER, RECEIPT_INTERVAL_BYTES, type Receipt, receiptTypedData, type SignedReceipt } from '@konbini/protocol'
+
+/** Anything that signs EIP-712 typed data as the ticket's consumer (a viem local account, a session key). */
+export interface TypedDataSigner {
+  address: string
+  signTypedData(typedData: ReturnType<typeof receiptTypedData>): Promise<`0x${string}`>
+}
+
+export interface ReceiptSignerInit {
+  ticket: DownloadTicket
+  signer: TypedDataSigner
+  chainId?: number
+  /** Sign every this many bytes received from a provider. */
+  intervalBytes?: number
+}
+
+/**
+ * The consumer's side of Proof of Traffic for one download ticket: counts every byte each
+ * provider sends (blocks that turn out to be duplicates were sent all the same) and signs a
+ * cumulative receipt every `intervalBytes`, and a last one when the download finishes.
+ */
+export class ReceiptSigner {
+  private readonly init: ReceiptSignerInit
+  private readonly received = new Map<string, number>()
+  private readonly signed = new Map<string, number>()
+
+  constructor(init: ReceiptSignerInit) {
+    this.init = init
+  }
+
+  /** Whether this ticket is paid (an unpaid one needs no receipts). */
+  static needed(ticket: DownloadTicket): boolean {
+    return ticket.payer.toLowerCase() !== NO_PAYER
+  }
+
+  /** Counts bytes from `provider`; returns the receipt to send when one is due. */
+  add(provider: string, bytes: number): Promise<SignedReceipt> | undefined {
+    const total = (this.received.get(provider) ?? 0) + bytes
+    this.received.set(provider, total)
+    if (total - (this.signed.get(provider) ?? 0) < (this.init.intervalBytes ?? RECEIPT_INTERVAL_BYTES)) return undefined
+    return this.sign(provider)
+  }
+
+  /** The receipt for everything received from `provider`, when part of it is unsigned. */
+  final(provider: string): Promise<SignedReceipt> | undefined {
+    const total = this.received.get(provider) ?? 0
+    if (total <= (this.signed.get(provider) ?? 0)) return undefined
+    return this.sign(provider)
+  }
+
+  private async sign(provider: string): Promise<SignedReceipt> {
+    const { ticket, signer, chainId } = this.init
+    const bytes = this.received.get(provider) ?? 0
+    this.signed.set(provider, bytes)
+    const receipt: Receipt = { ticket: ticket.id, consumer: ticket.consumer, provider, epoch: ticket.epoch, bytes }
+    return { receipt, signature: await signer.signTypedData(receiptTypedData(receipt, chainId)) }
+  }
+}
