@@ -6,7 +6,7 @@ import { creditAbi, konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
 import { devnetFile, epochArchive, type EpochArchive, type RewardsResponse, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import { type Address, createPublicClient, createTestClient, createWalletClient, type Hex, http, parseEther } from 'viem'
+import { type Address, createPublicClient, createTestClient, createWalletClient, defineChain, type Hex, http, parseEther } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { writeRandomFile } from './files.ts'
@@ -30,12 +30,22 @@ describe('Proof of Traffic settled on chain', () => {
   let chain: NonNullable<TestNetwork['file']['chain']>
   const user = privateKeyToAccount(generatePrivateKey())
   const pub = () => createPublicClient({ transport: http(chain.rpcUrl) })
-  const walletOf = (account: ReturnType<typeof privateKeyToAccount>) => createWalletClient({ account, transport: http(chain.rpcUrl), chain: null })
+  const devnetChain = () =>
+    defineChain({
+      id: chain.chainId,
+      name: 'devnet',
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [chain.rpcUrl] } },
+    })
+  const walletOf = (account: ReturnType<typeof privateKeyToAccount>) => createWalletClient({ account, transport: http(chain.rpcUrl), chain: devnetChain() })
   const balanceOf = (address: Address) =>
     pub().readContract({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [address] })
   const meta = async <T>(path: string): Promise<T> => (await (await fetch(new URL(path, net.file.metaUrls[0]))).json()) as T
-  const send = async (account: ReturnType<typeof privateKeyToAccount>, call: Parameters<ReturnType<typeof walletOf>['writeContract']>[0]) => {
-    const hash = await walletOf(account).writeContract({ ...call, account, chain: null } as never)
+  const send = async (
+    account: ReturnType<typeof privateKeyToAccount>,
+    call: { address: Address; abi: any; functionName: string; args: readonly unknown[] },
+  ) => {
+    const hash = await walletOf(account).writeContract(call as never)
     const receipt = await pub().waitForTransactionReceipt({ hash })
     expect(receipt.status).toBe('success')
     return receipt
@@ -53,7 +63,10 @@ describe('Proof of Traffic settled on chain', () => {
     chain = file.chain
     const dev = privateKeyToAccount(net.file.devKey as Hex)
     // the user: gas, tokens, then 10 KBT of credit
-    await createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl), chain: null }).setBalance({ address: user.address, value: parseEther('10') })
+    await createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl), chain: devnetChain() }).setBalance({
+      address: user.address,
+      value: parseEther('10'),
+    })
     await send(dev, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'transfer', args: [user.address, CREDIT] })
     await send(user, {
       address: chain.contracts.token as Address,
@@ -81,6 +94,7 @@ describe('Proof of Traffic settled on chain', () => {
       ticketEpochs.add(download.ticket.ticket.epoch)
       expect(download.ticket.ticket.payer.toLowerCase()).toBe(user.address.toLowerCase())
       const chunks: Uint8Array[] = []
+      if (download.entry.type !== 'file') throw new Error('not a file')
       for await (const chunk of download.entry.content({ blockReadConcurrency: download.readAhead })) chunks.push(chunk)
       await download.finish()
       expect(chunks.reduce((n, c) => n + c.byteLength, 0)).toBe(source.size)
@@ -174,6 +188,7 @@ describe('Proof of Traffic settled on chain', () => {
 async function fetchArchive(client: KonbiniClient, cid: string): Promise<EpochArchive> {
   const download = await client.open(cid)
   const chunks: Uint8Array[] = []
+  if (download.entry.type !== 'file' && download.entry.type !== 'raw') throw new Error('the archive is not a file')
   for await (const chunk of download.entry.content()) chunks.push(chunk)
   await download.finish()
   return epochArchive.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')))
