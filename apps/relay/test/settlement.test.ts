@@ -138,9 +138,9 @@ describe('Proof of Traffic settled on chain', () => {
         served.set(account, (served.get(account) ?? 0n) + fee + (share < cap ? share : cap))
       }
     }
-    // every byte of both downloads was receipted (a little more: DAG nodes, a duplicate block)
+    // every byte of both downloads was receipted, and what was sent twice (a hedged block on a slow machine) too
     expect(receiptedBytes).toBeGreaterThanOrEqual(2n * BigInt(source.size))
-    expect(receiptedBytes).toBeLessThan(2n * BigInt(source.size) + 8n * 1024n * 1024n)
+    expect(receiptedBytes).toBeLessThan((2n * BigInt(source.size) * 125n) / 100n)
 
     // each serving operator claims exactly what the test computed
     for (const [account, expected] of served) {
