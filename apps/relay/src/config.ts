@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { type ChainContracts, chainContracts } from '@konbini/protocol'
+import { type ChainContracts, chainContracts, RECEIPT_WAIT_MS } from '@konbini/protocol'
 import { z } from 'zod'
 
 const csv = z
@@ -63,6 +63,8 @@ export const relayEnv = z.object({
   KONBINI_EPOCH_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(10),
   /** Resource role: how often served receipts are handed to a meta node. */
   KONBINI_RECEIPT_FORWARD_MS: z.coerce.number().int().positive().default(3000),
+  /** Resource role: how long a paid session waits for an overdue receipt before it ends (ReceiptsOverdueError). */
+  KONBINI_RECEIPT_WAIT_MS: z.coerce.number().int().positive().default(RECEIPT_WAIT_MS),
   KONBINI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -107,6 +109,7 @@ export type RelayConfig = {
   epochSeconds: number
   epochGraceSeconds: number
   receiptForwardMs: number
+  receiptWaitMs: number
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
 }
 
@@ -153,6 +156,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     epochSeconds: e.KONBINI_EPOCH_SECONDS,
     epochGraceSeconds: e.KONBINI_EPOCH_GRACE_SECONDS,
     receiptForwardMs: e.KONBINI_RECEIPT_FORWARD_MS,
+    receiptWaitMs: e.KONBINI_RECEIPT_WAIT_MS,
     logLevel: e.KONBINI_LOG_LEVEL,
   }
 }

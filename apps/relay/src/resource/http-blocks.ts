@@ -71,7 +71,9 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
         init.metrics.inc('konbini_bytes_served_total', bytes.byteLength, { path: 'http' })
       }
     } catch (err) {
-      res.write(encodeLengthPrefixed({ kind: FrameKind.Error, error: toWireError(err).body.error }))
+      const { error } = toWireError(err).body
+      init.metrics.inc('konbini_block_sessions_refused_total', 1, { error: error.name })
+      res.write(encodeLengthPrefixed({ kind: FrameKind.Error, error }))
     } finally {
       init.onTransfer?.(-1)
       res.end()

@@ -54,7 +54,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   metrics.gauge('konbini_active_transfers', () => activeTransfers)
   metrics.gauge('konbini_stored_bytes', () => blockstore.used)
 
-  const tickets = new DownloadTickets({ ...policy, recoverReceiptSigner: recoverReceiptSignerNative })
+  const tickets = new DownloadTickets({ ...policy, recoverReceiptSigner: recoverReceiptSignerNative, receiptWaitMs: config.receiptWaitMs })
   const receiptsLog = log.child({ component: 'receipts' })
   const receipts = forwardReceipts({
     tickets,

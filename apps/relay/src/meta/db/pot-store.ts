@@ -69,14 +69,14 @@ export class PotStore {
   }
 
   /** Keeps the receipt when it covers more bytes than the one held for its (ticket, provider); true when it did. */
-  async putReceipt(signed: SignedReceipt, ticket: { payer: string; consumer: string }): Promise<boolean> {
+  async putReceipt(signed: SignedReceipt, ticket: { payer: string }): Promise<boolean> {
     const r = signed.receipt
     // the first receipt's arrival fixes the pair's place in the counting order
     const { changes } = await this.db.run(
       `INSERT INTO receipts (ticket_id, provider, epoch, bytes, signature, payer, consumer, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (ticket_id, provider) DO UPDATE SET bytes = excluded.bytes, signature = excluded.signature
        WHERE excluded.bytes > receipts.bytes`,
-      [r.ticket.toLowerCase(), r.provider, r.epoch, r.bytes, signed.signature, ticket.payer.toLowerCase(), ticket.consumer.toLowerCase(), this.seq++],
+      [r.ticket.toLowerCase(), r.provider, r.epoch, r.bytes, signed.signature, ticket.payer.toLowerCase(), r.consumer, this.seq++],
     )
     return changes > 0
   }
