@@ -1,11 +1,13 @@
 import { parseArgs } from 'node:util'
 import type { GlobalFlags } from './cli/context.ts'
 import { balanceCommand, prepayCommand } from './cli/chain-commands.ts'
+import { withdrawCommand } from './cli/credit-commands.ts'
 import { denyCommand, denylistCommand } from './cli/denylist-commands.ts'
 import { startDevnet } from './cli/devnet.ts'
 import { registerCommand, unstakeCommand } from './cli/operator-commands.ts'
 import { lsCommand, nodesCommand, rmCommand, statCommand } from './cli/owner-commands.ts'
 import { describeError, print } from './cli/output.ts'
+import { claimCommand, epochCommand, rewardsCommand } from './cli/reward-commands.ts'
 import { getCommand, putCommand } from './cli/transfer-commands.ts'
 import { runRelay } from './main.ts'
 
@@ -24,6 +26,10 @@ Usage:
   konbini denylist                                          the roots light peers must not cache or serve
   konbini prepay <amount>                                   deposit KBT as traffic credit
   konbini balance                                           your tokens and traffic credit
+  konbini withdraw [amount]                                 request back unspent credit (default: all); run again after the delay to receive it
+  konbini epoch                                             the open epoch and the last report settled on chain
+  konbini rewards [address] [--data DIR]                    earned, claimed and claimable rewards (default: you, or DIR's operator)
+  konbini claim [--data DIR]                                pay yourself (or DIR's operator) the settled rewards not claimed yet
   konbini register --data DIR [--stake 1000]                stake and register the node whose keys are in DIR (its operator pays)
   konbini unstake --data DIR                                start unbonding that node's stake, or withdraw it once unbonded
 
@@ -97,6 +103,14 @@ async function main(argv: string[]): Promise<void> {
       return prepayCommand(flags, need('an amount of KBT'))
     case 'balance':
       return balanceCommand(flags)
+    case 'withdraw':
+      return withdrawCommand(flags, rest[0])
+    case 'epoch':
+      return epochCommand(flags)
+    case 'rewards':
+      return rewardsCommand(flags, { address: rest[0], dataDir: values.data })
+    case 'claim':
+      return claimCommand(flags, values.data)
     case 'register':
       return registerCommand(flags, needData(), values.stake)
     case 'unstake':

@@ -61,6 +61,8 @@ export const relayEnv = z.object({
   KONBINI_EPOCH_SECONDS: z.coerce.number().int().positive().default(60),
   /** Meta role: receipts of an epoch still accepted this long after it ends (providers hand them in every few seconds). */
   KONBINI_EPOCH_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(10),
+  /** Meta role: this meta node closes epochs and submits their reports (one per shared index); the others co-sign. */
+  KONBINI_EPOCH_AGGREGATOR: bool.transform((v) => v !== 'false' && v !== '0'),
   /** Resource role: how often served receipts are handed to a meta node. */
   KONBINI_RECEIPT_FORWARD_MS: z.coerce.number().int().positive().default(3000),
   /** Resource role: how long a paid session waits for an overdue receipt before it ends (ReceiptsOverdueError). */
@@ -107,6 +109,7 @@ export type RelayConfig = {
   /** Meta role: where epochs settle; undefined: no chain, traffic unpaid. */
   chain: { rpcUrl: string; contracts: ChainContracts } | undefined
   epochSeconds: number
+  epochAggregator: boolean
   epochGraceSeconds: number
   receiptForwardMs: number
   receiptWaitMs: number
@@ -154,6 +157,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     requestsPerLightCopy: e.KONBINI_REQUESTS_PER_LIGHT_COPY,
     chain: e.KONBINI_CHAIN_RPC_URL === undefined ? undefined : { rpcUrl: e.KONBINI_CHAIN_RPC_URL, contracts: parseContracts(e.KONBINI_CHAIN_CONTRACTS) },
     epochSeconds: e.KONBINI_EPOCH_SECONDS,
+    epochAggregator: e.KONBINI_EPOCH_AGGREGATOR,
     epochGraceSeconds: e.KONBINI_EPOCH_GRACE_SECONDS,
     receiptForwardMs: e.KONBINI_RECEIPT_FORWARD_MS,
     receiptWaitMs: e.KONBINI_RECEIPT_WAIT_MS,

@@ -27,7 +27,7 @@ export async function createRelay(config: RelayConfig): Promise<Relay> {
   const log = createLogger(config.logLevel)
   const metrics = new Metrics()
   const handlers: Handler[] = [healthz(config), metrics.handler()]
-  const server = createServer(route(handlers))
+  const server = createServer(route(handlers, (err, path) => log.error({ err, path }, 'internal error')))
   server.keepAliveTimeout = 30_000
   server.requestTimeout = 0
   await listen(server, config.httpPort, config.host)

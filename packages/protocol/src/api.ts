@@ -13,7 +13,7 @@ import {
   statResponse,
   uploadStatus,
 } from './schemas/files.ts'
-import { epochResponse, receiptsRequest, receiptsResponse, rewardsResponse, spendResponse } from './pot.ts'
+import { cosignRequest, cosignResponse, epochResponse, receiptsRequest, receiptsResponse, rewardsResponse, spendResponse } from './pot.ts'
 import { heartbeatResponse, signedHeartbeat, signedNodeLeave, signedStorageReport, transferReport } from './schemas/nodes.ts'
 
 /** One control-plane route: the single source for validation and for the OpenAPI document. */
@@ -95,6 +95,13 @@ export const metaRoutes = {
     summary: 'Providers hand in the traffic receipts their consumers signed (self-authenticating: anyone may post them).',
     body: receiptsRequest,
     response: receiptsResponse,
+  },
+  cosign: {
+    method: 'post',
+    path: '/v1/epochs/cosign',
+    summary: 'Co-sign an epoch report: signed only when the archive and the chain give exactly its roots and totals.',
+    body: cosignRequest,
+    response: cosignResponse,
   },
   epoch: { method: 'get', path: '/v1/epoch', summary: 'The open epoch and the last report settled on chain.', response: epochResponse },
   rewards: {

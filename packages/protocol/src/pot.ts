@@ -220,3 +220,24 @@ export const epochArchive = z.object({
   receipts: z.array(signedReceipt),
 })
 export type EpochArchive = z.infer<typeof epochArchive>
+
+/** The report fields a meta node asks its peers to co-sign (amounts in wei, the archive by CID). */
+export const reportToSign = z.object({
+  epoch: z.number().int().positive(),
+  rewardRoot: hex32,
+  spendRoot: hex32,
+  totalRewards: weiAmount,
+  totalSpent: weiAmount,
+  archiveCid: z.string().max(200),
+})
+export type ReportToSign = z.infer<typeof reportToSign>
+
+/** `POST /v1/epochs/cosign`: a co-signer recomputes the report from its archive and the chain, then signs it. */
+export const cosignRequest = z.object({
+  report: reportToSign,
+  /** Gateways that hold the archive (the co-signer checks every block against the CID). */
+  holders: z.array(z.url()).max(16).default([]),
+})
+export type CosignRequest = z.infer<typeof cosignRequest>
+export const cosignResponse = z.object({ signer: address, signature })
+export type CosignResponse = z.infer<typeof cosignResponse>

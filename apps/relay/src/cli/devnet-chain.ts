@@ -20,9 +20,15 @@ export const DEVNET_CREDIT = parseEther('1000')
 
 /**
  * Starts anvil on 127.0.0.1 and deploys the contracts with the dev account as deployer (it holds
- * the token supply) and `metas` whitelisted, a quorum of 1.
+ * the token supply) and `metas` whitelisted, a quorum of `quorum` (default 1) of their signatures per report.
  */
-export async function startDevnetChain(init: { port: number; devAccount: Account; metas: readonly Hex[]; chainId: number }): Promise<DevnetChain> {
+export async function startDevnetChain(init: {
+  port: number
+  devAccount: Account
+  metas: readonly Hex[]
+  chainId: number
+  quorum?: number
+}): Promise<DevnetChain> {
   const anvil = await startAnvil({ port: init.port, chainId: init.chainId })
   try {
     const chain = defineChain({
@@ -37,7 +43,7 @@ export async function startDevnetChain(init: { port: number; devAccount: Account
     await test.setBalance({ address: init.devAccount.address, value: DEVNET_ETH })
     // meta nodes pay the gas of their epoch reports
     for (const meta of init.metas) await test.setBalance({ address: meta, value: DEVNET_ETH })
-    const contracts = await deployKonbini({ rpcUrl: anvil.rpcUrl, chain, deployer: init.devAccount, metas: init.metas, quorum: 1 })
+    const contracts = await deployKonbini({ rpcUrl: anvil.rpcUrl, chain, deployer: init.devAccount, metas: init.metas, quorum: init.quorum ?? 1 })
     const dev = createWalletClient({ account: init.devAccount, chain, transport })
     const mined = async (hash: Hex) => {
       const receipt = await pub.waitForTransactionReceipt({ hash })

@@ -37,6 +37,8 @@ export interface DevnetOptions {
    * (`npm start` does; tests that need it ask).
    */
   chain?: boolean
+  /** Meta signatures an epoch report needs on chain (default 1). */
+  quorum?: number
   /** A command resource node i runs under (tests: strace). */
   nodeWrapper?: (index: number) => string[] | undefined
   log?: (line: string) => void
@@ -109,11 +111,14 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         chainId: DEVNET_CHAIN_ID,
         devAccount: privateKeyToAccount(key as `0x${string}`),
         metas: metaKeys.map((k) => k.address),
+        ...(options.quorum !== undefined && { quorum: options.quorum }),
       })
       log(`chain: anvil at ${chain.anvil.rpcUrl}, contracts deployed`)
-      for (const m of metas) {
+      for (const [i, m] of metas.entries()) {
         m.env.KONBINI_CHAIN_RPC_URL = chain.anvil.rpcUrl
         m.env.KONBINI_CHAIN_CONTRACTS = JSON.stringify(chain.contracts)
+        // the first closes epochs and submits reports; the others co-sign them
+        m.env.KONBINI_EPOCH_AGGREGATOR = i === 0 ? 'true' : 'false'
       }
     }
     const metaReady = await Promise.all(metas.map((m) => m.start()))
@@ -131,6 +136,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
             KONBINI_WS_PORT: port(231 + i),
             KONBINI_META_URLS: metaUrls.join(','),
             KONBINI_TRUSTED_METAS: metaReady.map((m) => m.metaAddress ?? '').join(','),
+            ...(chain && { KONBINI_CHAIN_RPC_URL: chain.anvil.rpcUrl, KONBINI_CHAIN_CONTRACTS: JSON.stringify(chain.contracts) }),
             ...options.resourceEnv,
             ...options.nodeEnv?.(i),
           },

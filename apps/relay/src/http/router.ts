@@ -14,7 +14,7 @@ class RouteNotFoundError extends BaseError {
 }
 
 /** Tries each handler in turn; errors become named JSON errors and never crash the process. */
-export function route(handlers: readonly Handler[]) {
+export function route(handlers: readonly Handler[], onInternalError?: (err: unknown, path: string) => void) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let url: URL
     try {
@@ -39,6 +39,8 @@ export function route(handlers: readonly Handler[]) {
       }
       throw new RouteNotFoundError(url.pathname)
     } catch (err) {
+      // a named error is the client's; anything else is ours and must reach the operator's log
+      if (!(err instanceof BaseError)) onInternalError?.(err, url.pathname)
       drainRequest(req)
       sendError(res, err)
     }

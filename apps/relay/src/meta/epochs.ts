@@ -1,12 +1,14 @@
 import { CID } from 'multiformats/cid'
 import { type EpochArchive, type EpochReport, epochReportTypedData, PRICE_PER_GIB } from '@konbini/protocol'
 import type { Logger } from 'pino'
-import { bytesToHex, type Hex } from 'viem'
+import { bytesToHex, concat, type Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
-import { accountEpoch } from '../pot/epoch-accounting.ts'
+import { accountArchive } from '../pot/recompute-report.ts'
 import type { CreditState, SettlementChain } from '../pot/settlement-chain.ts'
-import { checkArchive } from '../pot/verify-archive.ts'
 import type { EpochRow, PotStore } from './db/pot-store.ts'
+
+/** Pause after a failed step (a report short of its quorum, the chain unreachable). */
+const RETRY_MS = 3000
 
 /** A closed epoch's report with the cumulative tables it commits to (as stored and served). */
 export interface StoredReport {
@@ -25,6 +27,8 @@ export interface EpochClockInit {
   graceSeconds: number
   /** Stores the archive on the network; resolves with its CID. */
   publish(archive: Uint8Array, epoch: number): Promise<string>
+  /** Asks the other meta nodes to co-sign (each recomputes the report first); resolves with the signatures it got. */
+  gatherSignatures(report: StoredReport['report'], needed: number): Promise<Array<{ signer: string; signature: Hex }>>
   log: Logger
   now(): number
 }
@@ -39,6 +43,7 @@ export class EpochClock {
   private readonly init: EpochClockInit
   private timer: ReturnType<typeof setInterval> | undefined
   private running: Promise<void> = Promise.resolve()
+  private retryAt = 0
 
   constructor(init: EpochClockInit) {
     this.init = init
@@ -46,6 +51,10 @@ export class EpochClock {
 
   get chainId(): number {
     return this.init.chain.chainId
+  }
+
+  get chain(): SettlementChain {
+    return this.init.chain
   }
 
   /** A payer's credit on chain now. */
@@ -77,7 +86,16 @@ export class EpochClock {
 
   /** Runs one step of the clock now (serialized with the timer's). */
   tick(): Promise<void> {
-    this.running = this.running.then(() => this.step()).catch((err) => this.init.log.warn({ err }, 'epoch step failed; retrying'))
+    this.running = this.running.then(async () => {
+      if (performance.now() < this.retryAt) return
+      try {
+        await this.step()
+      } catch (err) {
+        // a missing quorum, a chain or network hiccup: the same step again a little later
+        this.retryAt = performance.now() + RETRY_MS
+        this.init.log.warn({ err }, 'epoch step failed; retrying')
+      }
+    })
     return this.running
   }
 
@@ -132,11 +150,8 @@ export class EpochClock {
       tickets,
       receipts,
     }
-    const metas = new Set<string>()
-    for (const meta of new Set(tickets.map((t) => t.ticket.meta.toLowerCase()))) if (await chain.isMeta(meta, block)) metas.add(meta)
-    const check = await checkArchive(archive, (address) => metas.has(address.toLowerCase()))
-    if (check.rejected.length > 0) this.init.log.warn({ epoch: row.epoch, rejected: check.rejected.slice(0, 5) }, 'receipts not counted')
-    const counted = accountEpoch(archive, check.valid)
+    const counted = await accountArchive(archive, chain)
+    if (counted.rejected > 0) this.init.log.warn({ epoch: row.epoch, rejected: counted.rejected }, 'receipts not counted')
     const archiveCid = await this.init.publish(new TextEncoder().encode(JSON.stringify(archive)), row.epoch)
     const stored: StoredReport = {
       report: {
@@ -163,8 +178,19 @@ export class EpochClock {
     // an earlier epoch must land first; the chain's order is the epochs' order
     if (row.epoch !== onChain + 1) return
     const report = toChainReport(stored)
-    const signature = await account.signTypedData(epochReportTypedData(report, chain.chainId, chain.settlement as Hex))
-    const { txHash, gasUsed } = await chain.submit(report, signature)
+    const own = {
+      signer: account.address.toLowerCase(),
+      signature: await account.signTypedData(epochReportTypedData(report, chain.chainId, chain.settlement as Hex)),
+    }
+    const { quorum } = await chain.state()
+    const others = quorum > 1 ? await this.init.gatherSignatures(stored.report, quorum - 1) : []
+    const signatures = [own, ...others.filter((o) => o.signer.toLowerCase() !== own.signer)].slice(0, Math.max(quorum, 1))
+    // a report short of its quorum waits: the next step asks again
+    if (signatures.length < quorum) throw new Error(`epoch ${row.epoch}: ${signatures.length} of ${quorum} signatures`)
+    // the contract takes them packed, signers in ascending order
+    signatures.sort((a, b) => (a.signer.toLowerCase() < b.signer.toLowerCase() ? -1 : 1))
+    const packed = concat(signatures.map((s) => s.signature))
+    const { txHash, gasUsed } = await chain.submit(report, packed)
     await pot.settleEpoch(row.epoch, txHash, Number(gasUsed))
     this.init.log.info({ epoch: row.epoch, txHash, gasUsed: Number(gasUsed) }, 'epoch report settled on chain')
   }

@@ -23,6 +23,8 @@ import { acceptStorageReport, placeUpload, uploadStatus } from './uploads.ts'
 import { PotStore } from './db/pot-store.ts'
 import { EpochClock } from './epochs.ts'
 import { acceptReceipts } from './receipts.ts'
+import { cosignReport } from './cosign.ts'
+import { gatherSignatures } from './gather-signatures.ts'
 import { epochStatus, rewardsOf, spendOf } from './settlement-routes.ts'
 import { openSettlementChain } from '../pot/settlement-chain.ts'
 import { publishArchive } from './publish-archive.ts'
@@ -56,16 +58,19 @@ export async function startMetaNode({
   const store = await MetaStore.open(db)
   const pot = new PotStore(db)
   const now = () => Math.floor(Date.now() / 1000)
+  const chain = config.chain === undefined ? undefined : await openSettlementChain({ ...config.chain, account })
   const epochs =
-    config.chain === undefined
+    chain === undefined
       ? undefined
       : new EpochClock({
           pot,
-          chain: await openSettlementChain({ ...config.chain, account }),
+          chain,
           account,
           epochSeconds: config.epochSeconds,
           graceSeconds: config.epochGraceSeconds,
           publish: (archive, epoch) => publishArchive({ metaUrl: httpUrl, owner: account.address, archive, epoch }),
+          gatherSignatures: (report, needed) =>
+            gatherSignatures({ pot, store, self: account.address, report, needed, log, chainId: chain.chainId, settlement: chain.settlement }),
           log: log.child({ component: 'epochs' }),
           now,
         })
@@ -79,7 +84,8 @@ export async function startMetaNode({
     metrics,
     now,
   }
-  await epochs?.start()
+  await pot.announceMeta(account.address, httpUrl, now())
+  if (config.epochAggregator) await epochs?.start()
   const repair = startRepair({
     ctx,
     repairAfterSeconds: config.repairAfterSeconds,
@@ -89,7 +95,7 @@ export async function startMetaNode({
   return {
     address: account.address,
     store,
-    handlers: [metaHandler(ctx)],
+    handlers: [metaHandler(ctx, account)],
     repair,
     async stop() {
       repair.stop()
@@ -113,7 +119,7 @@ function addressIn(pattern: RegExp, path: string): Address {
 }
 
 /** The control-plane routes of `metaRoutes`, each validated by its protocol schema. */
-export function metaHandler(ctx: MetaContext): Handler {
+export function metaHandler(ctx: MetaContext, account: PrivateKeyAccount): Handler {
   const r = metaRoutes
   return async (req, res, url) => {
     const path = url.pathname
@@ -136,6 +142,7 @@ export function metaHandler(ctx: MetaContext): Handler {
     else if (req.method === 'GET' && path === r.denylist.path) result = await getDenylist(ctx)
     else if (post && path === r.deny.path) result = await changeDenylist(ctx, await body('deny'))
     else if (post && path === r.receipts.path) result = await acceptReceipts(ctx, await body('receipts'))
+    else if (post && path === r.cosign.path) result = await cosignReport(ctx, account, await body('cosign'))
     else if (req.method === 'GET' && path === r.epoch.path) result = await epochStatus(ctx)
     else if (req.method === 'GET' && rewardsPath.test(path)) result = await rewardsOf(ctx, addressIn(rewardsPath, path))
     else if (req.method === 'GET' && creditPath.test(path)) result = await spendOf(ctx, addressIn(creditPath, path))

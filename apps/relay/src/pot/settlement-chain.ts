@@ -19,6 +19,8 @@ export interface SettlementChain {
   settlement: Address
   blockNumber(): Promise<bigint>
   lastEpoch(block?: bigint): Promise<number>
+  /** The settled roots (the previous report's) and the signatures a report needs. */
+  state(): Promise<{ lastEpoch: number; rewardRoot: Hex; spendRoot: Hex; quorum: number }>
   emission(): Promise<bigint>
   isMeta(address: string, block?: bigint): Promise<boolean>
   credit(payer: string, block?: bigint): Promise<CreditState>
@@ -57,9 +59,18 @@ export async function openSettlementChain({
   return {
     chainId,
     settlement: settlement.address,
-    blockNumber: () => pub.getBlockNumber(),
+    blockNumber: () => pub.getBlockNumber({ cacheTime: 0 }),
     async lastEpoch(block) {
       return Number(await pub.readContract({ ...settlement, functionName: 'lastEpoch', ...at(block) }))
+    },
+    async state() {
+      const [last, rewardRoot, spendRoot, quorum] = await Promise.all([
+        pub.readContract({ ...settlement, functionName: 'lastEpoch' }),
+        pub.readContract({ ...settlement, functionName: 'rewardRoot' }),
+        pub.readContract({ ...settlement, functionName: 'spendRoot' }),
+        pub.readContract({ ...settlement, functionName: 'quorum' }),
+      ])
+      return { lastEpoch: Number(last), rewardRoot, spendRoot, quorum: Number(quorum) }
     },
     emission: () => pub.readContract({ ...settlement, functionName: 'emissionPerEpoch' }),
     isMeta: (address, block) => pub.readContract({ ...settlement, functionName: 'isMeta', args: [address as Address], ...at(block) }),

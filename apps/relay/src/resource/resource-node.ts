@@ -11,6 +11,7 @@ import { startBitswap } from './bitswap.ts'
 import { DurableBlockstore } from './durable-blockstore.ts'
 import { gatewayHandler } from './gateway.ts'
 import { haveHandler } from './have-handler.ts'
+import { watchMetaWhitelist } from '../pot/meta-whitelist.ts'
 import { recoverReceiptSignerNative } from '../pot/receipt-verifier.ts'
 import { httpBlocksHandler } from './http-blocks.ts'
 import { httpReceiptsHandler } from './http-receipts.ts'
@@ -45,7 +46,19 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   const egress = new ByteRateLimiter(config.egressBps)
   const publicLimiter = new ByteRateLimiter(config.publicBps)
   const peerId = libp2p.peerId.toString()
-  const policy = { trustedMetas: config.trustedMetas, chainId: config.chainId, peerId }
+  // the chain's whitelist, when there is a chain: a kicked meta node's tickets are refused
+  const trustedMetas = [...config.trustedMetas]
+  const whitelist =
+    config.chain === undefined
+      ? undefined
+      : watchMetaWhitelist({
+          ...config.chain,
+          configured: config.trustedMetas,
+          trusted: trustedMetas,
+          intervalMs: config.heartbeatMs,
+          onChange: (trusted) => log.warn({ trusted }, 'the chain changed which meta nodes this node trusts'),
+        })
+  const policy = { trustedMetas, chainId: config.chainId, peerId }
   const reporter = new MetaReporter({ metaUrls: config.metaUrls, operator: init.operator, peerId, chainId: config.chainId })
   let activeTransfers = 0
   const onTransfer = (delta: 1 | -1) => {
@@ -105,7 +118,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
       egressCapBps: config.egressBps,
       activeTransfers,
       issuedAt: Math.floor(Date.now() / 1000),
-      trustedMetas: config.trustedMetas,
+      trustedMetas,
       binding,
     })
   }
@@ -125,6 +138,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
     heartbeat,
     async stop() {
       clearInterval(timer)
+      whitelist?.stop()
       await receipts.stop()
       await bitswap?.stop()
     },

@@ -52,7 +52,9 @@ export class DownloadTickets {
   async verify(value: unknown): Promise<DownloadTicket> {
     const parsed = signedDownloadTicket.safeParse(value)
     const known = parsed.success ? this.accepted.get(parsed.data.signature) : undefined
-    if (known && known.ticket.expiresAt >= Math.floor(Date.now() / 1000)) return known.ticket
+    // a ticket accepted earlier is taken again only while its meta node is still trusted (one kicked by vote is not)
+    if (known && known.ticket.expiresAt >= Math.floor(Date.now() / 1000) && this.init.trustedMetas.includes(known.ticket.meta.toLowerCase()))
+      return known.ticket
     const ticket = await verifyDownloadTicket(value, this.init)
     this.prune()
     const entry: Accepted = { ticket, served: 0, signed: 0, unsent: false, waiters: [] }

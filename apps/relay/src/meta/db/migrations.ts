@@ -154,6 +154,12 @@ export const migrations: readonly Migration[] = [
         operator TEXT NOT NULL,
         binding TEXT NOT NULL
       )`,
+      // meta nodes sharing this index, so the aggregator finds its co-signers
+      `CREATE TABLE meta_peers (
+        address TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        seen_at BIGINT NOT NULL
+      )`,
     ],
   },
 ]

@@ -142,6 +142,19 @@ export class PotStore {
     return rows.map((r) => r.peer_id)
   }
 
+  /** Records that the meta node `address` answers at `url` (co-signers are found here). */
+  async announceMeta(address: string, url: string, now: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO meta_peers (address, url, seen_at) VALUES ($1, $2, $3)
+       ON CONFLICT (address) DO UPDATE SET url = excluded.url, seen_at = excluded.seen_at`,
+      [address.toLowerCase(), url, now],
+    )
+  }
+
+  async metaPeers(): Promise<Array<{ address: string; url: string }>> {
+    return this.db.query<{ address: string; url: string }>('SELECT address, url FROM meta_peers ORDER BY address')
+  }
+
   async openEpoch(): Promise<EpochRow | undefined> {
     const [row] = await this.db.query<RawEpoch>("SELECT * FROM epochs WHERE state = 'open' ORDER BY epoch DESC LIMIT 1")
     return row === undefined ? undefined : toEpoch(row)
