@@ -178,6 +178,7 @@ describe.skipIf(pg === undefined)('2 of 3 meta nodes settle each epoch', () => {
       credit: [],
       depositors,
       operators: [],
+      grants: [],
       tickets: [],
       receipts: [],
     }

@@ -1,4 +1,4 @@
-import { NoProvidersError, type ProvidersResponse, type SignedDownloadTicket, type TransferReport } from '@konbini/protocol'
+import { MAX_RECEIPTS_PER_POST, NoProvidersError, type ProvidersResponse, type SignedDownloadTicket, type TransferReport } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import type { MetaClient } from './meta-client.ts'
@@ -87,6 +87,9 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
     report,
     async finish() {
       await pool.finish()
+      // the consumer's own copy of its receipts: the traffic counts even if a provider never hands them in
+      const signed = await receipts?.all().catch(() => [])
+      if (signed !== undefined && signed.length > 0) await meta.post('receipts', { receipts: signed.slice(0, MAX_RECEIPTS_PER_POST) }).catch(() => {})
       await report()
     },
   }

@@ -23,6 +23,7 @@ export class ReceiptSigner {
   private readonly init: ReceiptSignerInit
   private readonly received = new Map<string, number>()
   private readonly signed = new Map<string, number>()
+  private readonly latest = new Map<string, Promise<SignedReceipt>>()
 
   constructor(init: ReceiptSignerInit) {
     this.init = init
@@ -48,11 +49,18 @@ export class ReceiptSigner {
     return this.sign(provider)
   }
 
-  private async sign(provider: string): Promise<SignedReceipt> {
+  /** The latest receipt signed for each provider: a consumer hands them to the meta node itself too, so a provider that vanished (a closed donor tab) is still paid. */
+  async all(): Promise<SignedReceipt[]> {
+    return Promise.all(this.latest.values())
+  }
+
+  private sign(provider: string): Promise<SignedReceipt> {
     const { ticket, signer, chainId } = this.init
     const bytes = this.received.get(provider) ?? 0
     this.signed.set(provider, bytes)
     const receipt: Receipt = { ticket: ticket.id, consumer: ticket.consumer, provider, epoch: ticket.epoch, bytes }
-    return { receipt, signature: await signer.signTypedData(receiptTypedData(receipt, chainId)) }
+    const signed = signer.signTypedData(receiptTypedData(receipt, chainId)).then((signature) => ({ receipt, signature }))
+    this.latest.set(provider, signed)
+    return signed
   }
 }

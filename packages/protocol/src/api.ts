@@ -13,7 +13,7 @@ import {
   statResponse,
   uploadStatus,
 } from './schemas/files.ts'
-import { cosignRequest, cosignResponse, epochResponse, receiptsRequest, receiptsResponse, rewardsResponse, spendResponse } from './pot.ts'
+import { cosignRequest, cosignResponse, epochResponse, receiptsRequest, signedSessionGrant, receiptsResponse, rewardsResponse, spendResponse } from './pot.ts'
 import { heartbeatResponse, signedHeartbeat, signedNodeLeave, signedStorageReport, transferReport } from './schemas/nodes.ts'
 
 /** One control-plane route: the single source for validation and for the OpenAPI document. */
@@ -95,6 +95,13 @@ export const metaRoutes = {
     summary: 'Providers hand in the traffic receipts their consumers signed (self-authenticating: anyone may post them).',
     body: receiptsRequest,
     response: receiptsResponse,
+  },
+  grant: {
+    method: 'post',
+    path: '/v1/grants',
+    summary: "A wallet authorizes a session key (a donor tab's, a client's): it earns for the wallet and spends the wallet's credit.",
+    body: signedSessionGrant,
+    response: ok,
   },
   cosign: {
     method: 'post',

@@ -63,6 +63,9 @@ export const sessionGrantTypes = {
 
 export const sessionGrant = z.object({ wallet: address, sessionKey: address, expiresAt: z.number().int().positive() })
 export type SessionGrant = z.infer<typeof sessionGrant>
+/** `POST /v1/grants`: a wallet's signed grant (the session key then spends its credit and earns for it). */
+export const signedSessionGrant = z.object({ grant: sessionGrant, signature })
+export type SignedSessionGrant = z.infer<typeof signedSessionGrant>
 
 /** Typed-data arguments for signing or verifying a session grant with viem. */
 export function sessionGrantTypedData(g: SessionGrant, chainId?: number) {
@@ -215,6 +218,8 @@ export const epochArchive = z.object({
   depositors: z.array(address),
   /** Who earns for each provider: the operator its peer key bound itself to (Ed25519 binding). */
   operators: z.array(z.object({ peerId: z.string(), operator: address, binding: z.string() })),
+  /** Wallets' grants to session keys (operators of donor tabs, consumers' keys): the wallet earns and pays for them. */
+  grants: z.array(signedSessionGrant).default([]),
   tickets: z.array(signedDownloadTicket),
   /** Receipts in the order they are counted (the meta node's order of arrival). */
   receipts: z.array(signedReceipt),

@@ -135,6 +135,7 @@ export class EpochClock {
       }),
     )
     const providers = [...new Set(receipts.map((r) => r.receipt.provider))].sort()
+    const operators = await pot.bindingsOf(providers)
     const archive: EpochArchive = {
       version: 1,
       epoch: row.epoch,
@@ -146,7 +147,9 @@ export class EpochClock {
       previous: { epoch: row.epoch - 1, rewards: previous?.rewards ?? [], spends: previous?.spends ?? [] },
       credit,
       depositors: await chain.depositors(block),
-      operators: await pot.bindingsOf(providers),
+      operators,
+      // grants of the providers' operators (they earn for a wallet) and of the tickets' consumers (a wallet pays for them)
+      grants: await pot.grantsOf([...new Set([...operators.map((o) => o.operator), ...tickets.map((t) => t.ticket.consumer)])], row.endsAt),
       tickets,
       receipts,
     }

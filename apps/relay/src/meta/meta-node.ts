@@ -24,6 +24,7 @@ import { PotStore } from './db/pot-store.ts'
 import { EpochClock } from './epochs.ts'
 import { acceptReceipts } from './receipts.ts'
 import { cosignReport } from './cosign.ts'
+import { acceptGrant } from './grants.ts'
 import { gatherSignatures } from './gather-signatures.ts'
 import { epochStatus, rewardsOf, spendOf } from './settlement-routes.ts'
 import { openSettlementChain } from '../pot/settlement-chain.ts'
@@ -142,6 +143,7 @@ export function metaHandler(ctx: MetaContext, account: PrivateKeyAccount): Handl
     else if (req.method === 'GET' && path === r.denylist.path) result = await getDenylist(ctx)
     else if (post && path === r.deny.path) result = await changeDenylist(ctx, await body('deny'))
     else if (post && path === r.receipts.path) result = await acceptReceipts(ctx, await body('receipts'))
+    else if (post && path === r.grant.path) result = await acceptGrant(ctx, await body('grant'))
     else if (post && path === r.cosign.path) result = await cosignReport(ctx, account, await body('cosign'))
     else if (req.method === 'GET' && path === r.epoch.path) result = await epochStatus(ctx)
     else if (req.method === 'GET' && rewardsPath.test(path)) result = await rewardsOf(ctx, addressIn(rewardsPath, path))

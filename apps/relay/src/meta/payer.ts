@@ -11,7 +11,7 @@ export interface Payment {
 /**
  * Picks who pays a download (docs/PROTOCOL.md, "Who pays"): nobody without a chain, for the
  * meta nodes' own archives, and for a donor's cache fill; else the downloader while it has
- * credit left, else the file's owner while it has credit and a spend cap for others' downloads.
+ * credit left, else the wallet that granted the downloader's key, else the file's owner while it has credit and a spend cap for others' downloads.
  * With neither: `CreditExhaustedError` (only the public gateway path remains).
  */
 export async function choosePayment(ctx: MetaContext, { consumer, owner }: { consumer: string; owner: string }): Promise<Payment> {
@@ -19,6 +19,9 @@ export async function choosePayment(ctx: MetaContext, { consumer, owner }: { con
   if (owner.toLowerCase() === ctx.issuer.address.toLowerCase() || (await ctx.store.isLightOperator(consumer))) return { payer: NO_PAYER, epoch: 0 }
   const current = await ctx.epochs.current()
   if ((await usableCredit(ctx, consumer)) > 0n) return { payer: consumer.toLowerCase(), epoch: current.epoch }
+  // a session key a wallet granted spends the wallet's credit
+  const [granted] = await ctx.pot.grantsOf([consumer], current.endsAt)
+  if (granted !== undefined && (await usableCredit(ctx, granted.grant.wallet)) > 0n) return { payer: granted.grant.wallet.toLowerCase(), epoch: current.epoch }
   if (owner.toLowerCase() !== consumer.toLowerCase() && (await usableCredit(ctx, owner)) > 0n && (await ctx.epochs.spendCap(owner)) > 0n)
     return { payer: owner.toLowerCase(), epoch: current.epoch }
   throw new CreditExhaustedError({ account: consumer })

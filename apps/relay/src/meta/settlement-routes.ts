@@ -52,7 +52,9 @@ export async function rewardsOf(ctx: MetaContext, account: Address): Promise<Rew
   for (const row of await ctx.pot.epochsIn('closed')) pending += BigInt(reportOf(row)?.earned.find(([a]) => a === key)?.[1] ?? '0')
   const since = ((await ctx.pot.lastReported())?.epoch ?? 0) + 1
   const served = await ctx.pot.pendingByProvider(since)
-  for (const peer of await ctx.pot.peersOf(key)) pending += (BigInt(served.get(peer) ?? 0) * PRICE_PER_GIB * PROVIDER_FEE_PERCENT) / (100n * GIB)
+  const keys = [key, ...(await ctx.pot.keysGrantedTo(key, ctx.now()))]
+  const peers = (await Promise.all(keys.map((k) => ctx.pot.peersOf(k)))).flat()
+  for (const peer of peers) pending += (BigInt(served.get(peer) ?? 0) * PRICE_PER_GIB * PROVIDER_FEE_PERCENT) / (100n * GIB)
   return {
     account,
     epoch: last?.epoch ?? 0,

@@ -46,6 +46,7 @@ function archiveOf(opts: {
     credit: [...opts.credit].map(([payer, c]) => ({ payer, available: String(c.available), cap: String(c.cap ?? 0n) })),
     depositors: [...opts.credit.keys()],
     operators: [...opts.operators].map(([peerId, operator]) => ({ peerId, operator, binding: 'x' })),
+    grants: [],
     tickets,
     receipts,
   }
@@ -154,6 +155,27 @@ describe('epoch accounting', () => {
     expect(r.spent.get(owner)).toBe(PRICE / 8n)
     // the totals the contract checks: rewards never beyond what was spent plus the epoch's emission
     expect(r.totalRewards).toBeLessThanOrEqual(r.totalSpent + EMISSION)
+  })
+
+  test("behavior: a node whose operator key a wallet granted earns for the wallet, and a granted session key's download is the wallet's own spending (no owner cap)", () => {
+    const wallet = addr(500)
+    const tabKey = addr(501)
+    const viewerKey = addr(502)
+    const { archive, receipts } = archiveOf({
+      traffic: [{ payer: wallet, consumer: viewerKey, provider: peer(1), bytes: GIB }],
+      operators: new Map([[peer(1), tabKey]]),
+      credit: new Map([[wallet, { available: 10n ** 24n, cap: 0n }]]),
+    })
+    const grants = new Map([
+      [tabKey, wallet],
+      [viewerKey, wallet],
+    ])
+    const granted = accountEpoch(archive, receipts, grants)
+    expect(granted.earned.get(wallet)).toBe(expectedReward(GIB, GIB))
+    expect(granted.earned.has(tabKey)).toBe(false)
+    expect(granted.spent.get(wallet)).toBe(PRICE)
+    // without the grants, the viewer's traffic is someone else's download under a cap of 0: not counted
+    expect(accountEpoch(archive, receipts).counted).toEqual([])
   })
 
   test("behavior: an epoch with no traffic keeps the contracts' empty reward root and gives every depositor a spend leaf", () => {

@@ -28,15 +28,16 @@ export interface EpochAccounting {
 }
 
 /**
- * Counts an epoch's valid receipts (in archive order) against each payer's credit, then computes
+ * Counts an epoch's valid receipts (`grants`: session key → wallet, verified) (in archive order) against each payer's credit, then computes
  * every account's reward (per account, after summing its nodes' bytes: splitting traffic over
  * sybil nodes earns nothing more) and the cumulative reward and spend trees. Pure: a co-signer
  * running it over the same archive gets the same roots.
  */
-export function accountEpoch(archive: EpochArchive, valid: readonly SignedReceipt[]): EpochAccounting {
+export function accountEpoch(archive: EpochArchive, valid: readonly SignedReceipt[], grants: ReadonlyMap<string, string> = new Map()): EpochAccounting {
   const price = BigInt(archive.price)
   const tickets = new Map<string, DownloadTicket>(archive.tickets.map((t) => [t.ticket.id.toLowerCase(), t.ticket]))
-  const operators = new Map(archive.operators.map((o) => [o.peerId, o.operator.toLowerCase()]))
+  // a node whose operator key a wallet granted earns for the wallet
+  const operators = new Map(archive.operators.map((o) => [o.peerId, grants.get(o.operator.toLowerCase()) ?? o.operator.toLowerCase()]))
   const credit = new Map(
     archive.credit.map((c) => [c.payer.toLowerCase(), { left: bytesFor(BigInt(c.available), price), capLeft: bytesFor(BigInt(c.cap), price) }]),
   )
@@ -50,8 +51,9 @@ export function accountEpoch(archive: EpochArchive, valid: readonly SignedReceip
     const payer = ticket.payer.toLowerCase()
     const budget = credit.get(payer)
     if (budget === undefined) continue
-    // an owner pays for other people's downloads of its files only up to its cap per epoch
-    const forOthers = ticket.consumer.toLowerCase() !== payer
+    // an owner pays for other people's downloads of its files only up to its cap per epoch (a wallet's own session keys are not others)
+    const consumer = ticket.consumer.toLowerCase()
+    const forOthers = consumer !== payer && grants.get(consumer) !== payer
     let bytes = BigInt(receipt.bytes)
     if (bytes > budget.left) bytes = budget.left
     if (forOthers && bytes > budget.capLeft) bytes = budget.capLeft

@@ -16,7 +16,7 @@ export async function accountArchive(archive: EpochArchive, chain: SettlementCha
   const metas = new Set<string>()
   for (const meta of new Set(archive.tickets.map((t) => t.ticket.meta.toLowerCase()))) if (await chain.isMeta(meta, BigInt(archive.block))) metas.add(meta)
   const check = await checkArchive(archive, (address) => metas.has(address.toLowerCase()))
-  return { ...accountEpoch(archive, check.valid), rejected: check.rejected.length }
+  return { ...accountEpoch(archive, check.valid, check.grants), rejected: check.rejected.length }
 }
 
 /**

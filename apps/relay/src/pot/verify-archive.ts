@@ -1,4 +1,4 @@
-import { type DownloadTicket, downloadTicketTypedData, type EpochArchive, NO_PAYER, type SignedReceipt } from '@konbini/protocol'
+import { type DownloadTicket, downloadTicketTypedData, type EpochArchive, NO_PAYER, type SignedReceipt, sessionGrantTypedData } from '@konbini/protocol'
 import { recoverTypedDataAddress } from 'viem'
 import { verifyNodeBinding } from '../meta/verify-signatures.ts'
 import { recoverReceiptSigners } from './receipt-verifier.ts'
@@ -6,6 +6,8 @@ import { recoverReceiptSigners } from './receipt-verifier.ts'
 export interface ArchiveCheck {
   /** Receipts that count (before credit limits), in archive order. */
   valid: SignedReceipt[]
+  /** Session key → wallet, for the archive's grants its wallets really signed (valid at the epoch's block time). */
+  grants: Map<string, string>
   /** Receipts that do not, by index, with the reason. */
   rejected: Array<{ index: number; reason: string }>
 }
@@ -25,6 +27,13 @@ export async function checkArchive(archive: EpochArchive, isTrustedMeta: (addres
   }
   const bound = new Set<string>()
   for (const o of archive.operators) if (await verifyNodeBinding(o.peerId, o.operator, o.binding)) bound.add(o.peerId)
+  const grants = new Map<string, string>()
+  for (const { grant, signature } of archive.grants) {
+    const wallet = await recoverTypedDataAddress({ ...sessionGrantTypedData(grant, archive.chainId), signature: signature as `0x${string}` }).catch(
+      () => undefined,
+    )
+    if (wallet?.toLowerCase() === grant.wallet.toLowerCase()) grants.set(grant.sessionKey.toLowerCase(), grant.wallet.toLowerCase())
+  }
   const signers = recoverReceiptSigners(archive.receipts, archive.chainId)
   const valid: SignedReceipt[] = []
   const rejected: ArchiveCheck['rejected'] = []
@@ -33,7 +42,7 @@ export async function checkArchive(archive: EpochArchive, isTrustedMeta: (addres
     if (reason === undefined) valid.push(signed)
     else rejected.push({ index, reason })
   })
-  return { valid, rejected }
+  return { valid, grants, rejected }
 }
 
 function receiptProblem(

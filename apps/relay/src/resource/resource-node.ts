@@ -75,7 +75,9 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
     post: async (batch) => {
       const answer = await reporter.receipts(batch)
       metrics.inc('konbini_receipts_forwarded_total', answer.accepted)
-      if (answer.rejected.length > 0) receiptsLog.warn({ rejected: answer.rejected.slice(0, 5) }, 'the meta node refused receipts')
+      // a replay is the consumer having handed in the same receipt first
+      const refused = answer.rejected.filter((r) => r.error.name !== 'ReceiptReplayedError')
+      if (refused.length > 0) receiptsLog.warn({ rejected: refused.slice(0, 5) }, 'the meta node refused receipts')
     },
     onError: (err) => receiptsLog.debug({ err }, 'handing receipts to the meta node failed; kept for the next round'),
   })

@@ -6,6 +6,10 @@ import type { MetaClient } from '../meta-client.ts'
 import { serveBlockExchange } from '../serve/block-exchange.ts'
 import { ByteRateLimiter } from '../serve/byte-rate-limiter.ts'
 import { DownloadTickets } from '../serve/download-tickets.ts'
+import { forwardReceipts, type ReceiptForwarder } from '../serve/receipt-forwarder.ts'
+
+/** How often a donor tab hands its served receipts to the meta node. */
+const RECEIPT_FORWARD_MS = 2000
 import type { BlockCache } from './block-cache.ts'
 import { fillCache } from './cache-filler.ts'
 import type { DailyLedger } from './daily-ledger.ts'
@@ -80,6 +84,7 @@ export class Donor extends EventTarget {
   private filling: Promise<void> | undefined
   private updateQueued = false
   private readonly fills = new AbortController()
+  private receipts: ReceiptForwarder | undefined
 
   constructor(init: DonorInit) {
     super()
@@ -99,6 +104,12 @@ export class Donor extends EventTarget {
     const { libp2p, ledger } = this.init
     await this.pause.start()
     const tickets = new DownloadTickets({ trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()), chainId: this.init.chainId, peerId: this.peerId })
+    // what the tab earns counts once a meta node has its receipts (the viewer hands them in too)
+    this.receipts = forwardReceipts({
+      tickets,
+      intervalMs: RECEIPT_FORWARD_MS,
+      post: (receipts) => this.init.meta.post('receipts', { receipts }),
+    })
     await serveBlockExchange({
       libp2p,
       blocks: this.init.cache,
@@ -154,6 +165,7 @@ export class Donor extends EventTarget {
 
   /** Stops serving and announcing, tells the meta node, and shuts the light node down. The cache stays on disk. */
   async stop(): Promise<void> {
+    await this.receipts?.stop().catch(() => {})
     if (this.state === 'stopped') return
     this.state = 'stopped'
     clearTimeout(this.timer)

@@ -154,6 +154,13 @@ export const migrations: readonly Migration[] = [
         operator TEXT NOT NULL,
         binding TEXT NOT NULL
       )`,
+      // a wallet's grant to a session key: the latest (longest) one counts
+      `CREATE TABLE grants (
+        session_key TEXT PRIMARY KEY,
+        wallet TEXT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        signed TEXT NOT NULL
+      )`,
       // meta nodes sharing this index, so the aggregator finds its co-signers
       `CREATE TABLE meta_peers (
         address TEXT PRIMARY KEY,

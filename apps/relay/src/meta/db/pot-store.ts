@@ -1,4 +1,4 @@
-import type { SignedDownloadTicket, SignedReceipt } from '@konbini/protocol'
+import type { SignedDownloadTicket, SignedReceipt, SignedSessionGrant } from '@konbini/protocol'
 import type { SqlDatabase } from './sql.ts'
 
 /** An epoch's life: receipts accepted while `open`; `closed` once its report and archive exist; `settled` once on chain. */
@@ -153,6 +153,34 @@ export class PotStore {
 
   async metaPeers(): Promise<Array<{ address: string; url: string }>> {
     return this.db.query<{ address: string; url: string }>('SELECT address, url FROM meta_peers ORDER BY address')
+  }
+
+  /** Keeps a wallet's grant to a session key (a later expiry replaces an earlier one). */
+  async putGrant(signed: SignedSessionGrant): Promise<void> {
+    const { grant } = signed
+    await this.db.run(
+      `INSERT INTO grants (session_key, wallet, expires_at, signed) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (session_key) DO UPDATE SET wallet = excluded.wallet, expires_at = excluded.expires_at, signed = excluded.signed
+       WHERE excluded.expires_at >= grants.expires_at`,
+      [grant.sessionKey.toLowerCase(), grant.wallet.toLowerCase(), grant.expiresAt, JSON.stringify(signed)],
+    )
+  }
+
+  /** The grants of these session keys still valid at `at` (unix seconds). */
+  async grantsOf(sessionKeys: readonly string[], at: number): Promise<SignedSessionGrant[]> {
+    if (sessionKeys.length === 0) return []
+    const list = sessionKeys.map((_, i) => `$${i + 2}`).join(', ')
+    const rows = await this.db.query<{ signed: string }>(
+      `SELECT signed FROM grants WHERE expires_at >= $1 AND session_key IN (${list}) ORDER BY session_key`,
+      [at, ...sessionKeys.map((k) => k.toLowerCase())],
+    )
+    return rows.map((r) => JSON.parse(r.signed) as SignedSessionGrant)
+  }
+
+  /** Session keys granted to `wallet` and still valid at `at`. */
+  async keysGrantedTo(wallet: string, at: number): Promise<string[]> {
+    const rows = await this.db.query<{ session_key: string }>('SELECT session_key FROM grants WHERE wallet = $1 AND expires_at >= $2', [wallet.toLowerCase(), at])
+    return rows.map((r) => r.session_key)
   }
 
   async openEpoch(): Promise<EpochRow | undefined> {
