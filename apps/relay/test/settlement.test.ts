@@ -176,7 +176,12 @@ describe('Proof of Traffic settled on chain', () => {
     // its own credit (the test before withdrew what was left)
     const dev = privateKeyToAccount(net.file.devKey as Hex)
     await send(dev, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'transfer', args: [user.address, CREDIT] })
-    await send(user, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'approve', args: [chain.contracts.credit as Address, CREDIT] })
+    await send(user, {
+      address: chain.contracts.token as Address,
+      abi: konbiniTokenAbi,
+      functionName: 'approve',
+      args: [chain.contracts.credit as Address, CREDIT],
+    })
     await send(user, { address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposit', args: [CREDIT] })
     const path = join(net.workDir, 'killed.bin')
     await writeRandomFile(path, 6 * 1024 * 1024 + 77)

@@ -16,7 +16,9 @@ export async function acceptGrant(ctx: MetaContext, signed: SignedSessionGrant):
   if (grant.expiresAt <= now) throw new InvalidRequestError({ reason: 'the grant has expired' })
   if (grant.expiresAt > now + MAX_GRANT_SECONDS) throw new InvalidRequestError({ reason: 'a grant lasts at most a year' })
   if (grant.wallet.toLowerCase() === grant.sessionKey.toLowerCase()) throw new InvalidRequestError({ reason: 'a wallet needs no grant to itself' })
-  const signer = await recoverTypedDataAddress({ ...sessionGrantTypedData(grant, ctx.config.chainId), signature: signature as `0x${string}` }).catch(() => undefined)
+  const signer = await recoverTypedDataAddress({ ...sessionGrantTypedData(grant, ctx.config.chainId), signature: signature as `0x${string}` }).catch(
+    () => undefined,
+  )
   if (signer?.toLowerCase() !== grant.wallet.toLowerCase()) throw new SignatureInvalidError()
   await ctx.pot.putGrant(signed)
   ctx.metrics.inc('konbini_grants_accepted_total')

@@ -170,16 +170,19 @@ export class PotStore {
   async grantsOf(sessionKeys: readonly string[], at: number): Promise<SignedSessionGrant[]> {
     if (sessionKeys.length === 0) return []
     const list = sessionKeys.map((_, i) => `$${i + 2}`).join(', ')
-    const rows = await this.db.query<{ signed: string }>(
-      `SELECT signed FROM grants WHERE expires_at >= $1 AND session_key IN (${list}) ORDER BY session_key`,
-      [at, ...sessionKeys.map((k) => k.toLowerCase())],
-    )
+    const rows = await this.db.query<{ signed: string }>(`SELECT signed FROM grants WHERE expires_at >= $1 AND session_key IN (${list}) ORDER BY session_key`, [
+      at,
+      ...sessionKeys.map((k) => k.toLowerCase()),
+    ])
     return rows.map((r) => JSON.parse(r.signed) as SignedSessionGrant)
   }
 
   /** Session keys granted to `wallet` and still valid at `at`. */
   async keysGrantedTo(wallet: string, at: number): Promise<string[]> {
-    const rows = await this.db.query<{ session_key: string }>('SELECT session_key FROM grants WHERE wallet = $1 AND expires_at >= $2', [wallet.toLowerCase(), at])
+    const rows = await this.db.query<{ session_key: string }>('SELECT session_key FROM grants WHERE wallet = $1 AND expires_at >= $2', [
+      wallet.toLowerCase(),
+      at,
+    ])
     return rows.map((r) => r.session_key)
   }
 
