@@ -266,6 +266,11 @@ describe('Proof of Traffic refuses fraud', () => {
       .post('providers', { root, consumer: stranger.address })
       .catch((e: Error) => e)
     expect(err).toHaveProperty('name', 'CreditExhaustedError')
+    // nor may it upload: uploads are paid traffic too
+    const upload = await createKonbiniClient({ metaUrls: net.file.metaUrls, account: stranger, libp2p })
+      .put([{ content: new Uint8Array(1024) }], { name: 'free.bin', size: 1024, replicas: 2 })
+      .catch((e: Error) => e)
+    expect(upload).toHaveProperty('name', 'CreditExhaustedError')
     await send(dev, { ...credit(), functionName: 'setSpendCap', args: [parseEther('1')] })
     const { download } = await meta().post('providers', { root, consumer: stranger.address })
     expect(download.ticket.payer.toLowerCase()).toBe(dev.address.toLowerCase())

@@ -179,6 +179,7 @@ describe.skipIf(pg === undefined)('2 of 3 meta nodes settle each epoch', () => {
       depositors,
       operators: [],
       grants: [],
+      uploads: [],
       tickets: [],
       receipts: [],
     }

@@ -83,11 +83,12 @@ describe('Proof of Traffic settled on chain', () => {
     await net?.stop()
   })
 
-  test('behavior: downloads over HTTP and libp2p are receipted, settled, claimed and withdrawn to the wei', async () => {
+  test('behavior: an upload (each replica) and downloads over HTTP and libp2p are receipted, settled, claimed and withdrawn to the wei', async () => {
     const path = join(net.workDir, 'paid.bin')
     await writeRandomFile(path, 20 * 1024 * 1024 + 12_345)
     const source = await fsSource(path)
-    const { root } = await client.put(source.candidates(), { name: source.name, size: source.size, replicas: 2 })
+    const uploaded = await client.put(source.candidates(), { name: source.name, size: source.size, replicas: 2 })
+    const { root } = uploaded
     const ticketEpochs = new Set<number>()
     for (const transport of ['http', 'libp2p'] as const) {
       const download = await client.open(root, { transport })
@@ -113,6 +114,7 @@ describe('Proof of Traffic settled on chain', () => {
     const served = new Map<string, bigint>()
     let spent = 0n
     let receiptedBytes = 0n
+    const uploadReceipted = new Map<string, bigint>()
     const operators = await operatorsOf(net)
     const emission = await pub().readContract({ ...settlement, functionName: 'emissionPerEpoch' })
     for (const log of logs) {
@@ -129,7 +131,11 @@ describe('Proof of Traffic settled on chain', () => {
         perAccount.set(operator as string, (perAccount.get(operator as string) ?? 0n) + BigInt(receipt.bytes))
         total += BigInt(receipt.bytes)
       }
-      receiptedBytes += total
+      const uploadReceipts = archive.receipts.filter((r) => r.receipt.ticket === uploaded.ticketId)
+      uploadReceipts.forEach((r) => {
+        uploadReceipted.set(r.receipt.provider, BigInt(r.receipt.bytes))
+      })
+      receiptedBytes += total - uploadReceipts.reduce((n, r) => n + BigInt(r.receipt.bytes), 0n)
       spent += (total * PRICE) / GIB
       for (const [account, bytes] of perAccount) {
         const fee = (bytes * PRICE * 80n) / (100n * GIB)
@@ -138,6 +144,9 @@ describe('Proof of Traffic settled on chain', () => {
         served.set(account, (served.get(account) ?? 0n) + fee + (share < cap ? share : cap))
       }
     }
+    // the upload was paid too: each replica's received bytes, receipted by the owner
+    expect([...uploadReceipted.keys()].sort()).toEqual([...uploaded.holders].sort())
+    for (const bytes of uploadReceipted.values()) expect(bytes).toBe(BigInt(uploaded.sentBytes))
     // every byte of both downloads was receipted, and what was sent twice (hedged blocks on a slow, loaded machine) too
     expect(receiptedBytes).toBeGreaterThanOrEqual(2n * BigInt(source.size))
     expect(receiptedBytes).toBeLessThan((2n * BigInt(source.size) * 150n) / 100n)

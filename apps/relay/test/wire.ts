@@ -53,6 +53,8 @@ export async function signUploadTicket(key: Hex, ticket: Partial<UploadTicket> &
     id: randomHex32(),
     meta: account.address,
     owner: privateKeyToAccount(randomHex32()).address,
+    payer: NO_PAYER,
+    epoch: 0,
     maxBytes: 64 * 1024 * 1024,
     expiresAt: nowSeconds() + 600,
     ...ticket,

@@ -32,7 +32,7 @@ export function createKonbiniClient(init: KonbiniClientInit) {
     meta,
     address: init.account.address,
     put(source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: Omit<PutOptions, 'owner'>): Promise<PutResult> {
-      return put(meta, source, { ...(region !== undefined && { region }), ...options, owner: init.account.address })
+      return put(meta, source, { ...(region !== undefined && { region }), signer: init.account, chainId, ...options, owner: init.account.address })
     },
     open(root: string, options: Omit<OpenOptions, 'consumer' | 'region'> = {}): Promise<Download> {
       const cid = parseCid(root).toString()

@@ -2,17 +2,22 @@ import {
   blockFrameParts,
   encodeLengthPrefixed,
   FrameKind,
+  NO_PAYER,
   PART_HEADER,
   type PlacementResponse,
+  type Receipt,
+  receiptTypedData,
   RemoteError,
   ReplicationIncompleteError,
   TICKET_HEADER,
+  type UploadTicket,
 } from '@konbini/protocol'
 import type { ImportCandidate } from 'ipfs-unixfs-importer'
 import type { CID } from 'multiformats/cid'
 import { importToSink } from './import.ts'
 import { base64urlJson, randomHex } from './encoding.ts'
 import type { MetaClient } from './meta-client.ts'
+import type { TypedDataSigner } from './receipt-signer.ts'
 
 export interface PutOptions {
   owner: string
@@ -24,6 +29,10 @@ export interface PutOptions {
   region?: string
   /** Light peers may cache and serve it (default false: it stays on full nodes). */
   public?: boolean
+  /** The owner's key: signs the receipts of a paid upload (each replica's received bytes). */
+  signer?: TypedDataSigner
+  /** The chain id of the receipts' EIP-712 domain (default: the devnet's). */
+  chainId?: number
   /** Called with the bytes of content handed to the network so far. */
   onProgress?: (sentBytes: number) => void
   signal?: AbortSignal
@@ -79,6 +88,7 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
   }
   const root = (await body.root).toString()
   if (!status.complete) throw new ReplicationIncompleteError({ wanted: status.replicas, got: status.holders.length })
+  await receiptUpload(meta, placement.upload.ticket, status.holders, body.sentBytes, options)
   return { root, size: options.size, holders: status.holders, ticketId, sentBytes: body.sentBytes, skippedBlocks: body.skippedBlocks }
 }
 
@@ -249,4 +259,24 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
       return state.skippedBlocks
     },
   }
+}
+
+/**
+ * A paid upload's receipts: the owner signs, for each replica that stored the upload, the block
+ * bytes it sent into the pipeline, and hands them to the meta node (uploads are paid traffic).
+ */
+async function receiptUpload(meta: MetaClient, ticket: UploadTicket, holders: readonly string[], sentBytes: number, options: PutOptions): Promise<void> {
+  const { signer } = options
+  if (signer === undefined || ticket.payer.toLowerCase() === NO_PAYER || sentBytes === 0) return
+  const bytes = Math.min(sentBytes, ticket.maxBytes)
+  const receipts = await Promise.all(
+    holders
+      .filter((peerId) => ticket.nodes.includes(peerId))
+      .map(async (provider) => {
+        const receipt: Receipt = { ticket: ticket.id, consumer: ticket.owner, provider, epoch: ticket.epoch, bytes }
+        return { receipt, signature: await signer.signTypedData(receiptTypedData(receipt, options.chainId)) }
+      }),
+  )
+  // the upload itself succeeded: a refused hand-in (its epoch closed during a long upload) leaves it unpaid, not failed
+  if (receipts.length > 0) await meta.post('receipts', { receipts }).catch(() => {})
 }

@@ -12,8 +12,10 @@ export const uploadTicketTypes = {
     { name: 'id', type: 'bytes32' },
     { name: 'meta', type: 'address' },
     { name: 'owner', type: 'address' },
+    { name: 'payer', type: 'address' },
     { name: 'nodes', type: 'string[]' },
     { name: 'maxBytes', type: 'uint64' },
+    { name: 'epoch', type: 'uint64' },
     { name: 'expiresAt', type: 'uint64' },
   ],
 } as const
@@ -64,7 +66,9 @@ export function uploadTicketTypedData(ticket: UploadTicket, chainId?: number) {
       id: ticket.id as Hex,
       meta: ticket.meta as Hex,
       owner: ticket.owner as Hex,
+      payer: ticket.payer as Hex,
       maxBytes: BigInt(ticket.maxBytes),
+      epoch: BigInt(ticket.epoch),
       expiresAt: BigInt(ticket.expiresAt),
     },
   } as const

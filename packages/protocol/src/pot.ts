@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { konbiniDomain } from './eip712.ts'
 import { MAX_RECEIPTS_PER_POST } from './ids.ts'
 import { address, hex32, signature } from './schemas/common.ts'
-import { signedDownloadTicket } from './schemas/tickets.ts'
+import { type SignedDownloadTicket, type SignedUploadTicket, signedDownloadTicket, signedUploadTicket } from './schemas/tickets.ts'
 
 /**
  * Proof of Traffic's signed types: traffic receipts (a consumer's signature of the bytes a
@@ -221,6 +221,8 @@ export const epochArchive = z.object({
   /** Wallets' grants to session keys (operators of donor tabs, consumers' keys): the wallet earns and pays for them. */
   grants: z.array(signedSessionGrant).default([]),
   tickets: z.array(signedDownloadTicket),
+  /** Paid upload tickets named by receipts (the owner's receipts for each replica's received bytes). */
+  uploads: z.array(signedUploadTicket).default([]),
   /** Receipts in the order they are counted (the meta node's order of arrival). */
   receipts: z.array(signedReceipt),
 })
@@ -246,3 +248,25 @@ export const cosignRequest = z.object({
 export type CosignRequest = z.infer<typeof cosignRequest>
 export const cosignResponse = z.object({ signer: address, signature })
 export type CosignResponse = z.infer<typeof cosignResponse>
+
+/** What Proof of Traffic reads from a paid ticket of either kind: who pays, who signs receipts, who may earn under it. */
+export interface PaidTicketView {
+  kind: 'download' | 'upload'
+  id: string
+  meta: string
+  payer: string
+  /** Who signs the receipts: the downloader, or the uploading owner. */
+  consumer: string
+  /** Who may earn: the download's providers, or the upload's replica nodes. */
+  providers: readonly string[]
+  maxBytes: number
+  epoch: number
+}
+
+/** The Proof of Traffic view of a download or an upload ticket. */
+export function paidTicketView(signed: SignedDownloadTicket | SignedUploadTicket): PaidTicketView {
+  const t = signed.ticket
+  return 'owner' in t
+    ? { kind: 'upload', id: t.id, meta: t.meta, payer: t.payer, consumer: t.owner, providers: t.nodes, maxBytes: t.maxBytes, epoch: t.epoch }
+    : { kind: 'download', id: t.id, meta: t.meta, payer: t.payer, consumer: t.consumer, providers: t.providers, maxBytes: t.maxBytes, epoch: t.epoch }
+}

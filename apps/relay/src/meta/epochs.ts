@@ -1,5 +1,13 @@
 import { CID } from 'multiformats/cid'
-import { type EpochArchive, type EpochReport, epochReportTypedData, PRICE_PER_GIB } from '@konbini/protocol'
+import {
+  type EpochArchive,
+  type EpochReport,
+  epochReportTypedData,
+  PRICE_PER_GIB,
+  paidTicketView,
+  type SignedDownloadTicket,
+  type SignedUploadTicket,
+} from '@konbini/protocol'
 import type { Logger } from 'pino'
 import { bytesToHex, concat, type Hex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
@@ -149,8 +157,9 @@ export class EpochClock {
       depositors: await chain.depositors(block),
       operators,
       // grants of the providers' operators (they earn for a wallet) and of the tickets' consumers (a wallet pays for them)
-      grants: await pot.grantsOf([...new Set([...operators.map((o) => o.operator), ...tickets.map((t) => t.ticket.consumer)])], row.endsAt),
-      tickets,
+      grants: await pot.grantsOf([...new Set([...operators.map((o) => o.operator), ...tickets.map((t) => paidTicketView(t).consumer)])], row.endsAt),
+      tickets: tickets.filter((t): t is SignedDownloadTicket => !('owner' in t.ticket)),
+      uploads: tickets.filter((t): t is SignedUploadTicket => 'owner' in t.ticket),
       receipts,
     }
     const counted = await accountArchive(archive, chain)

@@ -38,3 +38,17 @@ export async function usableCredit(ctx: MetaContext, account: string): Promise<b
   const left = c.deposited - c.withdrawn - c.pending - settled - pending
   return left > 0n ? left : 0n
 }
+
+/**
+ * Who pays an upload (every replica's received bytes): nobody without a chain or for the meta
+ * node's own archives; else the owner while it has credit, else the wallet that granted the
+ * owner's key. With neither: `CreditExhaustedError`.
+ */
+export async function chooseUploadPayment(ctx: MetaContext, owner: string): Promise<Payment> {
+  if (ctx.epochs === undefined || owner.toLowerCase() === ctx.issuer.address.toLowerCase()) return { payer: NO_PAYER, epoch: 0 }
+  const current = await ctx.epochs.current()
+  if ((await usableCredit(ctx, owner)) > 0n) return { payer: owner.toLowerCase(), epoch: current.epoch }
+  const [granted] = await ctx.pot.grantsOf([owner], current.endsAt)
+  if (granted !== undefined && (await usableCredit(ctx, granted.grant.wallet)) > 0n) return { payer: granted.grant.wallet.toLowerCase(), epoch: current.epoch }
+  throw new CreditExhaustedError({ account: owner })
+}

@@ -2,6 +2,7 @@ import {
   ChainUnavailableError,
   EpochClosedError,
   NO_PAYER,
+  paidTicketView,
   ReceiptForgedError,
   ReceiptReplayedError,
   type ReceiptsRequest,
@@ -29,7 +30,7 @@ export async function acceptReceipts(ctx: MetaContext, { receipts }: ReceiptsReq
       const stored = await ctx.pot.getTicket(r.ticket)
       const scope = (reason: string) => new ReceiptScopeError({ ticketId: r.ticket, reason })
       if (stored === undefined) throw scope('this meta node issued no paid ticket with that id')
-      const { ticket } = stored
+      const ticket = paidTicketView(stored)
       if (ticket.payer.toLowerCase() === NO_PAYER) throw scope('the ticket is unpaid')
       if (!ticket.providers.includes(r.provider)) throw scope('it names a provider outside the ticket')
       if (r.consumer.toLowerCase() !== ticket.consumer.toLowerCase()) throw scope("it names another consumer than the ticket's")

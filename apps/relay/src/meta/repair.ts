@@ -86,7 +86,7 @@ async function repairRoot(init: RepairInit, root: RootState, live: NodeInfo[], n
 
 async function replicateTo(ctx: MetaContext, root: RootState, spare: NodeInfo, sources: NodeInfo[], now: number): Promise<void> {
   const maxBytes = byteBudget(root.size)
-  const upload = await ctx.issuer.upload({ owner: root.owner, nodes: [spare.peerId], maxBytes }, now)
+  const upload = await ctx.issuer.upload({ owner: root.owner, payer: NO_PAYER, epoch: 0, nodes: [spare.peerId], maxBytes }, now)
   await ctx.store.createUpload({
     ticketId: upload.ticket.id,
     owner: root.owner,

@@ -30,7 +30,7 @@ export class TicketIssuer {
     return this.account.address
   }
 
-  async upload(fields: Pick<UploadTicket, 'owner' | 'nodes' | 'maxBytes'>, now: number): Promise<SignedUploadTicket> {
+  async upload(fields: Pick<UploadTicket, 'owner' | 'payer' | 'nodes' | 'maxBytes' | 'epoch'>, now: number): Promise<SignedUploadTicket> {
     const ticket: UploadTicket = { id: newTicketId(), meta: this.account.address, expiresAt: now + TICKET_LIFETIME_SECONDS, ...fields }
     const signature = await this.account.signTypedData(uploadTicketTypedData(ticket, this.chainId))
     return { ticket, signature }

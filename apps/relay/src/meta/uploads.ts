@@ -1,5 +1,6 @@
 import {
   DEFAULT_REPLICAS,
+  NO_PAYER,
   InvalidRequestError,
   NotEnoughNodesError,
   type PlacementRequest,
@@ -11,6 +12,7 @@ import {
   assertSafeName,
 } from '@konbini/protocol'
 import type { Caller, MetaContext } from './context.ts'
+import { chooseUploadPayment } from './payer.ts'
 import { rankLive } from './ranking.ts'
 import { byteBudget } from './tickets.ts'
 import { recoverStatementSigner } from './verify-signatures.ts'
@@ -42,7 +44,9 @@ export async function placeUpload(ctx: MetaContext, request: PlacementRequest, c
   const previous = await ctx.store.findResumableUpload(owner, request.name, request.size, now - RESUME_WINDOW_SECONDS)
   const reusable = previous?.replicas === replicas && previous.nodes.every((id) => live.some((n) => n.peerId === id))
   const chosen = reusable ? previous.nodes.map((id) => live.find((n) => n.peerId === id) as (typeof live)[number]) : live.slice(0, replicas)
-  const upload = await ctx.issuer.upload({ owner, nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) }, now)
+  const payment = await chooseUploadPayment(ctx, owner)
+  const upload = await ctx.issuer.upload({ owner, ...payment, nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) }, now)
+  if (payment.payer !== NO_PAYER) await ctx.pot.addTicket(upload)
   const answer: PlacementResponse = {
     upload,
     nodes: chosen.map(({ peerId, multiaddrs, httpUrl }) => ({ peerId, multiaddrs, httpUrl })),

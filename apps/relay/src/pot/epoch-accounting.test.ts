@@ -47,6 +47,7 @@ function archiveOf(opts: {
     depositors: [...opts.credit.keys()],
     operators: [...opts.operators].map(([peerId, operator]) => ({ peerId, operator, binding: 'x' })),
     grants: [],
+    uploads: [],
     tickets,
     receipts,
   }

@@ -1,5 +1,5 @@
 import { CumulativeTree, EMPTY_TREE_ROOT } from '@konbini/contracts'
-import { bytesFor, type DownloadTicket, type EpochArchive, rewardFor, type SignedReceipt, spendFor } from '@konbini/protocol'
+import { bytesFor, type EpochArchive, type PaidTicketView, paidTicketView, rewardFor, type SignedReceipt, spendFor } from '@konbini/protocol'
 import type { Address, Hex } from 'viem'
 
 /** One receipt's bytes as counted: within its ticket and its payer's credit (and the owner's cap). */
@@ -35,7 +35,7 @@ export interface EpochAccounting {
  */
 export function accountEpoch(archive: EpochArchive, valid: readonly SignedReceipt[], grants: ReadonlyMap<string, string> = new Map()): EpochAccounting {
   const price = BigInt(archive.price)
-  const tickets = new Map<string, DownloadTicket>(archive.tickets.map((t) => [t.ticket.id.toLowerCase(), t.ticket]))
+  const tickets = new Map<string, PaidTicketView>([...archive.tickets, ...archive.uploads].map((t) => [t.ticket.id.toLowerCase(), paidTicketView(t)]))
   // a node whose operator key a wallet granted earns for the wallet
   const operators = new Map(archive.operators.map((o) => [o.peerId, grants.get(o.operator.toLowerCase()) ?? o.operator.toLowerCase()]))
   const credit = new Map(

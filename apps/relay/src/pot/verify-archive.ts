@@ -1,4 +1,13 @@
-import { type DownloadTicket, downloadTicketTypedData, type EpochArchive, NO_PAYER, type SignedReceipt, sessionGrantTypedData } from '@konbini/protocol'
+import {
+  downloadTicketTypedData,
+  type EpochArchive,
+  NO_PAYER,
+  type PaidTicketView,
+  paidTicketView,
+  type SignedReceipt,
+  sessionGrantTypedData,
+  uploadTicketTypedData,
+} from '@konbini/protocol'
 import { recoverTypedDataAddress } from 'viem'
 import { verifyNodeBinding } from '../meta/verify-signatures.ts'
 import { recoverReceiptSigners } from './receipt-verifier.ts'
@@ -18,12 +27,17 @@ export interface ArchiveCheck {
  * stays within the ticket's bytes, and the ticket's consumer signed it (native secp256k1).
  */
 export async function checkArchive(archive: EpochArchive, isTrustedMeta: (address: string) => boolean): Promise<ArchiveCheck> {
-  const tickets = new Map<string, DownloadTicket>()
-  for (const { ticket, signature } of archive.tickets) {
-    const signer = await recoverTypedDataAddress({ ...downloadTicketTypedData(ticket, archive.chainId), signature: signature as `0x${string}` }).catch(
-      () => undefined,
-    )
-    if (signer?.toLowerCase() === ticket.meta.toLowerCase() && isTrustedMeta(signer)) tickets.set(ticket.id.toLowerCase(), ticket)
+  const tickets = new Map<string, PaidTicketView>()
+  const signed = [
+    ...archive.tickets.map((t) => ({ view: paidTicketView(t), typed: downloadTicketTypedData(t.ticket, archive.chainId), signature: t.signature })),
+    ...archive.uploads.map((t) => ({ view: paidTicketView(t), typed: uploadTicketTypedData(t.ticket, archive.chainId), signature: t.signature })),
+  ]
+  for (const { view, typed, signature } of signed) {
+    const signer = await recoverTypedDataAddress({
+      ...(typed as unknown as Parameters<typeof recoverTypedDataAddress>[0]),
+      signature: signature as `0x${string}`,
+    }).catch(() => undefined)
+    if (signer?.toLowerCase() === view.meta.toLowerCase() && isTrustedMeta(signer)) tickets.set(view.id.toLowerCase(), view)
   }
   const bound = new Set<string>()
   for (const o of archive.operators) if (await verifyNodeBinding(o.peerId, o.operator, o.binding)) bound.add(o.peerId)
@@ -47,7 +61,7 @@ export async function checkArchive(archive: EpochArchive, isTrustedMeta: (addres
 
 function receiptProblem(
   { receipt }: SignedReceipt,
-  ticket: DownloadTicket | undefined,
+  ticket: PaidTicketView | undefined,
   signer: string | undefined,
   bound: Set<string>,
   epoch: number,

@@ -90,6 +90,8 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
       progress('importing', 0)
       const result = await put(meta, fileCandidates(files), {
         owner: account.address,
+        signer: account,
+        chainId,
         name: options.name,
         size: totalBytes,
         replicas: REPLICAS,

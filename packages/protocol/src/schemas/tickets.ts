@@ -6,8 +6,12 @@ export const uploadTicket = z.object({
   id: hex32,
   meta: address,
   owner: address,
+  /** Whose credit pays every replica's received bytes (NO_PAYER: unpaid). */
+  payer: address,
   nodes: z.array(peerId).min(1).max(16),
   maxBytes: byteCount,
+  /** The meta node's open epoch when it issued the ticket: the receipts' epoch. */
+  epoch: z.number().int().nonnegative(),
   expiresAt: unixSeconds,
 })
 export type UploadTicket = z.infer<typeof uploadTicket>

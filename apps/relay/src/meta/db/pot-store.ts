@@ -1,4 +1,7 @@
-import type { SignedDownloadTicket, SignedReceipt, SignedSessionGrant } from '@konbini/protocol'
+import { paidTicketView, type SignedDownloadTicket, type SignedReceipt, type SignedSessionGrant, type SignedUploadTicket } from '@konbini/protocol'
+
+/** A paid ticket of either kind, as signed by its meta node. */
+export type SignedPaidTicket = SignedDownloadTicket | SignedUploadTicket
 import type { SqlDatabase } from './sql.ts'
 
 /** An epoch's life: receipts accepted while `open`; `closed` once its report and archive exist; `settled` once on chain. */
@@ -53,19 +56,19 @@ export class PotStore {
     this.db = db
   }
 
-  async addTicket(signed: SignedDownloadTicket): Promise<void> {
-    const { ticket } = signed
-    await this.db.run('INSERT INTO paid_tickets (id, epoch, payer, signed) VALUES ($1, $2, $3, $4)', [
-      ticket.id.toLowerCase(),
-      ticket.epoch,
-      ticket.payer.toLowerCase(),
+  async addTicket(signed: SignedPaidTicket): Promise<void> {
+    const view = paidTicketView(signed)
+    await this.db.run('INSERT INTO paid_tickets (id, epoch, payer, signed) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING', [
+      view.id.toLowerCase(),
+      view.epoch,
+      view.payer.toLowerCase(),
       JSON.stringify(signed),
     ])
   }
 
-  async getTicket(id: string): Promise<SignedDownloadTicket | undefined> {
+  async getTicket(id: string): Promise<SignedPaidTicket | undefined> {
     const [row] = await this.db.query<{ signed: string }>('SELECT signed FROM paid_tickets WHERE id = $1', [id.toLowerCase()])
-    return row === undefined ? undefined : (JSON.parse(row.signed) as SignedDownloadTicket)
+    return row === undefined ? undefined : (JSON.parse(row.signed) as SignedPaidTicket)
   }
 
   /** Keeps the receipt when it covers more bytes than the one held for its (ticket, provider); true when it did. */
@@ -91,12 +94,12 @@ export class PotStore {
   }
 
   /** Tickets named by an epoch's receipts. */
-  async ticketsOf(epoch: number): Promise<SignedDownloadTicket[]> {
+  async ticketsOf(epoch: number): Promise<SignedPaidTicket[]> {
     const rows = await this.db.query<{ signed: string }>(
       'SELECT signed FROM paid_tickets WHERE id IN (SELECT DISTINCT ticket_id FROM receipts WHERE epoch = $1) ORDER BY id',
       [epoch],
     )
-    return rows.map((r) => JSON.parse(r.signed) as SignedDownloadTicket)
+    return rows.map((r) => JSON.parse(r.signed) as SignedPaidTicket)
   }
 
   /** Bytes received in receipts of epochs from `sinceEpoch` on, for one payer. */
