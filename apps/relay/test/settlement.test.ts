@@ -231,6 +231,83 @@ describe('Proof of Traffic settled on chain', () => {
     expect(bytes).toBeGreaterThanOrEqual(source.size)
   }, 120_000)
 
+  test("behavior: self-dealing never pays: a node's operator that buys credit and downloads from its own node, the epoch's only paid traffic, ends with fewer tokens than it started", async () => {
+    const operators = await operatorsOf(net)
+    const [selfPeer, selfAddress] = [...operators][0] as [string, string]
+    const self = privateKeyToAccount(operatorKeys.get(selfAddress) as Hex)
+    const dev = privateKeyToAccount(net.file.devKey as Hex)
+    const deposit = parseEther('1')
+    const settlement = { address: chain.contracts.settlement as Address, abi: settlementAbi } as const
+    const credit = { address: chain.contracts.credit as Address, abi: creditAbi } as const
+    const lastEpoch = async () => Number(await pub().readContract({ ...settlement, functionName: 'lastEpoch' }))
+    const claimAll = async (through: number) => {
+      const rewards = await vi.waitFor(async () => {
+        const r = await meta<RewardsResponse>(`/v1/rewards/${self.address}`)
+        expect(r.epoch).toBeGreaterThanOrEqual(through)
+        return r
+      })
+      const claimed = await pub().readContract({ ...settlement, functionName: 'claimed', args: [self.address] })
+      if (BigInt(rewards.cumulative) > claimed)
+        await send(self, { ...settlement, functionName: 'claim', args: [self.address, BigInt(rewards.cumulative), rewards.proof as Hex[]] })
+    }
+    await send(dev, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'transfer', args: [self.address, deposit] })
+    const path = join(net.workDir, 'self.bin')
+    await writeRandomFile(path, 8 * 1024 * 1024 + 3)
+    const source = await fsSource(path)
+    const { root } = await createKonbiniClient({ metaUrls: net.file.metaUrls, account: dev, libp2p }).put(source.candidates(), {
+      name: source.name,
+      size: source.size,
+      replicas: 2,
+    })
+    // everything the operator earned before (earlier tests, storing this upload) settled and claimed first
+    const afterUpload = (await meta<{ epoch: number }>('/v1/epoch')).epoch
+    await vi.waitFor(async () => expect(await lastEpoch()).toBeGreaterThanOrEqual(afterUpload), { timeout: 60_000, interval: 500 })
+    await claimAll(afterUpload)
+    const start = await balanceOf(self.address)
+    await send(self, {
+      address: chain.contracts.token as Address,
+      abi: konbiniTokenAbi,
+      functionName: 'approve',
+      args: [chain.contracts.credit as Address, deposit],
+    })
+    await send(self, { ...credit, functionName: 'deposit', args: [deposit] })
+    // early in a fresh epoch: nothing else is paid in it
+    await vi.waitFor(
+      async () => {
+        const e = await meta<{ endsAt: number }>('/v1/epoch')
+        expect(e.endsAt - Date.now() / 1000).toBeGreaterThan(EPOCH_SECONDS - 2)
+      },
+      { timeout: 30_000, interval: 200 },
+    )
+    const download = await createKonbiniClient({ metaUrls: net.file.metaUrls, account: self, libp2p }).open(root, { only: [selfPeer] })
+    expect(download.ticket.ticket.payer.toLowerCase()).toBe(self.address.toLowerCase())
+    if (download.entry.type !== 'file') throw new Error('not a file')
+    for await (const _ of download.entry.content({ blockReadConcurrency: download.readAhead })) {
+    }
+    await download.finish()
+    const epoch = download.ticket.ticket.epoch
+    await vi.waitFor(async () => expect(await lastEpoch()).toBeGreaterThanOrEqual(epoch), { timeout: 60_000, interval: 500 })
+    const log = (await pub().getContractEvents({ ...settlement, eventName: 'ReportSubmitted', fromBlock: 0n })).find((l) => Number(l.args.epoch) === epoch)
+    if (log === undefined) throw new Error(`no report for epoch ${epoch}`)
+    const archive = await fetchArchive(client, cidFromHex(log.args.archiveCid as Hex))
+    // the epoch's only paid traffic: the operator's own download from its own node
+    expect(new Set(archive.receipts.map((r) => r.receipt.consumer.toLowerCase()))).toEqual(new Set([self.address.toLowerCase()]))
+    expect(new Set(archive.receipts.map((r) => r.receipt.provider))).toEqual(new Set([selfPeer]))
+    // it claims everything it earned, and takes back all it did not spend
+    await claimAll(epoch)
+    const spent = BigInt((await meta<SpendResponse>(`/v1/credit/${self.address}`)).cumulativeSpent)
+    expect(spent).toBeGreaterThan(0n)
+    await send(self, { ...credit, functionName: 'requestWithdrawal', args: [deposit - spent] })
+    const [, notBefore] = await pub().readContract({ ...credit, functionName: 'pendingWithdrawal', args: [self.address] })
+    await vi.waitFor(async () => expect(await lastEpoch()).toBeGreaterThanOrEqual(Number(notBefore)), { timeout: 60_000, interval: 500 })
+    const spend = await meta<SpendResponse>(`/v1/credit/${self.address}`)
+    await send(self, { ...credit, functionName: 'withdraw', args: [BigInt(spend.cumulativeSpent), spend.proof as Hex[]] })
+    const end = await balanceOf(self.address)
+    expect(end).toBeLessThan(start)
+    // by at least 10 % of what its traffic cost (its fee share is 80 %, the emission at most 10 %)
+    expect(start - end).toBeGreaterThanOrEqual(spent / 10n)
+  }, 180_000)
+
   const operatorKeys = new Map<string, string>()
   async function operatorsOf(n: TestNetwork): Promise<Map<string, string>> {
     const out = new Map<string, string>()

@@ -14,7 +14,8 @@ export class ReportMismatchError extends BaseError {
 /** Counts an archive's genuine receipts: tickets of meta nodes whitelisted at the archive's block only. */
 export async function accountArchive(archive: EpochArchive, chain: SettlementChain): Promise<EpochAccounting & { rejected: number }> {
   const metas = new Set<string>()
-  for (const meta of new Set(archive.tickets.map((t) => t.ticket.meta.toLowerCase()))) if (await chain.isMeta(meta, BigInt(archive.block))) metas.add(meta)
+  for (const meta of new Set([...archive.tickets, ...archive.uploads].map((t) => t.ticket.meta.toLowerCase())))
+    if (await chain.isMeta(meta, BigInt(archive.block))) metas.add(meta)
   const check = await checkArchive(archive, (address) => metas.has(address.toLowerCase()))
   return { ...accountEpoch(archive, check.valid, check.grants), rejected: check.rejected.length }
 }
