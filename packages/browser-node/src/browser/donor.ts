@@ -1,7 +1,7 @@
 import type { HeartbeatResponse } from '@konbini/protocol'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
-import { type HeartbeatBody, signHeartbeat, signLeave } from '../light-heartbeat.ts'
+import { type HeartbeatBody, signHeartbeat, signLeave } from '../node-statements.ts'
 import type { MetaClient } from '../meta-client.ts'
 import { serveBlockExchange } from '../serve/block-exchange.ts'
 import { ByteRateLimiter } from '../serve/byte-rate-limiter.ts'
