@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createKonbiniClient, MetaClient, openDownload } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
-import { creditAbi, konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
 import {
   type DownloadTicket,
   type EpochReport,
@@ -19,21 +18,11 @@ import {
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import {
-  type Address,
-  type BaseError as ViemError,
-  ContractFunctionRevertedError,
-  createPublicClient,
-  createTestClient,
-  createWalletClient,
-  defineChain,
-  type Hex,
-  http,
-  parseEther,
-} from 'viem'
+import { type Hex, parseEther } from 'viem'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { writeRandomFile } from './files.ts'
+import { type ContractCall, devnetChainClients } from './chain.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
 /**
@@ -50,16 +39,10 @@ describe('Proof of Traffic refuses fraud', () => {
   let root: string
   const user = privateKeyToAccount(generatePrivateKey())
   const stranger = privateKeyToAccount(generatePrivateKey())
-  const devnetChain = () =>
-    defineChain({
-      id: chain.chainId,
-      name: 'devnet',
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [chain.rpcUrl] } },
-    })
-  const pub = () => createPublicClient({ transport: http(chain.rpcUrl), chain: devnetChain() })
-  const settlement = () => ({ address: chain.contracts.settlement as Address, abi: settlementAbi }) as const
-  const credit = () => ({ address: chain.contracts.credit as Address, abi: creditAbi }) as const
+  let c: ReturnType<typeof devnetChainClients>
+  const pub = () => c.pub
+  const settlement = () => c.settlement
+  const credit = () => c.credit
   const meta = () => new MetaClient({ urls: net.file.metaUrls })
   const getJson = async <T>(path: string): Promise<T> => (await (await fetch(new URL(path, net.file.metaUrls[0]))).json()) as T
   const postReceipts = async (url: string, receipts: SignedReceipt[]): Promise<ReceiptsResponse> =>
@@ -70,38 +53,11 @@ describe('Proof of Traffic refuses fraud', () => {
     receipt,
     signature: await by.signTypedData(receiptTypedData(receipt, chain.chainId)),
   })
-  type Call = { address: Address; abi: any; functionName: string; args: readonly unknown[] }
-  const send = async (by: PrivateKeyAccount, call: Call) => {
-    const hash = await createWalletClient({ account: by, transport: http(chain.rpcUrl), chain: devnetChain() }).writeContract(call as never)
-    const receipt = await pub().waitForTransactionReceipt({ hash })
-    expect(receipt.status).toBe('success')
-    return receipt
-  }
-  /** The contract's custom error name a call reverts with (simulated: nothing is sent). */
-  const revertName = async (by: PrivateKeyAccount, call: Call): Promise<string | undefined> => {
-    try {
-      await pub().simulateContract({ ...call, account: by } as never)
-      return undefined
-    } catch (err) {
-      const reverted = (err as ViemError).walk((e) => e instanceof ContractFunctionRevertedError)
-      return (reverted as ContractFunctionRevertedError | null)?.data?.errorName
-    }
-  }
-  const lastEpoch = async () => Number(await pub().readContract({ ...settlement(), functionName: 'lastEpoch' }))
-  const settledThrough = (epoch: number) => vi.waitFor(async () => expect(await lastEpoch()).toBeGreaterThanOrEqual(epoch), { timeout: 60_000, interval: 500 })
-  /** Gives `who` gas, `tokens` KBT and a deposit of `deposit` of them as credit. */
-  const fund = async (who: PrivateKeyAccount, tokens: bigint, deposit: bigint) => {
-    await createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl), chain: devnetChain() }).setBalance({ address: who.address, value: parseEther('10') })
-    await send(dev, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'transfer', args: [who.address, tokens] })
-    if (deposit === 0n) return
-    await send(who, {
-      address: chain.contracts.token as Address,
-      abi: konbiniTokenAbi,
-      functionName: 'approve',
-      args: [chain.contracts.credit as Address, deposit],
-    })
-    await send(who, { ...credit(), functionName: 'deposit', args: [deposit] })
-  }
+  const send = (by: PrivateKeyAccount, call: ContractCall) => c.send(by, call)
+  const revertName = (by: PrivateKeyAccount, call: ContractCall) => c.revertName(by, call)
+  const lastEpoch = () => c.lastEpoch()
+  const settledThrough = (epoch: number) => c.settledThrough(epoch)
+  const fund = (who: PrivateKeyAccount, tokens: bigint, deposit: bigint) => c.fund(dev, who, tokens, deposit)
   const uploadAs = async (who: PrivateKeyAccount, size: number, name: string) => {
     const path = join(net.workDir, name)
     await writeRandomFile(path, size)
@@ -120,6 +76,7 @@ describe('Proof of Traffic refuses fraud', () => {
     if (net.file.chain === undefined) throw new Error('devnet.json has no chain section')
     chain = net.file.chain
     dev = privateKeyToAccount(net.file.devKey as Hex)
+    c = devnetChainClients(chain)
     libp2p = await createNodeClientLibp2p()
     await fund(user, parseEther('5'), parseEther('1'))
     root = await uploadAs(dev, 1024 * 1024, 'small.bin')

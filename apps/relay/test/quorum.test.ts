@@ -14,25 +14,12 @@ import {
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import {
-  type Address,
-  type BaseError as ViemError,
-  bytesToHex,
-  ContractFunctionRevertedError,
-  concat,
-  createPublicClient,
-  createWalletClient,
-  decodeFunctionData,
-  defineChain,
-  type Hex,
-  http,
-  parseAbiItem,
-  recoverTypedDataAddress,
-} from 'viem'
+import { type Address, bytesToHex, concat, decodeFunctionData, type Hex, parseAbiItem, recoverTypedDataAddress } from 'viem'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { openPostgres } from '../src/meta/db/postgres.ts'
 import { writeRandomFile } from './files.ts'
+import { type ContractCall, devnetChainClients } from './chain.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 import { createDatabase, startPostgres, type TestPostgres } from './postgres.ts'
 
@@ -51,25 +38,11 @@ describe.skipIf(pg === undefined)('2 of 3 meta nodes settle each epoch', () => {
   let libp2p: Libp2p
   let chain: NonNullable<TestNetwork['file']['chain']>
   const metaKeys: PrivateKeyAccount[] = []
-  const devnetChain = () =>
-    defineChain({
-      id: chain.chainId,
-      name: 'devnet',
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [chain.rpcUrl] } },
-    })
-  const pub = () => createPublicClient({ transport: http(chain.rpcUrl), chain: devnetChain() })
-  const settlement = () => ({ address: chain.contracts.settlement as Address, abi: settlementAbi }) as const
-  const lastEpoch = async () => Number(await pub().readContract({ ...settlement(), functionName: 'lastEpoch' }))
-  const revertName = async (by: PrivateKeyAccount, call: { address: Address; abi: unknown; functionName: string; args: readonly unknown[] }) => {
-    try {
-      await pub().simulateContract({ ...call, account: by } as never)
-      return undefined
-    } catch (err) {
-      const reverted = (err as ViemError).walk((e) => e instanceof ContractFunctionRevertedError)
-      return (reverted as ContractFunctionRevertedError | null)?.data?.errorName
-    }
-  }
+  let c: ReturnType<typeof devnetChainClients>
+  const pub = () => c.pub
+  const settlement = () => c.settlement
+  const lastEpoch = () => c.lastEpoch()
+  const revertName = (by: PrivateKeyAccount, call: ContractCall) => c.revertName(by, call)
   const signReport = (by: PrivateKeyAccount, report: EpochReport) =>
     by.signTypedData(epochReportTypedData(report, chain.chainId, chain.contracts.settlement as Hex))
   /** Signatures packed as the contract takes them: signers ascending. */
@@ -97,6 +70,7 @@ describe.skipIf(pg === undefined)('2 of 3 meta nodes settle each epoch', () => {
     })
     if (net.file.chain === undefined) throw new Error('devnet.json has no chain section')
     chain = net.file.chain
+    c = devnetChainClients(chain)
     for (const dir of ['meta', 'meta2', 'meta3']) metaKeys.push(privateKeyToAccount((await readFile(join(net.dataDir, dir, 'meta.key'), 'utf8')).trim() as Hex))
     libp2p = await createNodeClientLibp2p()
   })
@@ -229,14 +203,7 @@ describe.skipIf(pg === undefined)('2 of 3 meta nodes settle each epoch', () => {
     // the resource nodes' operators (all the bonded stake) vote meta3 out
     for (const [i] of net.file.nodes.entries()) {
       const operator = privateKeyToAccount((await readFile(join(net.dataDir, `node${i + 1}`, 'operator.key'), 'utf8')).trim() as Hex)
-      const wallet = createWalletClient({ account: operator, transport: http(chain.rpcUrl), chain: devnetChain() })
-      const hash = await wallet.writeContract({
-        address: chain.contracts.registry as Address,
-        abi: registryAbi,
-        functionName: 'vote',
-        args: [metaKeys[2]?.address as Address],
-      })
-      expect((await pub().waitForTransactionReceipt({ hash })).status).toBe('success')
+      await c.send(operator, { address: chain.contracts.registry as Address, abi: registryAbi, functionName: 'vote', args: [metaKeys[2]?.address as Address] })
     }
     expect(await pub().readContract({ ...settlement(), functionName: 'isMeta', args: [metaKeys[2]?.address as Address] })).toBe(false)
     const kicked = [...one, { signer: metaKeys[2]?.address as string, signature: await signReport(metaKeys[2] as PrivateKeyAccount, report) }]

@@ -6,10 +6,11 @@ import { creditAbi, konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
 import { devnetFile, epochArchive, type EpochArchive, type RewardsResponse, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
-import { type Address, createPublicClient, createTestClient, createWalletClient, defineChain, type Hex, http, parseEther } from 'viem'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { type Address, type Hex, parseEther } from 'viem'
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { writeRandomFile } from './files.ts'
+import { type ContractCall, devnetChainClients } from './chain.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
 const EPOCH_SECONDS = 6
@@ -29,27 +30,11 @@ describe('Proof of Traffic settled on chain', () => {
   let client: KonbiniClient
   let chain: NonNullable<TestNetwork['file']['chain']>
   const user = privateKeyToAccount(generatePrivateKey())
-  const pub = () => createPublicClient({ transport: http(chain.rpcUrl) })
-  const devnetChain = () =>
-    defineChain({
-      id: chain.chainId,
-      name: 'devnet',
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [chain.rpcUrl] } },
-    })
-  const walletOf = (account: ReturnType<typeof privateKeyToAccount>) => createWalletClient({ account, transport: http(chain.rpcUrl), chain: devnetChain() })
-  const balanceOf = (address: Address) =>
-    pub().readContract({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [address] })
+  let c: ReturnType<typeof devnetChainClients>
+  const pub = () => c.pub
+  const send = (by: PrivateKeyAccount, call: ContractCall) => c.send(by, call)
+  const balanceOf = (address: Address) => c.balanceOf(address)
   const meta = async <T>(path: string): Promise<T> => (await (await fetch(new URL(path, net.file.metaUrls[0]))).json()) as T
-  const send = async (
-    account: ReturnType<typeof privateKeyToAccount>,
-    call: { address: Address; abi: any; functionName: string; args: readonly unknown[] },
-  ) => {
-    const hash = await walletOf(account).writeContract(call as never)
-    const receipt = await pub().waitForTransactionReceipt({ hash })
-    expect(receipt.status).toBe('success')
-    return receipt
-  }
 
   beforeAll(async () => {
     net = await startTestNetwork({
@@ -61,20 +46,9 @@ describe('Proof of Traffic settled on chain', () => {
     const file = devnetFile.parse(JSON.parse(await readFile(join(net.dataDir, 'devnet.json'), 'utf8')))
     if (file.chain === undefined) throw new Error('devnet.json has no chain section')
     chain = file.chain
-    const dev = privateKeyToAccount(net.file.devKey as Hex)
+    c = devnetChainClients(chain)
     // the user: gas, tokens, then 10 KBT of credit
-    await createTestClient({ mode: 'anvil', transport: http(chain.rpcUrl), chain: devnetChain() }).setBalance({
-      address: user.address,
-      value: parseEther('10'),
-    })
-    await send(dev, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'transfer', args: [user.address, CREDIT] })
-    await send(user, {
-      address: chain.contracts.token as Address,
-      abi: konbiniTokenAbi,
-      functionName: 'approve',
-      args: [chain.contracts.credit as Address, CREDIT],
-    })
-    await send(user, { address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposit', args: [CREDIT] })
+    await c.fund(privateKeyToAccount(net.file.devKey as Hex), user, CREDIT, CREDIT)
     libp2p = await createNodeClientLibp2p()
     client = createKonbiniClient({ metaUrls: net.file.metaUrls, account: user, libp2p })
   })
@@ -183,15 +157,7 @@ describe('Proof of Traffic settled on chain', () => {
 
   test("behavior: kill -9 of the meta node mid-epoch loses no receipt: its epoch's report counts the traffic received before the kill", async () => {
     // its own credit (the test before withdrew what was left)
-    const dev = privateKeyToAccount(net.file.devKey as Hex)
-    await send(dev, { address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'transfer', args: [user.address, CREDIT] })
-    await send(user, {
-      address: chain.contracts.token as Address,
-      abi: konbiniTokenAbi,
-      functionName: 'approve',
-      args: [chain.contracts.credit as Address, CREDIT],
-    })
-    await send(user, { address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposit', args: [CREDIT] })
+    await c.fund(privateKeyToAccount(net.file.devKey as Hex), user, CREDIT, CREDIT)
     const path = join(net.workDir, 'killed.bin')
     await writeRandomFile(path, 6 * 1024 * 1024 + 77)
     const source = await fsSource(path)
