@@ -5,7 +5,7 @@ process.env.NEXT_TELEMETRY_DISABLED ??= '1'
 
 const config: NextConfig = {
   // Workspace packages ship TypeScript source with `.ts` relative imports; Turbopack resolves those as-is.
-  transpilePackages: ['@konbini/protocol', '@konbini/ui', '@konbini/browser-node'],
+  transpilePackages: ['@konbini/protocol', '@konbini/ui', '@konbini/browser-node', '@konbini/contracts'],
   poweredByHeader: false,
   // tests run their own `next dev` in another build folder: Next allows one dev server per folder,
   // so the test portal can run while `npm start`'s portal is up

@@ -4,6 +4,7 @@ const links = [
   { href: '/', label: 'Network' },
   { href: '/files', label: 'Files' },
   { href: '/donate', label: 'Donate' },
+  { href: '/rewards', label: 'Rewards' },
 ] as const
 
 /** The portal's page links. */

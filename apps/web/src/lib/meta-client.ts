@@ -8,7 +8,10 @@ import {
   type NodeInfo,
   nodesResponse,
   RemoteError,
+  type RewardsResponse,
+  rewardsResponse,
   type SignedOwnerRequest,
+  type SignedSessionGrant,
 } from '@konbini/protocol'
 import type { z } from 'zod'
 
@@ -19,10 +22,14 @@ export interface MetaClientInit {
   fetch?: typeof globalThis.fetch
 }
 
-/** The few meta-node calls the portal's server side makes. */
+/** The few meta-node calls the portal makes (its server side, and the wallet pages in the tab). */
 export interface MetaClient {
   nodes(): Promise<NodeInfo[]>
   ls(signed: SignedOwnerRequest): Promise<FileRecord[]>
+  /** `GET /v1/rewards/{account}`: settled cumulative earnings with their proof, per epoch, and pending. */
+  rewards(account: string): Promise<RewardsResponse>
+  /** `POST /v1/grants`: a wallet's signed grant to a session key; resolves once the meta node keeps it. */
+  grant(signed: SignedSessionGrant): Promise<void>
 }
 
 /**
@@ -70,5 +77,9 @@ export function createMetaClient(init: MetaClientInit): MetaClient {
   return {
     nodes: async () => (await call(metaRoutes.nodes.path, nodesResponse)).nodes,
     ls: async (signed) => (await call(metaRoutes.ls.path, lsResponse, signed)).files,
+    rewards: (account) => call(metaRoutes.rewards.path.replace('{account}', encodeURIComponent(account)), rewardsResponse),
+    grant: async (signed) => {
+      await call(metaRoutes.grant.path, metaRoutes.grant.response, signed)
+    },
   }
 }

@@ -6,18 +6,22 @@ import { type BrowserKonbiniInit, type Donor, type DonorStats, getBrowserKonbini
 import { DEFAULT_DONATE_SETTINGS, type DonateSettings, loadDonateSettings, saveDonateSettings, validateCaps } from '../../lib/donate-settings.ts'
 import { currentDonor, startDonor, stopDonor } from '../../lib/donor-session.ts'
 import { errorSentence } from '../../lib/shown-error.ts'
+import type { WalletConfig } from '../../lib/wallet/wallet-config.ts'
 import { DevKeyNotice } from '../dev-key-notice.tsx'
+import { WalletProvider } from '../wallet/wallet-provider.tsx'
 import { type CapsDraft, fromDraft, toDraft } from './caps-draft.ts'
 import { CapsForm } from './caps-form.tsx'
 import { DonorStatsView } from './donor-stats-view.tsx'
+import { EarnCard } from './earn-card.tsx'
 
 type Status = { state: 'off' } | { state: 'starting' } | { state: 'on'; donor: Donor } | { state: 'stopping' }
 
 /**
  * The donate page in the tab: an opt-in switch (off until turned on; the choice and caps are
- * remembered in localStorage), the caps, and the donor's live numbers. Nothing starts before opt-in.
+ * remembered in localStorage), the caps, the donor's live numbers, and (with a chain) the wallet
+ * the tab earns for. Nothing starts before opt-in.
  */
-export function DonateApp({ init }: { init: BrowserKonbiniInit }) {
+export function DonateApp({ init, wallet }: { init: BrowserKonbiniInit; wallet?: WalletConfig }) {
   const [settings, setSettings] = useState<DonateSettings>(DEFAULT_DONATE_SETTINGS)
   const [loaded, setLoaded] = useState(false)
   const [draft, setDraft] = useState<CapsDraft>(toDraft(DEFAULT_DONATE_SETTINGS.caps))
@@ -108,8 +112,8 @@ export function DonateApp({ init }: { init: BrowserKonbiniInit }) {
         <div className="flex flex-col gap-4">
           <p className="text-sm">
             While this switch is on, this tab caches public files it is asked to hold and serves them to other people&apos;s browsers, within the caps below,
-            counting what it served. Rewards for that traffic are not paid yet: they come with the network&apos;s settlement on chain. Nothing runs until you
-            turn it on; Stop ends it completely.
+            counting what it served. Authorize the tab for your wallet below and that traffic earns KBT, paid once the network settles it on chain. Nothing runs
+            until you turn it on; Stop ends it completely.
           </p>
           <p className="text-sm font-medium" data-testid="donate-ip-warning">
             Peers that connect to this tab over WebRTC see its IP address, and it sees theirs.
@@ -135,6 +139,20 @@ export function DonateApp({ init }: { init: BrowserKonbiniInit }) {
           )}
         </div>
       </Card>
+      {wallet?.state === 'ok' ? (
+        <WalletProvider chain={wallet.chain}>
+          <EarnCard
+            metaUrls={wallet.metaUrls}
+            chain={wallet.chain}
+            protocolChainId={init.chainId ?? wallet.chain.chainId}
+            peerId={status.state === 'on' ? stats?.peerId : undefined}
+          />
+        </WalletProvider>
+      ) : wallet ? (
+        <Notice title="Earning needs a chain">
+          <span data-testid="earn-missing">{wallet.reason}</span>
+        </Notice>
+      ) : null}
       <Card title="Caps">
         <CapsForm draft={draft} onChange={setDraft} onApply={apply} dirty={dirty} />
       </Card>
