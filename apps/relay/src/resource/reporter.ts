@@ -1,5 +1,5 @@
-import { signHeartbeat, signNodeStatement } from '@konbini/browser-node'
-import { type Heartbeat, MetaUnavailableError, type ReceiptsResponse, RemoteError, type SignedReceipt, type StorageReport } from '@konbini/protocol'
+import { MetaClient, signHeartbeat, signNodeStatement } from '@konbini/browser-node'
+import type { Heartbeat, ReceiptsResponse, SignedReceipt, StorageReport } from '@konbini/protocol'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 export interface ReporterInit {
@@ -11,65 +11,34 @@ export interface ReporterInit {
 }
 
 /**
- * Sends a node's signed statements (heartbeats, storage reports) to its meta nodes,
- * trying each URL in turn so one dead meta process does not stop the node.
+ * Sends a node's signed statements (heartbeats, storage reports) and its consumers' receipts to
+ * its meta nodes through the one meta client (it fails over between URLs, so one dead meta
+ * process does not stop the node).
  */
 export class MetaReporter {
   private readonly init: ReporterInit
-  private preferred = 0
+  private readonly meta: MetaClient
 
   constructor(init: ReporterInit) {
     this.init = init
+    this.meta = new MetaClient({ urls: init.metaUrls, timeoutMs: init.timeoutMs ?? 5000 })
   }
 
   /** Signs (the same way light peers do) and sends a heartbeat. */
   async heartbeat(body: Heartbeat): Promise<void> {
     const { init } = this
-    await this.send('/v1/nodes/heartbeat', await signHeartbeat({ account: init.operator, body, chainId: init.chainId }))
+    await this.meta.post('heartbeat', await signHeartbeat({ account: init.operator, body, chainId: init.chainId }))
   }
 
   /** Reports an upload durable; the report names this node and its operator. */
   async storage(report: Omit<StorageReport, 'peerId' | 'operator'>): Promise<void> {
-    const body: StorageReport = { ...report, peerId: this.init.peerId, operator: this.init.operator.address }
-    await this.post('/v1/reports/storage', 'storage', body)
+    const { operator, peerId, chainId } = this.init
+    const body: StorageReport = { ...report, peerId, operator: operator.address }
+    await this.meta.post('storageReport', { body, signature: await signNodeStatement({ account: operator, kind: 'storage', peerId, body, chainId }) })
   }
 
   /** Hands consumers' receipts to a meta node (they are self-authenticating: no node signature). */
-  async receipts(receipts: readonly SignedReceipt[]): Promise<ReceiptsResponse> {
-    return (await this.send('/v1/receipts', { receipts })) as ReceiptsResponse
-  }
-
-  private async post(path: string, kind: string, body: unknown): Promise<void> {
-    const { operator, peerId, chainId } = this.init
-    await this.send(path, { body, signature: await signNodeStatement({ account: operator, kind, peerId, body, chainId }) })
-  }
-
-  private async send(path: string, signed: unknown): Promise<unknown> {
-    const urls = this.init.metaUrls
-    let lastError: unknown = new MetaUnavailableError({ urls })
-    for (let i = 0; i < urls.length; i++) {
-      const index = (this.preferred + i) % urls.length
-      let res: Response
-      try {
-        res = await fetch(new URL(path, urls[index]), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(signed),
-          signal: AbortSignal.timeout(this.init.timeoutMs ?? 5000),
-        })
-      } catch (err) {
-        lastError = err // unreachable: try the next meta
-        continue
-      }
-      if (res.ok) {
-        this.preferred = index
-        return await res.json().catch(() => undefined)
-      }
-      const answer = (await res.json().catch(() => ({}))) as { error?: { name?: string; message?: string } }
-      lastError = new RemoteError(answer.error?.name ?? 'RemoteError', answer.error?.message ?? `meta answered ${res.status}`, res.status)
-      // a refusal (4xx) would be the same at every meta sharing the index
-      if (res.status < 500) break
-    }
-    throw lastError
+  receipts(receipts: readonly SignedReceipt[]): Promise<ReceiptsResponse> {
+    return this.meta.post('receipts', { receipts: [...receipts] })
   }
 }
