@@ -1,5 +1,5 @@
 import { MetaClient, signHeartbeat, signNodeStatement } from '@konbini/browser-node'
-import type { Heartbeat, ReceiptsResponse, SignedReceipt, StorageReport } from '@konbini/protocol'
+import { type Heartbeat, MetaUnavailableError, type ReceiptsResponse, type SignedReceipt, type StorageReport } from '@konbini/protocol'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 export interface ReporterInit {
@@ -17,11 +17,17 @@ export interface ReporterInit {
  */
 export class MetaReporter {
   private readonly init: ReporterInit
-  private readonly meta: MetaClient
+  private readonly client: MetaClient | undefined
 
   constructor(init: ReporterInit) {
     this.init = init
-    this.meta = new MetaClient({ urls: init.metaUrls, timeoutMs: init.timeoutMs ?? 5000 })
+    // a node may run without meta nodes (it then serves and stores only what tickets allow)
+    this.client = init.metaUrls.length === 0 ? undefined : new MetaClient({ urls: init.metaUrls, timeoutMs: init.timeoutMs ?? 5000 })
+  }
+
+  private get meta(): MetaClient {
+    if (this.client === undefined) throw new MetaUnavailableError({ urls: [] })
+    return this.client
   }
 
   /** Signs (the same way light peers do) and sends a heartbeat. */
