@@ -153,8 +153,10 @@ describe('ProviderPool', () => {
       // the slow one was asked (small work first), and its wants were cancelled before the download ended
       expect(slow.asked).toBeGreaterThan(0)
       expect(slow.aborted).toBeGreaterThan(0)
-      // what both providers sent, against the file: cancelled wants never left the slow one
-      expect(fast.sent + slow.sent).toBeLessThanOrEqual(25 * MiB)
+      // what both providers sent, against the file: cancelled wants never left the slow one (a
+      // block or two may still cross twice: hedged while the fast one was starved of CPU, or
+      // cancelled after the slow one had started sending it)
+      expect(fast.sent + slow.sent).toBeLessThanOrEqual(26 * MiB)
     } finally {
       pool.close()
     }
