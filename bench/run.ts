@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { cpus, loadavg } from 'node:os'
+import { accountingOverhead } from './accounting-overhead.ts'
 import { blockExchangeVsRawTcp } from './block-exchange-vs-raw-tcp.ts'
 import { browserImportVsDigest } from './browser-import.ts'
 import { downloadVsHttp } from './download-vs-http.ts'
@@ -29,6 +30,7 @@ const benches: Bench[] = [
   slowProviderPenalty,
   blockExchangeVsRawTcp,
   receiptsVerify,
+  accountingOverhead,
   // in Chromium, inside a network namespace of their own
   relayToTabVsFetch,
   tabToTab,

@@ -1,0 +1,391 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { createKonbiniClient, HttpBlockSession, type KonbiniClient, ReceiptSigner } from '@konbini/browser-node'
+import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
+import { NO_PAYER, spendFor, type SpendResponse } from '@konbini/protocol'
+import type { Libp2p } from '@libp2p/interface'
+import type { Hex } from 'viem'
+import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
+import { type Bench, type BenchResult, log, MiB, mbps, median, round, runsFigure, waitQuiet, writeRandomFile } from './harness.ts'
+import { type BenchNet, startBenchNet } from './net.ts'
+
+const SIZE = 128 * MiB
+const RESOURCES = 2
+/** Paired runs (one paid, one unpaid download each) per transport, after one warm-up pair: HTTP is the headline, libp2p slower. */
+const PAIRS = { http: 9, libp2p: 5 }
+const TRANSPORTS = ['http', 'libp2p'] as const
+type Transport = (typeof TRANSPORTS)[number]
+/**
+ * BENCH_POT_TRACE=<dir>: writes a timeline of every paid run there (per provider: bytes as they
+ * arrive, receipts signed, HTTP receipt posts answered), to see whether providers wait for receipts.
+ */
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: the bench is not a turbo task
+const TRACE_DIR = process.env.BENCH_POT_TRACE
+/** With BENCH_POT_TRACE, each paid resource node also records how long it held back blocks waiting for receipts. */
+const holdProbe = pathToFileURL(fileURLToPath(new URL('./servers/receipt-hold-probe.ts', import.meta.url))).href
+const holdFile = (i: number) => join(TRACE_DIR ?? '', `held-node${i + 1}.json`)
+
+/** One devnet with the dev key's client; `signed`/`signMs` count the receipts it signs (and the time signing took). */
+interface Side {
+  name: 'paid' | 'unpaid'
+  net: BenchNet
+  client: KonbiniClient
+  libp2p: Libp2p
+  address: string
+  root: string
+  signed: number
+  signMs: number
+}
+
+interface Run {
+  mbps: number
+  /** open() until the ticket and providers are back (ms). */
+  openMs: number
+  /** Receipts the client signed during this download. */
+  receipts: number
+  /** Time spent inside signTypedData during this download (ms, summed over concurrent calls). */
+  signMs: number
+  payer: string
+  blocksPerProvider: number[]
+}
+
+/**
+ * `accounting_overhead`: what Proof of Traffic costs a download. Two devnets in the same run, each
+ * 1 meta + 2 resource nodes on 127.0.0.1 holding the same 128 MiB random file: one with its chain
+ * (the dev account has credit, so its tickets are paid: the client signs a cumulative EIP-712
+ * receipt every 4 MiB per provider, the providers verify them, hold back blocks past 16 MiB
+ * unsigned and forward them to the meta node), one without (unpaid tickets, no receipts). The dev
+ * key's in-process Node client reads the whole file from each (open → content → finish, not
+ * written to disk), paired runs alternating which side goes first; the figure is the median of
+ * the pairs' throughput ratios (paid ÷ unpaid), over HTTP to the full nodes (the default path:
+ * `accounting_overhead`) and over libp2p (`accounting_overhead_libp2p`). The bench checks that
+ * every paid run had a paid ticket and signed receipts, every unpaid run none, and that the meta
+ * node counted the paid bytes (the dev account's pending spend) and the providers forwarded receipts.
+ * `BENCH_POT_TRACE=<dir>` adds a per-run timeline and how long each provider held blocks back.
+ */
+export const accountingOverhead: Bench = {
+  names: ['accounting_overhead', 'accounting_overhead_libp2p'],
+  async run() {
+    if (TRACE_DIR !== undefined) await mkdir(TRACE_DIR, { recursive: true })
+    // BENCH_RECEIPT_MAX_UNSIGNED_MIB (an experiment, see the probe) reaches the nodes with the rest of this environment
+    const probe = TRACE_DIR === undefined ? {} : { nodeEnv: (i: number) => ({ NODE_OPTIONS: `--import=${holdProbe}`, BENCH_RECEIPT_HOLD_FILE: holdFile(i) }) }
+    const started = await Promise.allSettled([startBenchNet({ resources: RESOURCES, chain: true, ...probe }), startBenchNet({ resources: RESOURCES })])
+    const nets = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []))
+    const sides: Side[] = []
+    const cleanups: Array<() => void> = []
+    try {
+      for (const s of started) if (s.status === 'rejected') throw s.reason
+      const [paidNet, unpaidNet] = nets as [BenchNet, BenchNet]
+      if (paidNet.devnet.file.chain === undefined) throw new Error('the paid devnet has no chain')
+      if (unpaidNet.devnet.file.chain !== undefined) throw new Error('the unpaid devnet has a chain')
+      const src = join(paidNet.dir, 'src.bin')
+      await writeRandomFile(src, SIZE)
+      for (const [name, net] of [
+        ['paid', paidNet],
+        ['unpaid', unpaidNet],
+      ] as const) {
+        // uploaded by the dev account too: on a chain, uploads are paid traffic as well
+        const side = await devClient(name, net)
+        sides.push(side)
+        const source = await fsSource(src)
+        const { root, holders } = await side.client.put(source.candidates(), { name: source.name, size: source.size, replicas: RESOURCES })
+        if (holders.length !== RESOURCES) throw new Error(`${name}: put on ${holders.length} holders, expected ${RESOURCES}`)
+        side.root = root
+      }
+      const [paid, unpaid] = sides as [Side, Side]
+      if (paid.root !== unpaid.root) throw new Error('the two devnets hold different roots')
+      log(`  put ${paid.root} (${SIZE / MiB} MiB) on ${RESOURCES} nodes of each devnet`)
+      const creditBefore = await spent(paid)
+
+      const results: Record<string, BenchResult> = {}
+      let paidBytes = 0
+      if (TRACE_DIR !== undefined) cleanups.push(installTrace())
+      for (const transport of TRANSPORTS) {
+        log(`  ${transport}: warm-up pair (not counted)`)
+        const failures: string[] = []
+        /**
+         * A download; one that fails is reported: a paid one counts as 0 MB/s (a provider gave up
+         * waiting for receipts: what Proof of Traffic cost it), an unpaid one drops its pair.
+         */
+        const measure = async (side: Side, label: string): Promise<Run | undefined> => {
+          const t0 = performance.now()
+          try {
+            const run = await download(side, transport)
+            if (side === paid) paidBytes += SIZE
+            return run
+          } catch (err) {
+            const failure = `${side.name} ${label}: ${(err as Error).name}: ${(err as Error).message} (after ${Math.round(performance.now() - t0)} ms)`
+            log(`  ${side.name} download FAILED${side === paid ? ', counted as 0 MB/s' : ', pair dropped'}: ${failure}`)
+            failures.push(failure)
+            return side === paid ? { mbps: 0, openMs: Number.NaN, receipts: 0, signMs: 0, payer: '', blocksPerProvider: [] } : undefined
+          }
+        }
+        for (const side of [paid, unpaid]) await measure(side, 'warm-up')
+        const runs: Record<Side['name'], Run[]> = { paid: [], unpaid: [] }
+        const ratios: number[] = []
+        const busyPct: number[] = []
+        for (let i = 0; i < PAIRS[transport]; i++) {
+          busyPct.push(Math.round((await waitQuiet(20)) * 100))
+          // alternate which side goes first, so drift (heat, GC, page cache) does not favour one
+          const pair: Partial<Record<Side['name'], Run>> = {}
+          for (const side of i % 2 === 0 ? [paid, unpaid] : [unpaid, paid]) {
+            await side.net.idle()
+            pair[side.name] = await measure(side, `pair ${i + 1}`)
+          }
+          const { paid: p, unpaid: u } = pair
+          if (p === undefined || u === undefined) continue
+          runs.paid.push(p)
+          runs.unpaid.push(u)
+          ratios.push(p.mbps / u.mbps)
+          log(
+            `  ${transport} pair ${i + 1}/${PAIRS[transport]}: paid ${round(p.mbps)} MB/s (${p.receipts} receipts, ${round(p.signMs)} ms signing), unpaid ${round(u.mbps)} MB/s, ratio ${round(p.mbps / u.mbps)} (machine ${busyPct[i]} % busy before)`,
+          )
+        }
+        const name = transport === 'http' ? 'accounting_overhead' : 'accounting_overhead_libp2p'
+        Object.assign(
+          results,
+          runsFigure(name, ratios, {
+            goal: '>= 0.98',
+            baseline: `the same ${SIZE / MiB} MiB download over ${transport === 'http' ? 'HTTP (POST /v1/blocks)' : 'libp2p (/konbini/blocks)'} from a devnet without a chain (unpaid ticket, no receipts), paired runs in the same bench run`,
+            unit: 'paid ÷ unpaid download throughput, per pair',
+            detail: {
+              transport,
+              paidMBps: round(median(runs.paid.map((r) => r.mbps))),
+              unpaidMBps: round(median(runs.unpaid.map((r) => r.mbps))),
+              sizeMiB: SIZE / MiB,
+              devnets: `2 in the same run, each 1 meta + ${RESOURCES} resource nodes on 127.0.0.1, file on all ${RESOURCES}; paid: with its chain (anvil), the dev account's credit`,
+              receiptsPerPaidRun: median(completed(runs.paid).map((r) => r.receipts)),
+              signMsPerPaidRun: round(median(completed(runs.paid).map((r) => r.signMs))),
+              openMsPaid: round(median(completed(runs.paid).map((r) => r.openMs))),
+              openMsUnpaid: round(median(runs.unpaid.map((r) => r.openMs))),
+              paidPayer: runs.paid.find((r) => r.payer !== '')?.payer,
+              failures,
+              machineBusyPctPerRound: busyPct,
+              paidSamplesMBps: runs.paid.map((r) => round(r.mbps)),
+              unpaidSamplesMBps: runs.unpaid.map((r) => round(r.mbps)),
+              paidBlocksPerProvider: runs.paid.map((r) => r.blocksPerProvider),
+              unpaidBlocksPerProvider: runs.unpaid.map((r) => r.blocksPerProvider),
+            },
+          }),
+        )
+      }
+
+      // the receipts reached the providers and the meta node: the dev account's spend grew by
+      // (at least) every paid byte, and the providers forwarded receipts; the unpaid side forwarded none
+      const expected = spendFor(BigInt(paidBytes)) - 16n // a wei of rounding per epoch at most
+      const deadline = performance.now() + 20_000
+      let grew = (await spent(paid)) - creditBefore
+      while (grew < expected && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500))
+        grew = (await spent(paid)) - creditBefore
+      }
+      if (grew < expected) throw new Error(`the meta node counted ${grew} wei of spend for ${paidBytes} paid bytes, expected at least ${expected}`)
+      const forwarded = await forwardedReceipts(paid.net)
+      const forwardedUnpaid = await forwardedReceipts(unpaid.net)
+      if (forwarded === 0) throw new Error('the paid devnet forwarded no receipts')
+      if (forwardedUnpaid !== 0) throw new Error(`the unpaid devnet forwarded ${forwardedUnpaid} receipts`)
+      log(`  checked: meta node counted ${grew} wei (≥ ${expected} for ${paidBytes} paid bytes); providers forwarded ${forwarded} receipts (unpaid devnet: 0)`)
+      for (const r of Object.values(results))
+        Object.assign(r.detail, { paidBytesCounted: paidBytes, creditSpendGrewWei: String(grew), receiptsForwardedByProviders: forwarded })
+      return results
+    } finally {
+      for (const undo of cleanups) undo()
+      await Promise.allSettled(sides.map((s) => s.libp2p.stop()))
+      await Promise.allSettled(nets.map((n) => n.stop()))
+    }
+  },
+}
+
+/** The runs that did not fail. */
+const completed = (runs: Run[]) => runs.filter((r) => r.payer !== '')
+
+/** A client on `net` with the devnet's dev key, its receipt signatures counted. */
+async function devClient(name: Side['name'], net: BenchNet): Promise<Side> {
+  const dev = privateKeyToAccount(net.devnet.file.devKey as Hex)
+  const libp2p = await createNodeClientLibp2p()
+  const side = { name, net, libp2p, address: dev.address, root: '', signed: 0, signMs: 0 } as Side
+  const account: LocalAccount = {
+    ...dev,
+    async signTypedData(typedData) {
+      const t0 = performance.now()
+      try {
+        return await dev.signTypedData(typedData)
+      } finally {
+        if (typedData.primaryType === 'Receipt') {
+          side.signed++
+          side.signMs += performance.now() - t0
+        }
+      }
+    },
+  }
+  side.client = createKonbiniClient({ metaUrls: net.metaUrls, account, libp2p })
+  return side
+}
+
+let traceRun = 0
+/** What BENCH_POT_TRACE records of the current paid run: [ms, event, provider, bytes] (cumulative bytes from that provider; a block's own size). */
+let trace: Array<[number, 'block' | 'sign' | 'signed' | 'post' | 'posted' | 'refused' | 'abort' | 'failed', string, number]> | undefined
+
+/** Records blocks, signatures and HTTP receipt posts into `trace` (wraps ReceiptSigner and fetch); returns the undo. */
+function installTrace(): () => void {
+  type Signer = { add(p: string, b: number): unknown; sign(p: string): Promise<{ receipt: { bytes: number } }>; received: Map<string, number> }
+  const proto = ReceiptSigner.prototype as unknown as Signer
+  const { add, sign } = proto
+  const originalFetch = globalThis.fetch
+  proto.add = function (this: Signer, provider: string, bytes: number) {
+    trace?.push([performance.now(), 'block', provider, bytes])
+    return add.call(this, provider, bytes)
+  }
+  proto.sign = async function (this: Signer, provider: string) {
+    trace?.push([performance.now(), 'sign', provider, this.received.get(provider) ?? 0])
+    const r = await sign.call(this, provider)
+    trace?.push([performance.now(), 'signed', provider, r.receipt.bytes])
+    return r
+  }
+  globalThis.fetch = async (input, init) => {
+    if (!String(input).endsWith('/v1/blocks/receipts') || typeof init?.body !== 'string') return originalFetch(input, init)
+    const { receipts } = JSON.parse(init.body) as { receipts: Array<{ receipt: { provider: string; bytes: number } }> }
+    for (const { receipt } of receipts) trace?.push([performance.now(), 'post', receipt.provider, receipt.bytes])
+    const res = await originalFetch(input, init)
+    for (const { receipt } of receipts) trace?.push([performance.now(), 'posted', receipt.provider, receipt.bytes])
+    const answer = res.clone()
+    void answer.json().then(
+      (a: { rejected?: unknown[] }) => {
+        if (!res.ok || (a.rejected?.length ?? 0) > 0) trace?.push([performance.now(), 'refused', JSON.stringify(a).slice(0, 300), res.status])
+      },
+      () => {},
+    )
+    return res
+  }
+  // HTTP wants given up while their request was on the way (a hedge lost, a move): the node may have sent (and charged) the block
+  type Session = { provider: string; cancel(cid: unknown): void; requests: Set<{ controller: AbortController }> }
+  const session = HttpBlockSession.prototype as unknown as Session
+  const { cancel } = session
+  session.cancel = function (this: Session, cid: unknown) {
+    const live = [...this.requests].filter((r) => !r.controller.signal.aborted)
+    cancel.call(this, cid)
+    for (const r of live) if (r.controller.signal.aborted) trace?.push([performance.now(), 'abort', this.provider, 0])
+  }
+  return () => {
+    proto.add = add
+    proto.sign = sign
+    session.cancel = cancel
+    globalThis.fetch = originalFetch
+  }
+}
+
+/** Reads the whole file once (verified by the pool, not written); checks the ticket and receipts match the side. */
+async function download(side: Side, transport: Transport): Promise<Run> {
+  const signedBefore = side.signed
+  const signMsBefore = side.signMs
+  if (TRACE_DIR !== undefined) trace = []
+  const heldBefore = TRACE_DIR !== undefined && side.name === 'paid' ? await held() : undefined
+  // how late this process's event loop ran (the client's), while tracing
+  const lag = TRACE_DIR === undefined ? undefined : monitorEventLoopDelay({ resolution: 5 })
+  lag?.enable()
+  const t0 = performance.now()
+  const d = await side.client.open(side.root, { transport })
+  const openMs = performance.now() - t0
+  let bytes = 0
+  let ms = 0
+  try {
+    try {
+      if (d.entry.type !== 'file') throw new Error(`${side.root} is not a file`)
+      for await (const chunk of d.entry.content({ blockReadConcurrency: d.readAhead })) bytes += chunk.byteLength
+    } finally {
+      await d.finish()
+    }
+    ms = performance.now() - t0
+  } catch (err) {
+    if (trace !== undefined) trace.push([performance.now(), 'failed', (err as Error).message, 0])
+    throw err
+  } finally {
+    lag?.disable()
+    if (trace !== undefined && TRACE_DIR !== undefined) {
+      const events = trace.map(([t, ...rest]) => [round(t - t0), ...rest])
+      trace = undefined
+      const loopLagMs = lag && { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }
+      // let the probes write what the final receipts changed
+      if (heldBefore) await new Promise((r) => setTimeout(r, 250))
+      const after = heldBefore && (await held())
+      const ticketId = d.ticket.ticket.id.toLowerCase()
+      // per node: holds (stretches with a send waiting for a receipt) and their total ms in this run,
+      // and the ticket's bytes served (charged) and signed there against the bytes the client received
+      const nodes = after?.map((a, i) => {
+        const peerId = side.net.devnet.nodes[i]?.ready?.peerId ?? ''
+        const t = a.tickets?.[ticketId]
+        const received = events.reduce((n, e) => (e[1] === 'block' && e[2] === peerId ? n + (e[3] as number) : n), 0)
+        return {
+          peerId,
+          holds: a.holds - (heldBefore?.[i]?.holds ?? 0),
+          heldMs: round(a.heldMs - (heldBefore?.[i]?.heldMs ?? 0)),
+          ...(a.refunds !== undefined && {
+            refunds: a.refunds - (heldBefore?.[i]?.refunds ?? 0),
+            refundedBytes: (a.refundedBytes ?? 0) - (heldBefore?.[i]?.refundedBytes ?? 0),
+          }),
+          ...(t && { served: t.served, signed: t.signed, received, servedNotReceived: t.served - received }),
+        }
+      })
+      await writeFile(join(TRACE_DIR, `${transport}-${++traceRun}-${side.name}.json`), JSON.stringify({ transport, ms, loopLagMs, nodes, events }))
+    }
+  }
+  if (bytes !== SIZE) throw new Error(`read ${bytes} bytes, expected ${SIZE}`)
+  const payer = d.ticket.ticket.payer.toLowerCase()
+  const receipts = side.signed - signedBefore
+  if (side.name === 'paid') {
+    if (payer !== side.address.toLowerCase()) throw new Error(`paid devnet: the ticket's payer is ${payer}, not the dev account`)
+    // one per 4 MiB per provider, give or take the last one per provider
+    if (receipts < Math.floor(SIZE / (4 * MiB)) - RESOURCES) throw new Error(`paid devnet: only ${receipts} receipts signed for ${SIZE / MiB} MiB`)
+  } else if (payer !== NO_PAYER || receipts !== 0) throw new Error(`unpaid devnet: payer ${payer}, ${receipts} receipts signed`)
+  return {
+    mbps: mbps(SIZE, ms),
+    openMs,
+    receipts,
+    signMs: side.signMs - signMsBefore,
+    payer,
+    blocksPerProvider: d.pool.stats().map((p) => p.blocks),
+  }
+}
+
+/** What receipt-hold-probe.ts writes: holds so far, refunds (an experiment) and each paid ticket's bytes served and signed. */
+interface HoldTotals {
+  holds: number
+  heldMs: number
+  refunds?: number
+  refundedBytes?: number
+  tickets?: Record<string, { served: number; signed: number }>
+}
+
+/** The paid nodes' hold totals so far (BENCH_POT_TRACE). */
+async function held(): Promise<Array<HoldTotals>> {
+  return Promise.all(
+    Array.from({ length: RESOURCES }, (_, i) =>
+      readFile(holdFile(i), 'utf8').then(
+        (s) => JSON.parse(s) as HoldTotals,
+        () => ({ holds: 0, heldMs: 0 }),
+      ),
+    ),
+  )
+}
+
+/** The dev account's spend as the meta node counts it: settled plus pending (wei). */
+async function spent(side: Side): Promise<bigint> {
+  const res = await fetch(new URL(`/v1/credit/${side.address}`, side.net.metaUrls[0]))
+  if (!res.ok) throw new Error(`GET /v1/credit answered ${res.status}`)
+  const s = (await res.json()) as SpendResponse
+  return BigInt(s.cumulativeSpent) + BigInt(s.pending)
+}
+
+/** `konbini_receipts_forwarded_total` summed over the devnet's resource nodes. */
+async function forwardedReceipts(net: BenchNet): Promise<number> {
+  let total = 0
+  for (const node of net.devnet.nodes) {
+    const url = node.ready?.httpUrl
+    if (url === undefined) continue
+    const text = await (await fetch(`${url}/metrics`)).text()
+    for (const m of text.matchAll(/^konbini_receipts_forwarded_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)$/gm)) total += Number(m[1])
+  }
+  return total
+}
