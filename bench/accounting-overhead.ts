@@ -360,14 +360,20 @@ interface HoldTotals {
 
 /** The paid nodes' hold totals so far (BENCH_POT_TRACE). */
 async function held(): Promise<Array<HoldTotals>> {
-  return Promise.all(
-    Array.from({ length: RESOURCES }, (_, i) =>
-      readFile(holdFile(i), 'utf8').then(
-        (s) => JSON.parse(s) as HoldTotals,
-        () => ({ holds: 0, heldMs: 0 }),
-      ),
-    ),
-  )
+  const read = async (i: number): Promise<HoldTotals> => {
+    // the probe rewrites the file in place: a read can catch it empty
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const text = await readFile(holdFile(i), 'utf8').catch(() => undefined)
+      if (text === undefined) return { holds: 0, heldMs: 0 }
+      try {
+        return JSON.parse(text) as HoldTotals
+      } catch {
+        await new Promise((r) => setTimeout(r, 10))
+      }
+    }
+    throw new Error(`${holdFile(i)} stays unreadable`)
+  }
+  return Promise.all(Array.from({ length: RESOURCES }, (_, i) => read(i)))
 }
 
 /** The dev account's spend as the meta node counts it: settled plus pending (wei). */

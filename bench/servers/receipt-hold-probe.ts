@@ -34,7 +34,7 @@ type Internals = {
 if (file !== undefined) {
   const proto = DownloadTickets.prototype as unknown as Internals
   const original = proto.awaitReceiptRoom
-  const totals = { holds: 0, heldMs: 0, waits: 0, maxWaitMs: 0, refunds: 0, refundedBytes: 0 }
+  const totals = { holds: 0, heldMs: 0, waits: 0, maxWaitMs: 0, refunds: 0, refundedBytes: 0, refundsOnClose: 0, refundsOnReset: 0 }
   // per paid ticket seen: bytes served (charged) and covered by receipts, to compare with what the client received
   const tickets = new Map<string, Entry>()
   const write = () =>
@@ -48,9 +48,10 @@ if (file !== undefined) {
     type Charge = { entry: Entry; bytes: number; done: boolean }
     const lastCharge = new WeakMap<Socket, Charge>()
     const watched = new WeakSet<Socket>()
-    const giveBack = (c: Charge | undefined) => {
+    const giveBack = (c: Charge | undefined, how: 'refundsOnClose' | 'refundsOnReset') => {
       if (c === undefined || c.done) return
       c.done = true
+      totals[how]++
       c.entry.served -= c.bytes
       totals.refunds++
       totals.refundedBytes += c.bytes
@@ -74,14 +75,14 @@ if (file !== undefined) {
       const c: Charge = { entry, bytes, done: false }
       lastCharge.set(socket, c)
       res.once('close', () => {
-        if (!res.writableFinished) giveBack(c)
+        if (!res.writableFinished) giveBack(c, 'refundsOnClose')
       })
       if (!watched.has(socket)) {
         watched.add(socket)
         // closed with unread bytes, the client's side resets the connection
-        socket.once('error', () => giveBack(lastCharge.get(socket)))
+        socket.once('error', () => giveBack(lastCharge.get(socket), 'refundsOnReset'))
         socket.once('close', (hadError: boolean) => {
-          if (hadError) giveBack(lastCharge.get(socket))
+          if (hadError) giveBack(lastCharge.get(socket), 'refundsOnReset')
         })
       }
     }
