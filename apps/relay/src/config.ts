@@ -61,6 +61,12 @@ export const relayEnv = z.object({
   KONBINI_EPOCH_SECONDS: z.coerce.number().int().positive().default(60),
   /** Meta role: receipts of an epoch still accepted this long after it ends (providers hand them in every few seconds). */
   KONBINI_EPOCH_GRACE_SECONDS: z.coerce.number().int().nonnegative().default(10),
+  /**
+   * Meta role: how long a download ticket stays valid. An epoch closes only once every ticket it
+   * issued has expired (plus the grace), so a paid ticket's receipts all land in its epoch; a
+   * longer download asks for a new ticket (the client renews it before it expires).
+   */
+  KONBINI_TICKET_SECONDS: z.coerce.number().int().min(10).max(3600).default(300),
   /** Meta role: this meta node closes epochs and submits their reports (one per shared index); the others co-sign. */
   KONBINI_EPOCH_AGGREGATOR: bool.transform((v) => v !== 'false' && v !== '0'),
   /** Resource role: how often served receipts are handed to a meta node. */
@@ -111,6 +117,7 @@ export type RelayConfig = {
   epochSeconds: number
   epochAggregator: boolean
   epochGraceSeconds: number
+  ticketSeconds: number
   receiptForwardMs: number
   receiptWaitMs: number
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
@@ -159,6 +166,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     epochSeconds: e.KONBINI_EPOCH_SECONDS,
     epochAggregator: e.KONBINI_EPOCH_AGGREGATOR,
     epochGraceSeconds: e.KONBINI_EPOCH_GRACE_SECONDS,
+    ticketSeconds: e.KONBINI_TICKET_SECONDS,
     receiptForwardMs: e.KONBINI_RECEIPT_FORWARD_MS,
     receiptWaitMs: e.KONBINI_RECEIPT_WAIT_MS,
     logLevel: e.KONBINI_LOG_LEVEL,

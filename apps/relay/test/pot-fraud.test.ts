@@ -70,7 +70,7 @@ describe('Proof of Traffic refuses fraud', () => {
     net = await startTestNetwork({
       resources: 2,
       chain: true,
-      metaEnv: { KONBINI_EPOCH_SECONDS: '6', KONBINI_EPOCH_GRACE_SECONDS: '3' },
+      metaEnv: { KONBINI_EPOCH_SECONDS: '6', KONBINI_EPOCH_GRACE_SECONDS: '3', KONBINI_TICKET_SECONDS: '10' },
       resourceEnv: { KONBINI_RECEIPT_FORWARD_MS: '300', KONBINI_RECEIPT_WAIT_MS: '1500' },
     })
     if (net.file.chain === undefined) throw new Error('devnet.json has no chain section')

@@ -65,7 +65,7 @@ describe.skipIf(pg === undefined)('2 of 3 meta nodes settle each epoch', () => {
       resources: 2,
       chain: true,
       quorum: 2,
-      metaEnv: { KONBINI_DATABASE_URL: dbUrl, KONBINI_EPOCH_SECONDS: '6', KONBINI_EPOCH_GRACE_SECONDS: '3' },
+      metaEnv: { KONBINI_DATABASE_URL: dbUrl, KONBINI_EPOCH_SECONDS: '6', KONBINI_EPOCH_GRACE_SECONDS: '3', KONBINI_TICKET_SECONDS: '10' },
       resourceEnv: { KONBINI_RECEIPT_FORWARD_MS: '300', KONBINI_HEARTBEAT_MS: '500' },
     })
     if (net.file.chain === undefined) throw new Error('devnet.json has no chain section')

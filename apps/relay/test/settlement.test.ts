@@ -5,6 +5,7 @@ import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
 import { creditAbi, konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
 import { devnetFile, epochArchive, type EpochArchive, type RewardsResponse, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
+import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { type Address, type Hex, parseEther } from 'viem'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
@@ -40,7 +41,7 @@ describe('Proof of Traffic settled on chain', () => {
     net = await startTestNetwork({
       resources: 2,
       chain: true,
-      metaEnv: { KONBINI_EPOCH_SECONDS: String(EPOCH_SECONDS), KONBINI_EPOCH_GRACE_SECONDS: '3' },
+      metaEnv: { KONBINI_EPOCH_SECONDS: String(EPOCH_SECONDS), KONBINI_EPOCH_GRACE_SECONDS: '3', KONBINI_TICKET_SECONDS: '10' },
       resourceEnv: { KONBINI_RECEIPT_FORWARD_MS: '300' },
     })
     const file = devnetFile.parse(JSON.parse(await readFile(join(net.dataDir, 'devnet.json'), 'utf8')))
@@ -72,6 +73,8 @@ describe('Proof of Traffic settled on chain', () => {
       if (download.entry.type !== 'file') throw new Error('not a file')
       for await (const chunk of download.entry.content({ blockReadConcurrency: download.readAhead })) chunks.push(chunk)
       await download.finish()
+      // on a slow machine the download may have renewed its ticket (10 s here): each one's epoch
+      for (const grant of download.pool.lease.all()) ticketEpochs.add(grant.ticket.ticket.epoch)
       expect(chunks.reduce((n, c) => n + c.byteLength, 0)).toBe(source.size)
     }
 
@@ -154,6 +157,52 @@ describe('Proof of Traffic settled on chain', () => {
     await send(user, { ...credit, functionName: 'withdraw', args: [BigInt(spend.cumulativeSpent), spend.proof as Hex[]] })
     expect((await balanceOf(user.address)) - before).toBe(unspent)
   }, 240_000)
+
+  test('behavior: a download outliving its ticket goes on under renewed ones, and every ticket is settled with its receipts', async () => {
+    await c.fund(privateKeyToAccount(net.file.devKey as Hex), user, CREDIT, CREDIT)
+    const path = join(net.workDir, 'slow.bin')
+    const blocks = 14
+    await writeRandomFile(path, blocks * 1024 * 1024)
+    const source = await fsSource(path)
+    const { root } = await client.put(source.candidates(), { name: source.name, size: source.size, replicas: 2 })
+    const download = await client.open(root)
+    // a slow reader (a video player, a phone): one 1 MiB block a second, longer than a ticket's 10 s
+    // (block by block through the pool: the exporter would read ahead)
+    const links = dagPb.decode(await download.pool.get(CID.parse(root))).Links
+    expect(links.length).toBe(blocks)
+    let bytes = 0
+    for (const link of links) {
+      bytes += (await download.pool.get(link.Hash)).byteLength
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    await download.finish()
+    expect(bytes).toBe(source.size)
+    const grants = download.pool.lease.all()
+    expect(grants.length).toBeGreaterThanOrEqual(2)
+    expect(new Set(grants.map((g) => g.ticket.ticket.id)).size).toBe(grants.length)
+    // every ticket's receipts are in its epoch's archive: together, every byte of the file
+    const settlement = { address: chain.contracts.settlement as Address, abi: settlementAbi } as const
+    const last = Math.max(...grants.map((g) => g.ticket.ticket.epoch))
+    await vi.waitFor(async () => expect(Number(await pub().readContract({ ...settlement, functionName: 'lastEpoch' }))).toBeGreaterThanOrEqual(last), {
+      timeout: 90_000,
+      interval: 500,
+    })
+    const ids = new Set(grants.map((g) => g.ticket.ticket.id))
+    const perTicket = new Map<string, number>()
+    const logs = await pub().getContractEvents({ ...settlement, eventName: 'ReportSubmitted', fromBlock: 0n })
+    for (const log of logs.filter((l) => grants.some((g) => g.ticket.ticket.epoch === Number(l.args.epoch)))) {
+      const archive = await fetchArchive(client, cidFromHex(log.args.archiveCid as Hex))
+      for (const { receipt } of archive.receipts)
+        if (ids.has(receipt.ticket)) {
+          expect(receipt.epoch).toBe(archive.epoch)
+          perTicket.set(receipt.ticket, (perTicket.get(receipt.ticket) ?? 0) + receipt.bytes)
+        }
+    }
+    const receipted = [...perTicket.values()].reduce((n, b) => n + b, 0)
+    expect(perTicket.size).toBeGreaterThanOrEqual(2)
+    expect(receipted).toBeGreaterThanOrEqual(source.size)
+    expect(receipted).toBeLessThan(source.size * 1.5)
+  }, 180_000)
 
   test("behavior: kill -9 of the meta node mid-epoch loses no receipt: its epoch's report counts the traffic received before the kill", async () => {
     // its own credit (the test before withdrew what was left)

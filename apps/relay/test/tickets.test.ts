@@ -9,7 +9,20 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { readConfig } from '../src/config.ts'
 import { createRelay, type Relay } from '../src/relay.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
-import { errorName, exchange, nowSeconds, postJson, postUpload, rawBlock, signDownloadTicket, signUploadTicket, strangerPeerId, uploadBody } from './wire.ts'
+import { readFrames, sendFrame } from '@konbini/browser-node'
+import {
+  errorName,
+  exchange,
+  nowSeconds,
+  openBlocks,
+  postJson,
+  postUpload,
+  rawBlock,
+  signDownloadTicket,
+  signUploadTicket,
+  strangerPeerId,
+  uploadBody,
+} from './wire.ts'
 
 type Hex = `0x${string}`
 
@@ -149,6 +162,25 @@ describe('a resource node checks tickets', () => {
     )
     expect(errorName(frames)).toBe(name)
     expect(frames.some((f) => f.kind === FrameKind.Block)).toBe(false)
+  })
+
+  test('error: a block-exchange session outliving its ticket gets TicketExpiredError for the wants after the expiry, and no block', async () => {
+    const stream = await openBlocks(client, self)
+    try {
+      const ticket = await signDownloadTicket(metaKey, { root: stored.cid.toString(), providers: [self.peerId], expiresAt: nowSeconds() + 2 })
+      await sendFrame(stream, { kind: FrameKind.Hello, json: ticket })
+      await sendFrame(stream, { kind: FrameKind.Want, cids: [stored.cid] })
+      const frames = readFrames(stream)[Symbol.asyncIterator]()
+      expect((await frames.next()).value?.kind).toBe(FrameKind.Block)
+      // the same session, once the ticket has expired (whole seconds: up to 3 s later)
+      await new Promise((resolve) => setTimeout(resolve, 3200))
+      await sendFrame(stream, { kind: FrameKind.Want, cids: [stored.cid] })
+      const after = (await frames.next()).value
+      expect(after?.kind).toBe(FrameKind.Error)
+      expect(after?.kind === FrameKind.Error && after.error.name).toBe('TicketExpiredError')
+    } finally {
+      stream.abort(new Error('test done'))
+    }
   })
 
   test('error: a block-exchange session that starts with a Want instead of a Hello gets TicketMissingError', async () => {

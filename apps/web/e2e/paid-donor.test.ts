@@ -57,7 +57,7 @@ describe.skipIf(!canRun)('a donor tab paid for what it served (Chromium, WebRTC,
       resources: 2,
       chain: true,
       resourceEnv: { KONBINI_EGRESS_BPS: String(1 * MiB), KONBINI_RECEIPT_FORWARD_MS: '500' },
-      metaEnv: { KONBINI_POPULARITY_HALF_LIFE_SECONDS: '5', KONBINI_EPOCH_SECONDS: '8', KONBINI_EPOCH_GRACE_SECONDS: '4' },
+      metaEnv: { KONBINI_POPULARITY_HALF_LIFE_SECONDS: '5', KONBINI_EPOCH_SECONDS: '8', KONBINI_EPOCH_GRACE_SECONDS: '4', KONBINI_TICKET_SECONDS: '10' },
     })
     const relays = net.file.nodes.flatMap((node) =>
       node.multiaddrs.filter((a) => a.includes('/ws')).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${node.peerId}`)),

@@ -119,7 +119,7 @@ describe.skipIf(!canRun)('the wallet in the portal (Chromium, a devnet with its 
       resources: 3,
       web: true,
       chain: true,
-      metaEnv: { KONBINI_EPOCH_SECONDS: String(EPOCH_SECONDS), KONBINI_EPOCH_GRACE_SECONDS: '3' },
+      metaEnv: { KONBINI_EPOCH_SECONDS: String(EPOCH_SECONDS), KONBINI_EPOCH_GRACE_SECONDS: '3', KONBINI_TICKET_SECONDS: '10' },
       resourceEnv: { KONBINI_RECEIPT_FORWARD_MS: '300' },
       log: (line) => devnetLog.push(line),
     })

@@ -50,20 +50,34 @@ export interface Download {
  * multi-provider pool. Read a file with `entry.content({ blockReadConcurrency: readAhead })`.
  */
 export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: string, options: OpenOptions): Promise<Download> {
-  const answer = await meta.post('providers', { root, consumer: options.consumer, ...(options.region !== undefined && { region: options.region }) })
+  const ask = (providers?: string[]) =>
+    meta.post('providers', {
+      root,
+      consumer: options.consumer,
+      ...(options.region !== undefined && { region: options.region }),
+      ...(providers !== undefined && { providers }),
+    })
+  const signerFor = (ticket: SignedDownloadTicket) =>
+    options.signer && ReceiptSigner.needed(ticket.ticket)
+      ? new ReceiptSigner({ ticket: ticket.ticket, signer: options.signer, ...(options.chainId !== undefined && { chainId: options.chainId }) })
+      : undefined
+  const answer = await ask()
   const reachable = answer.providers.filter((p) => options.lightPeers === true || p.kind !== 'light')
   if (reachable.length === 0) throw new NoProvidersError({ cid: root })
   options.onProviders?.(reachable)
-  const ticket = answer.download.ticket
-  const receipts =
-    options.signer && ReceiptSigner.needed(ticket)
-      ? new ReceiptSigner({ ticket, signer: options.signer, ...(options.chainId !== undefined && { chainId: options.chainId }) })
-      : undefined
+  const receipts = signerFor(answer.download)
+  const used = options.only ? reachable.filter((p) => options.only?.includes(p.peerId)) : reachable
   const pool = new ProviderPool({
     libp2p,
     ticket: answer.download,
     ...(receipts !== undefined && { receipts }),
-    providers: options.only ? reachable.filter((p) => options.only?.includes(p.peerId)) : reachable,
+    // a download longer than a ticket's lifetime goes on under a new one (and its receipts)
+    renewTicket: async () => {
+      const { download } = await ask(used.map((p) => p.peerId))
+      const next = signerFor(download)
+      return { ticket: download, ...(next !== undefined && { receipts: next }) }
+    },
+    providers: used,
     ...(options.openStream !== undefined && { openStream: options.openStream }),
     ...(options.onBlock !== undefined && { onBlock: options.onBlock }),
     ...(options.transport !== undefined && { transport: options.transport }),
@@ -88,8 +102,9 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
     async finish() {
       await pool.finish()
       // the consumer's own copy of its receipts: the traffic counts even if a provider never hands them in
-      const signed = await receipts?.all().catch(() => [])
-      if (signed !== undefined && signed.length > 0) await meta.post('receipts', { receipts: signed.slice(0, MAX_RECEIPTS_PER_POST) }).catch(() => {})
+      const signed = (await Promise.all(pool.lease.all().map((g) => g.receipts?.all().catch(() => []) ?? []))).flat()
+      for (let at = 0; at < signed.length; at += MAX_RECEIPTS_PER_POST)
+        await meta.post('receipts', { receipts: signed.slice(at, at + MAX_RECEIPTS_PER_POST) }).catch(() => {})
       await report()
     },
   }

@@ -52,8 +52,12 @@ export class HttpBlockSession implements BlockSource {
   private readonly requests = new Set<Request>()
   private readonly receipts: ReceiptSigner | undefined
   private readonly receiptsUrl: URL
-  /** The receipt being posted: receipts go one at a time, in order. */
-  private posting: Promise<void> = Promise.resolve()
+  /**
+   * Receipt posts in flight. Each goes at once, not behind the previous one: a queue of posts
+   * (each a round trip) made the node hold back blocks for receipts already signed. Order does
+   * not matter: receipts are cumulative, and the node ignores one that covers no more than it has.
+   */
+  private readonly posting = new Set<Promise<void>>()
 
   constructor(endpoint: NodeEndpoint, ticket: SignedDownloadTicket, receipts?: ReceiptSigner) {
     this.provider = endpoint.peerId
@@ -111,7 +115,7 @@ export class HttpBlockSession implements BlockSource {
   async finish(): Promise<void> {
     const last = this.receipts?.final(this.provider)
     if (last) this.send(await last)
-    await this.posting
+    await Promise.all(this.posting)
     this.close()
   }
 
@@ -126,7 +130,7 @@ export class HttpBlockSession implements BlockSource {
   }
 
   private send(receipt: SignedReceipt): void {
-    this.posting = this.posting.then(async () => {
+    const post = (async () => {
       // a lost receipt is covered by the next one (cumulative); the node waits for it meanwhile
       const res = await fetch(this.receiptsUrl, {
         method: 'POST',
@@ -134,7 +138,9 @@ export class HttpBlockSession implements BlockSource {
         body: JSON.stringify({ receipts: [receipt] }),
       }).catch(() => undefined)
       await res?.body?.cancel().catch(() => {})
-    })
+    })()
+    this.posting.add(post)
+    void post.finally(() => this.posting.delete(post))
   }
 
   private flush(): void {

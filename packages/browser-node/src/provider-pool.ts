@@ -15,6 +15,7 @@ import { HttpBlockSession } from './http-block-session.ts'
 import { type Outlook, PlacementPolicy } from './placement-policy.ts'
 import { Provider, type ProviderStats } from './provider.ts'
 import type { ReceiptSigner } from './receipt-signer.ts'
+import { type TicketGrant, TicketLease } from './ticket-lease.ts'
 import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
 import type { PoolAttempt, Want } from './want.ts'
 
@@ -35,6 +36,8 @@ export interface ProviderPoolInit {
   openStream?: OpenStream
   /** Signs the consumer's receipts for a paid ticket. */
   receipts?: ReceiptSigner
+  /** Asks the meta node for a new ticket (and its receipt signer) when this one nears its expiry; without it the download ends with the ticket. */
+  renewTicket?: () => Promise<TicketGrant>
 }
 
 /**
@@ -52,6 +55,8 @@ export class ProviderPool {
   private readonly init: ProviderPoolInit
   private readonly providers: Provider[]
   private readonly policy: PlacementPolicy
+  /** The ticket sessions open with, renewed before it expires. */
+  readonly lease: TicketLease
   private readonly wants = new Map<string, Want>()
   private lastBlockAt = performance.now()
   /** The next want's place in the reading order of this stretch (since the pool last went idle). */
@@ -68,6 +73,7 @@ export class ProviderPool {
     this.init = init
     this.providers = init.providers.map((p) => new Provider(p))
     this.policy = new PlacementPolicy(this.providers)
+    this.lease = new TicketLease({ ticket: init.ticket, ...(init.receipts !== undefined && { receipts: init.receipts }) }, init.renewTicket)
   }
 
   /** A read-only block store over the network, for the UnixFS exporter. */
@@ -110,7 +116,7 @@ export class ProviderPool {
   /** Per-provider numbers for the meta node's ranking. */
   report(): TransferReport {
     return {
-      ticketId: this.init.ticket.ticket.id,
+      ticketId: this.lease.current.ticket.ticket.id,
       providers: this.providers.map((p) => ({
         peerId: p.stats.peerId,
         bytes: p.stats.bytes,
@@ -148,7 +154,7 @@ export class ProviderPool {
 
   /** Closes like `close()`, after each session has sent its last receipt (waits at most `timeoutMs`). */
   async finish(timeoutMs = 5000): Promise<void> {
-    const sessions = this.providers.map((p) => p.session?.then((s) => s.finish()).catch(() => {}))
+    const sessions = [...this.providers.map((p) => p.session?.then((s) => s.finish()).catch(() => {})), this.lease.finishRetired()]
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise((resolve) => {
       timer = setTimeout(resolve, timeoutMs)
@@ -175,6 +181,7 @@ export class ProviderPool {
     clearTimeout(this.timer)
     this.timer = undefined
     if (this.wants.size === 0) return
+    this.lease.renewIfDue(() => this.retireSessions())
     if (now - this.lastBlockAt > (this.init.idleTimeoutMs ?? IDLE_TIMEOUT_MS)) {
       const seconds = Math.round((now - this.lastBlockAt) / 1000)
       for (const want of [...this.wants.values()]) this.reject(want, new DownloadStalledError({ cid: want.key, seconds }))
@@ -246,15 +253,27 @@ export class ProviderPool {
     }
   }
 
+  /** A new ticket is current: sessions opened under the old one take no more wants and finish once idle. */
+  private retireSessions(): void {
+    for (const provider of this.providers) {
+      const session = provider.session
+      if (session === undefined) continue
+      provider.session = undefined
+      const inflight = provider.inflight.filter((a) => (a as PoolAttempt).session === session).length
+      this.lease.retire(session, inflight)
+    }
+    this.scheduleSoon()
+  }
+
   private send(want: Want, provider: Provider, now: number): void {
-    const attempt: PoolAttempt = { provider, sentAt: now, cancelled: false, want }
-    provider.stats.asked++
-    want.attempts.push(attempt)
-    provider.begin(attempt)
     provider.session ??= this.connect(provider).then((s) => {
       provider.source = s
       return s
     })
+    const attempt: PoolAttempt = { provider, sentAt: now, cancelled: false, want, session: provider.session }
+    provider.stats.asked++
+    want.attempts.push(attempt)
+    provider.begin(attempt)
     provider.session.then(
       (session) => {
         if (attempt.cancelled) return
@@ -265,10 +284,25 @@ export class ProviderPool {
         )
       },
       (err: Error) => {
+        if (this.expired(attempt, err)) return
         provider.stats.dead = true
         this.failed(attempt, err)
       },
     )
+  }
+
+  /**
+   * A provider that refused the ticket as expired is not at fault: the want goes back to the queue,
+   * the session is dropped and the ticket renewed (at once) — unless the ticket cannot be renewed.
+   */
+  private expired(attempt: PoolAttempt, err: Error): boolean {
+    if (err.name !== 'TicketExpiredError' || !this.lease.renewable || attempt.cancelled) return false
+    const { provider } = attempt
+    this.drop(attempt, performance.now())
+    if (provider.session === attempt.session) provider.session = undefined
+    this.lease.renewIfDue(() => this.retireSessions(), true)
+    this.scheduleSoon()
+    return true
   }
 
   private async arrived(attempt: PoolAttempt, bytes: Uint8Array): Promise<void> {
@@ -307,7 +341,7 @@ export class ProviderPool {
   }
 
   private failed(attempt: PoolAttempt, err: Error, dropped = false): void {
-    if (attempt.cancelled) return
+    if (attempt.cancelled || (!dropped && this.expired(attempt, err))) return
     const { provider, want } = attempt
     if (!dropped) this.drop(attempt, performance.now())
     provider.stats.failures++
@@ -337,6 +371,7 @@ export class ProviderPool {
   }
 
   private drop(attempt: PoolAttempt, now: number): void {
+    if (attempt.provider.inflight.includes(attempt)) this.lease.answered(attempt.session)
     attempt.provider.end(attempt, now)
     const at = attempt.want.attempts.indexOf(attempt)
     if (at >= 0) attempt.want.attempts.splice(at, 1)
@@ -348,11 +383,11 @@ export class ProviderPool {
     want.result.reject(err)
   }
 
-  private connect(provider: Provider): Promise<BlockSource> {
+  private async connect(provider: Provider): Promise<BlockSource> {
     const { endpoint } = provider
+    const { ticket, receipts } = await this.lease.fresh()
     const transport = this.init.transport ?? 'auto'
-    if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl))
-      return Promise.resolve(new HttpBlockSession(endpoint, this.init.ticket, this.init.receipts))
-    return BlockSession.open(this.init.libp2p, endpoint, this.init.ticket, undefined, this.init.openStream, this.init.receipts)
+    if (transport === 'http' || (transport === 'auto' && endpoint.httpUrl)) return new HttpBlockSession(endpoint, ticket, receipts)
+    return BlockSession.open(this.init.libp2p, endpoint, ticket, undefined, this.init.openStream, receipts)
   }
 }

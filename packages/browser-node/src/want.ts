@@ -1,4 +1,5 @@
 import type { CID } from 'multiformats/cid'
+import type { BlockSource } from './block-source.ts'
 import type { Attempt, Provider } from './provider.ts'
 
 /** One block the reader asked for, until it is verified or fails. */
@@ -19,4 +20,6 @@ export interface Want {
 /** One want sent to one provider. */
 export interface PoolAttempt extends Attempt {
   readonly want: Want
+  /** The session it was sent on (a provider's session changes when the ticket is renewed). */
+  session?: Promise<BlockSource>
 }

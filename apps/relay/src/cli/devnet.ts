@@ -89,6 +89,8 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
           KONBINI_HTTP_PORT: port(i),
           // the dev key may change the light peers' denylist
           KONBINI_ADMINS: privateKeyToAccount(key as `0x${string}`).address,
+          // a devnet's rewards show a minute or two after the traffic (a deployment's tickets last 5 minutes)
+          KONBINI_TICKET_SECONDS: '60',
           ...options.metaEnv,
         },
         log,

@@ -25,7 +25,10 @@ export async function findProviders(ctx: MetaContext, request: ProvidersRequest,
   const holders = new Set(await ctx.store.holdersOf(request.root))
   const rows = (await ctx.store.listNodes()).filter((n) => holders.has(n.peerId))
   const lightAllowed = rows.some((n) => n.kind === 'light') && (await ctx.store.isPublicRoot(request.root)) && !(await ctx.store.isDenied(request.root))
-  const eligible = rows.filter((n: NodeRow) => (n.kind === 'full' ? n.httpUrl !== undefined : lightAllowed && donorServing(n)))
+  const only = request.providers === undefined ? undefined : new Set(request.providers)
+  const eligible = rows.filter(
+    (n: NodeRow) => (only === undefined || only.has(n.peerId)) && (n.kind === 'full' ? n.httpUrl !== undefined : lightAllowed && donorServing(n)),
+  )
   const ranked = rankLive(eligible, now, ctx.config.liveSeconds, request.region).slice(0, MAX_PROVIDERS)
   if (ranked.length === 0) throw new NoProvidersError({ cid: request.root })
   const payment = await choosePayment(ctx, { consumer, owner: file.owner })

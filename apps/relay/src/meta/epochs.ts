@@ -33,6 +33,8 @@ export interface EpochClockInit {
   account: PrivateKeyAccount
   epochSeconds: number
   graceSeconds: number
+  /** A download ticket's lifetime: the epoch stays open for receipts until the last ticket it issued has expired. */
+  ticketSeconds: number
   /** Stores the archive on the network; resolves with its CID. */
   publish(archive: Uint8Array, epoch: number): Promise<string>
   /** Asks the other meta nodes to co-sign (each recomputes the report first); resolves with the signatures it got. */
@@ -43,7 +45,8 @@ export interface EpochClockInit {
 
 /**
  * The meta node's epochs: a new one opens every `epochSeconds` (tickets name it); an epoch closes
- * `graceSeconds` after its end (receipts handed in late still count), its receipts are verified and
+ * once the last download ticket it issued has expired, plus `graceSeconds` (receipts handed in
+ * late still count: every receipt of a ticket lands in the ticket's epoch), its receipts are verified and
  * counted, its archive is published and its report submitted on chain — retried until it lands.
  * Every step is in the database first, so a restart resumes where it stopped.
  */
@@ -108,7 +111,7 @@ export class EpochClock {
   }
 
   private async step(): Promise<void> {
-    const { pot, chain, epochSeconds, graceSeconds } = this.init
+    const { pot, chain, epochSeconds, graceSeconds, ticketSeconds } = this.init
     const now = this.init.now()
     const latest = await pot.latestEpoch()
     if (latest === undefined) {
@@ -120,7 +123,7 @@ export class EpochClock {
       await pot.startEpoch(latest.epoch + 1, startsAt, startsAt + epochSeconds)
     }
     for (const open of await pot.epochsIn('open')) {
-      if (now < open.endsAt + graceSeconds) break
+      if (now < open.endsAt + ticketSeconds + graceSeconds) break
       await this.close(open)
     }
     for (const closed of await pot.epochsIn('closed')) await this.submit(closed)

@@ -69,6 +69,7 @@ export async function startMetaNode({
           account,
           epochSeconds: config.epochSeconds,
           graceSeconds: config.epochGraceSeconds,
+          ticketSeconds: config.ticketSeconds,
           publish: (archive, epoch) => publishArchive({ metaUrl: httpUrl, owner: account.address, archive, epoch }),
           gatherSignatures: (report, needed) =>
             gatherSignatures({ pot, store, self: account.address, report, needed, log, chainId: chain.chainId, settlement: chain.settlement }),
@@ -79,7 +80,7 @@ export async function startMetaNode({
     store,
     pot,
     epochs,
-    issuer: new TicketIssuer(account, config.chainId),
+    issuer: new TicketIssuer(account, config.chainId, config.ticketSeconds),
     config,
     ticketLimit: new KeyedRateLimit({ rate: config.ticketRate, what: 'ticket requests' }),
     metrics,

@@ -9,8 +9,8 @@ import {
 } from '@konbini/protocol'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
-/** How long a ticket stays valid. Long enough for a large transfer to start; checked at session start. */
-export const TICKET_LIFETIME_SECONDS = 3600
+/** How long an upload ticket stays valid: long enough for a large upload to start. */
+export const UPLOAD_TICKET_SECONDS = 3600
 /** Byte budget above the payload: dag-pb nodes and a retried block or two. */
 export function byteBudget(size: number): number {
   return Math.ceil(size * 1.02) + 4 * 1024 * 1024
@@ -20,10 +20,13 @@ export function byteBudget(size: number): number {
 export class TicketIssuer {
   private readonly account: PrivateKeyAccount
   private readonly chainId: number
+  /** A download ticket's lifetime: providers serve under it only until it expires. */
+  private readonly downloadSeconds: number
 
-  constructor(account: PrivateKeyAccount, chainId: number) {
+  constructor(account: PrivateKeyAccount, chainId: number, downloadSeconds: number) {
     this.account = account
     this.chainId = chainId
+    this.downloadSeconds = downloadSeconds
   }
 
   get address(): string {
@@ -31,7 +34,7 @@ export class TicketIssuer {
   }
 
   async upload(fields: Pick<UploadTicket, 'owner' | 'payer' | 'nodes' | 'maxBytes' | 'epoch'>, now: number): Promise<SignedUploadTicket> {
-    const ticket: UploadTicket = { id: newTicketId(), meta: this.account.address, expiresAt: now + TICKET_LIFETIME_SECONDS, ...fields }
+    const ticket: UploadTicket = { id: newTicketId(), meta: this.account.address, expiresAt: now + UPLOAD_TICKET_SECONDS, ...fields }
     const signature = await this.account.signTypedData(uploadTicketTypedData(ticket, this.chainId))
     return { ticket, signature }
   }
@@ -40,7 +43,7 @@ export class TicketIssuer {
     const ticket: DownloadTicket = {
       id: newTicketId(),
       meta: this.account.address,
-      expiresAt: now + TICKET_LIFETIME_SECONDS,
+      expiresAt: now + this.downloadSeconds,
       ...fields,
     }
     const signature = await this.account.signTypedData(downloadTicketTypedData(ticket, this.chainId))

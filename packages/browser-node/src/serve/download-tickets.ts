@@ -11,6 +11,7 @@ import {
   type SignedReceipt,
   signedDownloadTicket,
   signedReceipt,
+  TicketExpiredError,
 } from '@konbini/protocol'
 import { type RecoverReceiptSigner, recoverReceiptSignerWithViem } from './recover-receipt.ts'
 import { type TicketPolicy, verifyDownloadTicket } from './verify-ticket.ts'
@@ -88,8 +89,12 @@ export class DownloadTickets {
     }
   }
 
-  /** Counts bytes served under a ticket; refuses past its budget. */
+  /**
+   * Counts bytes served under a ticket; refuses past its budget, and once it has expired: its
+   * epoch then closes, and a receipt for more bytes would be worth nothing (the consumer renews it).
+   */
   charge(ticket: DownloadTicket, signature: string, bytes: number): void {
+    if (ticket.expiresAt < Math.floor(Date.now() / 1000)) throw new TicketExpiredError({ ticketId: ticket.id })
     const entry = this.accepted.get(signature)
     if (entry === undefined) return
     entry.served += bytes

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { address, byteCount, cidString, fileName, signature, unixSeconds } from './common.ts'
+import { address, byteCount, cidString, fileName, peerId, signature, unixSeconds } from './common.ts'
 import { nodeEndpoint, nodeInfo } from './nodes.ts'
 import { signedDownloadTicket, signedUploadTicket } from './tickets.ts'
 
@@ -40,6 +40,11 @@ export const providersRequest = z.object({
   root: cidString,
   consumer: address,
   region: z.string().max(32).optional(),
+  /**
+   * Only these providers (a download renewing its ticket keeps the providers it is using): the
+   * ticket names those of them that still hold the root and are live.
+   */
+  providers: z.array(peerId).min(1).max(32).optional(),
 })
 export type ProvidersRequest = z.infer<typeof providersRequest>
 
