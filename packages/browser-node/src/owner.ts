@@ -1,9 +1,12 @@
-import { ownerRequestTypedData, type SignedOwnerRequest } from '@konbini/protocol'
+import { type OwnerRequest, ownerRequestTypedData, type SignedOwnerRequest } from '@konbini/protocol'
 import type { LocalAccount } from 'viem/accounts'
 import { randomHex } from './encoding.ts'
 
-/** Signs an owner request (`ls`, `stat`, `rm`) with a fresh nonce, valid for two minutes. */
-export async function signOwnerRequest(account: LocalAccount, action: 'ls' | 'stat' | 'rm', target: string, chainId: number): Promise<SignedOwnerRequest> {
+/**
+ * Signs an owner request (`ls`, `stat`, `rm`; an admin's `deny`, `allow`) with a fresh nonce, valid
+ * for two minutes: the one signer of the CLI, the relay's tests and the portal.
+ */
+export async function signOwnerRequest(account: LocalAccount, action: OwnerRequest['action'], target: string, chainId: number): Promise<SignedOwnerRequest> {
   const nonce = randomHex(16)
   const request = { owner: account.address, action, target, nonce, expiresAt: Math.floor(Date.now() / 1000) + 120 }
   const signature = await account.signTypedData(ownerRequestTypedData(request, chainId))

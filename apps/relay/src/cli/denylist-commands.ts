@@ -1,5 +1,5 @@
-import { DEVNET_CHAIN_ID, ownerRequestTypedData, parseCid } from '@konbini/protocol'
-import { generatePrivateKey } from 'viem/accounts'
+import { signOwnerRequest } from '@konbini/browser-node'
+import { DEVNET_CHAIN_ID, parseCid } from '@konbini/protocol'
 import { type GlobalFlags, openMeta } from './context.ts'
 import { print } from './output.ts'
 
@@ -7,9 +7,7 @@ import { print } from './output.ts'
 export async function denyCommand(flags: GlobalFlags, action: 'deny' | 'allow', cid: string): Promise<void> {
   const target = parseCid(cid).toString()
   const { meta, account, chainId } = await openMeta(flags)
-  const request = { owner: account.address, action, target, nonce: generatePrivateKey().slice(2, 34), expiresAt: Math.floor(Date.now() / 1000) + 120 }
-  const signature = await account.signTypedData(ownerRequestTypedData(request, chainId ?? DEVNET_CHAIN_ID))
-  const { roots } = await meta.post('deny', { request, signature })
+  const { roots } = await meta.post('deny', await signOwnerRequest(account, action, target, chainId ?? DEVNET_CHAIN_ID))
   print(flags.json, { action, root: target, roots }, () =>
     action === 'deny' ? `Denied ${target}: light peers drop it (${roots.length} on the denylist).` : `Allowed ${target} (${roots.length} on the denylist).`,
   )

@@ -1,19 +1,5 @@
-import {
-  errorBody,
-  type FileRecord,
-  InvalidMessageError,
-  lsResponse,
-  MetaUnavailableError,
-  metaRoutes,
-  type NodeInfo,
-  nodesResponse,
-  RemoteError,
-  type RewardsResponse,
-  rewardsResponse,
-  type SignedOwnerRequest,
-  type SignedSessionGrant,
-} from '@konbini/protocol'
-import type { z } from 'zod'
+import { MetaClient as ControlClient } from '@konbini/browser-node/control'
+import type { FileRecord, NodeInfo, RewardsResponse, SignedOwnerRequest, SignedSessionGrant } from '@konbini/protocol'
 
 export interface MetaClientInit {
   /** Meta node base URLs, tried in order until one answers. */
@@ -33,53 +19,25 @@ export interface MetaClient {
 }
 
 /**
- * A meta-node client with fail-over: a network error, timeout or 5xx moves on to the next URL;
- * a 4xx is the answer and throws a {@link RemoteError} named as the meta node named it.
- * When no URL answers it throws `MetaUnavailableError`.
+ * The portal's view of the one meta client (`@konbini/browser-node`'s, shared with the CLI and the
+ * relay): fail-over between URLs on a network error, timeout or 5xx; a 4xx is the answer and
+ * throws a `RemoteError` named as the meta node named it; none answering, `MetaUnavailableError`.
+ * Answers are never cached (a server page shows the network as it is now).
  * @example const nodes = await createMetaClient({ urls: ['http://127.0.0.1:7070'] }).nodes()
  */
 export function createMetaClient(init: MetaClientInit): MetaClient {
-  const doFetch = init.fetch ?? globalThis.fetch
-  const timeoutMs = init.timeoutMs ?? 3000
-
-  async function call<T extends z.ZodType>(path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
-    let lastRemote: RemoteError | undefined
-    for (const base of init.urls) {
-      let res: Response
-      try {
-        res = await doFetch(`${base.replace(/\/+$/, '')}${path}`, {
-          method: body === undefined ? 'GET' : 'POST',
-          headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          cache: 'no-store',
-          signal: AbortSignal.timeout(timeoutMs),
-        })
-      } catch {
-        continue
-      }
-      const json: unknown = await res.json().catch(() => undefined)
-      if (!res.ok) {
-        const wire = errorBody.safeParse(json)
-        const remote = wire.success
-          ? new RemoteError(wire.data.error.name, wire.data.error.message, res.status)
-          : new RemoteError('HttpError', `The meta node at ${base} answered HTTP ${res.status}.`, res.status)
-        if (res.status < 500) throw remote
-        lastRemote = remote
-        continue
-      }
-      const parsed = schema.safeParse(json)
-      if (!parsed.success) throw new InvalidMessageError({ reason: `the meta node at ${base} sent an unexpected ${path} answer` })
-      return parsed.data
-    }
-    throw lastRemote ?? new MetaUnavailableError({ urls: init.urls })
-  }
-
+  const base = init.fetch ?? globalThis.fetch.bind(globalThis)
+  const meta = new ControlClient({
+    urls: init.urls,
+    timeoutMs: init.timeoutMs ?? 3000,
+    fetch: (input, request) => base(input, { ...request, cache: 'no-store' }),
+  })
   return {
-    nodes: async () => (await call(metaRoutes.nodes.path, nodesResponse)).nodes,
-    ls: async (signed) => (await call(metaRoutes.ls.path, lsResponse, signed)).files,
-    rewards: (account) => call(metaRoutes.rewards.path.replace('{account}', encodeURIComponent(account)), rewardsResponse),
+    nodes: async () => (await meta.get('nodes')).nodes,
+    ls: async (signed) => (await meta.post('ls', signed)).files,
+    rewards: (account) => meta.get('rewards', { account }),
     grant: async (signed) => {
-      await call(metaRoutes.grant.path, metaRoutes.grant.response, signed)
+      await meta.post('grant', signed)
     },
   }
 }

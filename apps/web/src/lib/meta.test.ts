@@ -1,10 +1,9 @@
 import { type NodeInfo, ownerRequestTypedData, signedOwnerRequest } from '@konbini/protocol'
-import { privateKeyToAccount } from 'viem/accounts'
 import { verifyTypedData } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { describe, expect, test } from 'vitest'
 import { plainFileUrl } from './file-url.ts'
 import { loadOverview } from './overview.ts'
-import { signOwnerRequest } from './owner-request.ts'
 
 const KEY = `0x${'11'.repeat(32)}` as const
 const node = (peerId: string, live: boolean, httpUrl: string): NodeInfo => ({
@@ -38,30 +37,29 @@ describe('plainFileUrl', () => {
   })
 })
 
-describe('signOwnerRequest', () => {
-  test('default: a valid wire request the owner signed', async () => {
-    const signed = await signOwnerRequest({ key: KEY, action: 'ls', nowSeconds: 1000 })
-    expect(signedOwnerRequest.parse(signed)).toEqual(signed)
-    expect(signed.request.expiresAt).toBe(1060)
-    const owner = privateKeyToAccount(KEY).address
-    expect(signed.request.owner).toBe(owner)
-    expect(await verifyTypedData({ address: owner, ...ownerRequestTypedData(signed.request), signature: signed.signature as `0x${string}` })).toBe(true)
-  })
-})
-
 describe('loadOverview', () => {
   const env = { metaUrls: ['http://down.invalid:1', 'http://meta:7070'], devKey: KEY, chainId: 31337, devnetFile: '/x' }
   test('behavior: fails over to the next meta URL and signs ls', async () => {
     const seen: string[] = []
+    let signedLs: ReturnType<typeof signedOwnerRequest.parse> | undefined
     const fake: typeof fetch = async (input, init) => {
       const url = String(input)
       seen.push(`${init?.method} ${url}`)
       if (url.startsWith('http://down.invalid')) throw new TypeError('fetch failed')
       if (url.endsWith('/v1/nodes')) return Response.json({ nodes: [node(A, true, 'http://127.0.0.1:7101')] })
       const body = signedOwnerRequest.parse(JSON.parse(String(init?.body)))
+      signedLs = body
       return Response.json({ files: [{ root: 'bafyroot', name: 'a.txt', size: 3, owner: body.request.owner, createdAt: 1, holders: [A] }] })
     }
     const overview = await loadOverview(env, fake)
+    // the ls request went out signed by the dev key's owner (the one signer the CLI uses too)
+    expect(signedLs).toBeDefined()
+    const owner = privateKeyToAccount(KEY).address
+    expect(signedLs?.request.owner).toBe(owner)
+    expect(
+      signedLs &&
+        (await verifyTypedData({ address: owner, ...ownerRequestTypedData(signedLs.request, 31337), signature: signedLs.signature as `0x${string}` })),
+    ).toBe(true)
     expect(overview.nodes).toMatchObject({ state: 'ok', data: [{ peerId: A }] })
     expect(overview.files).toMatchObject({ state: 'ok', data: [{ name: 'a.txt' }] })
     expect(seen).toContain('POST http://meta:7070/v1/files/ls')

@@ -1,8 +1,8 @@
 import type { FileRecord, NodeInfo } from '@konbini/protocol'
 import { privateKeyToAccount } from 'viem/accounts'
 import type { WebEnv } from '../env.ts'
+import { signOwnerRequest } from '@konbini/browser-node/control'
 import { createMetaClient } from './meta-client.ts'
-import { signOwnerRequest } from './owner-request.ts'
 
 /** A wire-shaped error the page can show as a sentence. */
 export interface ShownError {
@@ -45,7 +45,7 @@ export async function loadOverview(env: WebEnv, fetchImpl?: typeof globalThis.fe
   const [nodes, files] = await Promise.all([
     section(() => client.nodes()),
     key
-      ? section(async () => client.ls(await signOwnerRequest({ key, action: 'ls', chainId: env.chainId })))
+      ? section(async () => client.ls(await signOwnerRequest(privateKeyToAccount(key), 'ls', '', env.chainId)))
       : Promise.resolve<Section<FileRecord[]>>({
           state: 'skipped',
           reason: `No dev key: set KONBINI_DEV_KEY, or start the devnet with \`npm start\` so ${env.devnetFile} exists.`,
