@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
-import { FrameKind, type NodeEndpoint, ownerRequestTypedData } from '@konbini/protocol'
+import { FrameKind, type NodeEndpoint, ownerRequestTypedData, sessionGrantTypedData } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -243,6 +243,46 @@ describe('owner requests on a devnet', () => {
     const replay = await postJson(net.file.metaUrls[0] as string, '/v1/files/stat', signed)
     expect(replay.status).toBe(401)
     expect(replay.body.error?.name).toBe('SignatureInvalidError')
+  })
+
+  test("error: a session key acts for a wallet only with the wallet's grant: ungranted, granted by another wallet, or expired, it gets SignatureInvalidError", async () => {
+    const meta = net.file.metaUrls[0] as string
+    const owner = privateKeyToAccount(net.file.devKey as Hex)
+    const grant = async (wallet: Hex, sessionKey: string, expiresAt: number) => {
+      const draft = { wallet: privateKeyToAccount(wallet).address, sessionKey, expiresAt }
+      return { grant: draft, signature: await privateKeyToAccount(wallet).signTypedData(sessionGrantTypedData(draft, 31337)) }
+    }
+    const sessionKey = generatePrivateKey()
+    const session = privateKeyToAccount(sessionKey).address
+    // no grant yet: the key cannot read the wallet's file, and the meta node says it has none
+    expect((await postJson(meta, '/v1/files/stat', await ownerRequest(sessionKey, 'stat', owner.address))).body.error?.name).toBe('SignatureInvalidError')
+    expect(await (await fetch(new URL(`/v1/grants/${session}`, meta))).json()).toEqual({ grant: null })
+    // a grant from another wallet (the intruder's) does not make it the owner's
+    expect((await postJson(meta, '/v1/grants', await grant(intruderKey, session, nowSeconds() + 600))).status).toBe(200)
+    expect((await postJson(meta, '/v1/files/stat', await ownerRequest(sessionKey, 'stat', owner.address))).body.error?.name).toBe('SignatureInvalidError')
+    // a grant that has expired is refused when posted, and a key whose grant lapsed is back to nothing
+    const shortKey = generatePrivateKey()
+    const short = privateKeyToAccount(shortKey).address
+    expect((await postJson(meta, '/v1/grants', await grant(net.file.devKey as Hex, short, nowSeconds() - 1))).body.error?.name).toBe('InvalidRequestError')
+    expect((await postJson(meta, '/v1/grants', await grant(net.file.devKey as Hex, short, nowSeconds() + 2))).status).toBe(200)
+    expect((await postJson(meta, '/v1/files/stat', await ownerRequest(shortKey, 'stat', owner.address))).status).toBe(200)
+    await new Promise((resolve) => setTimeout(resolve, 3200))
+    expect((await postJson(meta, '/v1/files/stat', await ownerRequest(shortKey, 'stat', owner.address))).body.error?.name).toBe('SignatureInvalidError')
+  })
+
+  test("behavior: a session key the owner's wallet granted lists and stats the wallet's files (the portal's browser key), and the meta node names the wallet for it", async () => {
+    const meta = net.file.metaUrls[0] as string
+    const owner = privateKeyToAccount(net.file.devKey as Hex)
+    const sessionKey = generatePrivateKey()
+    const session = privateKeyToAccount(sessionKey).address
+    const draft = { wallet: owner.address, sessionKey: session, expiresAt: nowSeconds() + 600 }
+    const signed = { grant: draft, signature: await owner.signTypedData(sessionGrantTypedData(draft, 31337)) }
+    expect((await postJson(meta, '/v1/grants', signed)).status).toBe(200)
+    const named = (await (await fetch(new URL(`/v1/grants/${session}`, meta))).json()) as { grant: { grant: { wallet: string } } | null }
+    expect(named.grant?.grant.wallet.toLowerCase()).toBe(owner.address.toLowerCase())
+    const stat = await postJson(meta, '/v1/files/stat', await ownerRequest(sessionKey, 'stat', owner.address))
+    expect(stat.status).toBe(200)
+    expect((stat.body.file as { root: string }).root).toBe(root)
   })
 
   test('behavior: after the refused requests the owner still has the file and it downloads intact', async () => {

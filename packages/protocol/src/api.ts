@@ -13,7 +13,17 @@ import {
   statResponse,
   uploadStatus,
 } from './schemas/files.ts'
-import { cosignRequest, cosignResponse, epochResponse, receiptsRequest, signedSessionGrant, receiptsResponse, rewardsResponse, spendResponse } from './pot.ts'
+import {
+  cosignRequest,
+  cosignResponse,
+  epochResponse,
+  grantOfResponse,
+  receiptsRequest,
+  receiptsResponse,
+  rewardsResponse,
+  signedSessionGrant,
+  spendResponse,
+} from './pot.ts'
 import { heartbeatResponse, signedHeartbeat, signedNodeLeave, signedStorageReport, transferReport } from './schemas/nodes.ts'
 
 /** One control-plane route: the single source for validation and for the OpenAPI document. */
@@ -102,6 +112,12 @@ export const metaRoutes = {
     summary: "A wallet authorizes a session key (a donor tab's, a client's): it earns for the wallet and spends the wallet's credit.",
     body: signedSessionGrant,
     response: ok,
+  },
+  grantOf: {
+    method: 'get',
+    path: '/v1/grants/{sessionKey}',
+    summary: 'The wallet that authorized a session key, with its signed grant (null when none is valid now).',
+    response: grantOfResponse,
   },
   cosign: {
     method: 'post',

@@ -67,6 +67,10 @@ export type SessionGrant = z.infer<typeof sessionGrant>
 export const signedSessionGrant = z.object({ grant: sessionGrant, signature })
 export type SignedSessionGrant = z.infer<typeof signedSessionGrant>
 
+/** `GET /v1/grants/{sessionKey}`: the grant a wallet gave that key, valid now, or null. */
+export const grantOfResponse = z.object({ grant: signedSessionGrant.nullable() })
+export type GrantOfResponse = z.infer<typeof grantOfResponse>
+
 /** Typed-data arguments for signing or verifying a session grant with viem. */
 export function sessionGrantTypedData(g: SessionGrant, chainId?: number) {
   return {

@@ -24,3 +24,9 @@ export async function acceptGrant(ctx: MetaContext, signed: SignedSessionGrant):
   ctx.metrics.inc('konbini_grants_accepted_total')
   return { ok: true }
 }
+
+/** `GET /v1/grants/{sessionKey}`: the grant valid now for that key, if any (public: grants ride in archives anyway). */
+export async function grantOf(ctx: MetaContext, sessionKey: string): Promise<{ grant: SignedSessionGrant | null }> {
+  const [grant] = await ctx.pot.grantsOf([sessionKey.toLowerCase()], ctx.now())
+  return { grant: grant ?? null }
+}

@@ -24,7 +24,7 @@ import { PotStore } from './db/pot-store.ts'
 import { EpochClock } from './epochs.ts'
 import { acceptReceipts } from './receipts.ts'
 import { cosignReport } from './cosign.ts'
-import { acceptGrant } from './grants.ts'
+import { acceptGrant, grantOf } from './grants.ts'
 import { gatherSignatures } from './gather-signatures.ts'
 import { epochStatus, rewardsOf, spendOf } from './settlement-routes.ts'
 import { openSettlementChain } from '../pot/settlement-chain.ts'
@@ -113,6 +113,7 @@ type RoutesWithBody = { [K in keyof Routes]: Routes[K] extends { body: z.ZodType
 const uploadStatusPath = /^\/v1\/uploads\/([^/]+)$/
 const rewardsPath = /^\/v1\/rewards\/([^/]+)$/
 const creditPath = /^\/v1\/credit\/([^/]+)$/
+const grantPath = /^\/v1\/grants\/([^/]+)$/
 
 function addressIn(pattern: RegExp, path: string): Address {
   const value = decodeURIComponent(pattern.exec(path)?.[1] ?? '')
@@ -149,6 +150,7 @@ export function metaHandler(ctx: MetaContext, account: PrivateKeyAccount): Handl
     else if (req.method === 'GET' && path === r.epoch.path) result = await epochStatus(ctx)
     else if (req.method === 'GET' && rewardsPath.test(path)) result = await rewardsOf(ctx, addressIn(rewardsPath, path))
     else if (req.method === 'GET' && creditPath.test(path)) result = await spendOf(ctx, addressIn(creditPath, path))
+    else if (req.method === 'GET' && grantPath.test(path)) result = await grantOf(ctx, addressIn(grantPath, path))
     else if (req.method === 'GET' && uploadStatusPath.test(path)) {
       const ticketId = decodeURIComponent(uploadStatusPath.exec(path)?.[1] ?? '')
       result = await uploadStatus(ctx, ticketId, Number(url.searchParams.get('wait') ?? 0) || 0)

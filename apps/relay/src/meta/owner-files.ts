@@ -8,12 +8,21 @@ import {
   SignatureInvalidError,
 } from '@konbini/protocol'
 import type { MetaContext } from './context.ts'
-import { verifyOwnerRequest } from './verify-signatures.ts'
+import { recoverOwnerRequestSigner } from './verify-signatures.ts'
 
+/**
+ * The owner a request acts for: signed by the owner itself, or by a session key the owner (a
+ * wallet) authorized with a grant still valid (a browser acting for its wallet holds no wallet key).
+ */
 async function authorize(ctx: MetaContext, { request, signature }: SignedOwnerRequest, action: SignedOwnerRequest['request']['action']): Promise<string> {
   if (request.action !== action) throw new InvalidRequestError({ reason: `this route takes an "${action}" request` })
   const now = ctx.now()
-  const owner = (await verifyOwnerRequest(request, signature, ctx.config.chainId, now)).toLowerCase()
+  const owner = request.owner.toLowerCase()
+  const signer = (await recoverOwnerRequestSigner(request, signature, ctx.config.chainId, now)).toLowerCase()
+  if (signer !== owner) {
+    const [granted] = await ctx.pot.grantsOf([signer], now)
+    if (granted?.grant.wallet.toLowerCase() !== owner) throw new SignatureInvalidError()
+  }
   if (!(await ctx.store.useNonce(owner, request.nonce, request.expiresAt, now))) throw new SignatureInvalidError()
   return owner
 }

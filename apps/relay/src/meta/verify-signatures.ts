@@ -25,15 +25,19 @@ export async function verifyNodeBinding(peerId: string, operator: string, bindin
   }
 }
 
-/** Recovers an owner request's signer and checks it is the named, unexpired owner. */
-export async function verifyOwnerRequest(request: OwnerRequest, signature: string, chainId: number, now: number): Promise<string> {
+/** Recovers who signed an unexpired owner request (the owner, or a key acting for it). */
+export async function recoverOwnerRequestSigner(request: OwnerRequest, signature: string, chainId: number, now: number): Promise<string> {
   if (request.expiresAt < now || request.expiresAt > now + 3600) throw new SignatureInvalidError()
-  let signer: string
   try {
-    signer = await recoverTypedDataAddress({ ...ownerRequestTypedData(request, chainId), signature: signature as Hex })
+    return await recoverTypedDataAddress({ ...ownerRequestTypedData(request, chainId), signature: signature as Hex })
   } catch {
     throw new SignatureInvalidError()
   }
+}
+
+/** Recovers an owner request's signer and checks it is the named, unexpired owner. */
+export async function verifyOwnerRequest(request: OwnerRequest, signature: string, chainId: number, now: number): Promise<string> {
+  const signer = await recoverOwnerRequestSigner(request, signature, chainId, now)
   if (signer.toLowerCase() !== request.owner.toLowerCase()) throw new SignatureInvalidError()
   return signer
 }
