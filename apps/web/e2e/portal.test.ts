@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { importToSink } from '@konbini/browser-node'
-import type { NodeInfo } from '@konbini/protocol'
+import { type NodeInfo, sessionGrantTypedData } from '@konbini/protocol'
 import { startTestNetwork, type TestNetwork } from '@konbini/relay/testing'
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
+import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { collectPageErrors, launchChromium, requireBrowserWebrtc } from './harness/index.ts'
 import { patternBytes, patternChunks } from './pages/pattern.ts'
@@ -168,6 +169,42 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     return opened
   }
 
+  /**
+   * The devnet's dev wallet authorizes this browser's own key (the test signs the grant as the
+   * wallet would: the page never holds the dev key), then the Files page is opened again: it acts
+   * for the wallet and lists the wallet's files.
+   */
+  async function authorizeAsDevWallet(opened: { page: Page }): Promise<{ page: Page; errors: string[] }> {
+    const key = opened.page.getByTestId('browser-key')
+    const sessionKey = await until(
+      () => key.getAttribute('data-address'),
+      (a) => (a ?? '') !== '',
+      30_000,
+      'the browser key',
+    )
+    const dev = privateKeyToAccount(net.file.devKey as `0x${string}`)
+    const grant = { wallet: dev.address, sessionKey: sessionKey as string, expiresAt: Math.floor(Date.now() / 1000) + 3600 }
+    const signature = await dev.signTypedData(sessionGrantTypedData(grant, net.file.chainId))
+    const res = await fetch(`${net.file.metaUrls[0]}/v1/grants`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant, signature }),
+    })
+    expect(res.status, await res.text()).toBe(200)
+    await opened.page.close()
+    const again = await openFiles()
+    const wallet = await until(
+      () => again.page.getByTestId('browser-key').getAttribute('data-wallet'),
+      (w) => (w ?? '') !== '',
+      30_000,
+      'the wallet shown',
+    )
+    expect(wallet?.toLowerCase()).toBe(dev.address.toLowerCase())
+    // the key is this browser's, not the dev key: no private key reached the page
+    expect(sessionKey?.toLowerCase()).not.toBe(dev.address.toLowerCase())
+    return again
+  }
+
   /** Transfer reports the meta nodes accepted so far (`konbini_transfer_reports_total`, summed). */
   async function transferReports(): Promise<number> {
     let total = 0
@@ -280,7 +317,8 @@ describe.skipIf(!canRun)('the portal (next dev) in Chromium', () => {
     await rm(path)
     console.info(`1 GiB pattern written and put through the CLI in ${((performance.now() - t) / 1000).toFixed(1)} s`)
 
-    const { page, errors } = await openFiles()
+    // the file is the dev wallet's (put through the CLI): this browser lists it once the wallet authorized it
+    const { page, errors } = await authorizeAsDevWallet(await openFiles())
     await expect.poll(() => page.getByTestId('streaming-state').getAttribute('data-state'), { timeout: 60_000 }).toBe('ready')
     const row = page.locator(`[data-testid="file-row"][data-root="${root}"]`)
     await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1)

@@ -7,23 +7,18 @@ export type PageConfig = { state: 'ok'; init: BrowserKonbiniInit } | { state: 'm
 
 /**
  * Builds the browser client's init from the environment and `.konbini/devnet.json`: meta URLs,
- * each devnet node's WebSocket multiaddrs as relays, the devnet's meta addresses as trusted metas,
- * the chain id and the dev user's key.
- *
- * The key is handed to the tab only because this is a devnet: every visitor signs as the one dev
- * user. A real deployment signs with the visitor's own wallet and never ships a key.
+ * each devnet node's WebSocket multiaddrs as relays, the devnet's meta addresses as trusted metas
+ * and the chain id. No key: the tab signs with its own (kept in IndexedDB), which a wallet
+ * authorizes; the devnet's dev key stays on the server.
  * Throws what `readDevnetFile` throws (a named error with a sentence).
  * @example const config = await loadPageConfig(await readEnv())
  */
 export async function loadPageConfig(env: WebEnv): Promise<PageConfig> {
-  if (!env.devKey) {
-    return { state: 'missing', reason: `No dev key: set KONBINI_DEV_KEY, or start the devnet with \`npm start\` so ${env.devnetFile} exists.` }
-  }
   const devnet = await readDevnetFile(env.devnetFile)
   const relays = (devnet?.nodes ?? []).flatMap((n) => n.multiaddrs.filter((a) => a.includes('/ws/') || a.endsWith('/ws')))
   const trustedMetas = devnet?.metaAddresses ?? []
   return {
     state: 'ok',
-    init: { metaUrls: env.metaUrls, relays, trustedMetas, chainId: devnet?.chainId ?? env.chainId, accountKey: env.devKey },
+    init: { metaUrls: env.metaUrls, relays, trustedMetas, chainId: devnet?.chainId ?? env.chainId },
   }
 }

@@ -21,8 +21,13 @@ export interface BrowserKonbiniInit {
   /** Meta addresses whose tickets this tab accepts when donating. */
   trustedMetas: string[]
   chainId?: number
-  /** The user's key (devnet: the dev user's key; later a wallet-authorized session key). */
-  accountKey: `0x${string}`
+  /**
+   * A key to sign with (tests). Default, and what the portal uses: this browser's own key, made on
+   * first use and kept in IndexedDB — the same key a donor tab earns with. A wallet authorizes it
+   * once (`SessionGrant`); it then spends the wallet's credit and acts for the wallet's files. No
+   * private key ever comes from a server.
+   */
+  accountKey?: `0x${string}`
   /** ICE servers for WebRTC; default none (closed networks). */
   rtcConfiguration?: RTCConfiguration
   /** IndexedDB database of the donor cache (default `konbini`). */
@@ -59,7 +64,7 @@ const REPLICAS = 3
  */
 export async function createBrowserKonbini(init: BrowserKonbiniInit) {
   const meta = new MetaClient({ urls: init.metaUrls })
-  const account = privateKeyToAccount(init.accountKey)
+  const account = init.accountKey ? privateKeyToAccount(init.accountKey) : (await loadDonorKeys(await openDatabase(init.databaseName ?? 'konbini'))).operator
   const chainId = init.chainId ?? DEVNET_CHAIN_ID
   let dialer: Promise<Libp2p> | undefined
   let dialerNode: Libp2p | undefined
@@ -169,11 +174,24 @@ export async function createBrowserKonbini(init: BrowserKonbiniInit) {
       }))
     },
 
-    async ls(): Promise<FileRecord[]> {
-      return (await meta.post('ls', await signOwnerRequest(account, 'ls', '', chainId))).files
+    /** The wallet that authorized this browser's key (its grant is valid now), if any. */
+    async wallet(): Promise<string | undefined> {
+      return (await meta.get('grantOf', { sessionKey: account.address })).grant?.grant.wallet
     },
-    async rm(root: string): Promise<string> {
-      return (await meta.post('rm', await signOwnerRequest(account, 'rm', parseCid(root).toString(), chainId))).removed
+
+    /** This key's files, and its wallet's when a wallet authorized it (newest first). */
+    async ls(): Promise<FileRecord[]> {
+      const wallet = await this.wallet()
+      const owners = [account.address, ...(wallet !== undefined && wallet.toLowerCase() !== account.address.toLowerCase() ? [wallet] : [])]
+      const lists = await Promise.all(owners.map(async (owner) => (await meta.post('ls', await signOwnerRequest(account, 'ls', '', chainId, owner))).files))
+      // a root pinned by both is listed once (its row removes this key's pin first)
+      const byRoot = new Map<string, FileRecord>()
+      for (const file of lists.flat()) if (!byRoot.has(file.root)) byRoot.set(file.root, file)
+      return [...byRoot.values()].sort((a, b) => b.createdAt - a.createdAt)
+    },
+    /** Drops the pin of `owner` (default: this key) on `root`. */
+    async rm(root: string, owner: string = account.address): Promise<string> {
+      return (await meta.post('rm', await signOwnerRequest(account, 'rm', parseCid(root).toString(), chainId, owner))).removed
     },
     async nodes(): Promise<NodeInfo[]> {
       return (await meta.get('nodes')).nodes

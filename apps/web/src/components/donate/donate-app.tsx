@@ -7,7 +7,6 @@ import { DEFAULT_DONATE_SETTINGS, type DonateSettings, loadDonateSettings, saveD
 import { currentDonor, startDonor, stopDonor } from '../../lib/donor-session.ts'
 import { errorSentence } from '../../lib/shown-error.ts'
 import type { WalletConfig } from '../../lib/wallet/wallet-config.ts'
-import { DevKeyNotice } from '../dev-key-notice.tsx'
 import { WalletProvider } from '../wallet/wallet-provider.tsx'
 import { type CapsDraft, fromDraft, toDraft } from './caps-draft.ts'
 import { CapsForm } from './caps-form.tsx'
@@ -107,7 +106,6 @@ export function DonateApp({ init, wallet }: { init: BrowserKonbiniInit; wallet?:
   const dirty = JSON.stringify(fromDraft(draft)) !== JSON.stringify(settings.caps)
   return (
     <div className="flex flex-col gap-6" data-testid="donate-app" data-status={status.state} data-loaded={loaded}>
-      <DevKeyNotice />
       <Card title="Donate this tab's spare bandwidth">
         <div className="flex flex-col gap-4">
           <p className="text-sm">

@@ -8,7 +8,7 @@ import { createDownloadCache } from '../../lib/download-cache.ts'
 import { mimeFromName } from '../../lib/mime.ts'
 import { errorSentence } from '../../lib/shown-error.ts'
 import { ensureServiceWorker, installRangeBridge, saveThroughWorker } from '../../lib/sw-bridge.ts'
-import { DevKeyNotice } from '../dev-key-notice.tsx'
+import { BrowserKeyNotice } from '../browser-key-notice.tsx'
 import { useBrowserKonbini } from '../use-browser-konbini.ts'
 import { type FileActions, FileTable } from './file-table.tsx'
 import { PreviewPanel, type PreviewTarget } from './preview-panel.tsx'
@@ -66,8 +66,9 @@ function FilesWorkspace({ konbini }: { konbini: BrowserKonbini }) {
     },
     onRemove: (root) => {
       setRemoving((r) => ({ ...r, [root]: true }))
+      const owner = listing.state === 'ok' ? listing.files.find((f) => f.root === root)?.owner : undefined
       konbini
-        .rm(root)
+        .rm(root, owner)
         .then(
           () => {
             setTarget((t) => (t?.root === root ? undefined : t))
@@ -117,7 +118,7 @@ export function FilesApp({ init }: { init: BrowserKonbiniInit }) {
   const client = useBrowserKonbini(init)
   return (
     <div className="flex flex-col gap-6" data-testid="files-app" data-state={client.state}>
-      <DevKeyNotice address={client.state === 'ready' ? client.konbini.address : undefined} />
+      <BrowserKeyNotice konbini={client.state === 'ready' ? client.konbini : undefined} />
       {client.state === 'loading' && <p className="text-sm text-zinc-500">Starting the Konbini client in this tab…</p>}
       {client.state === 'error' && (
         <Notice tone="error" title="The Konbini client could not start">
