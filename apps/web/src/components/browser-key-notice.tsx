@@ -41,12 +41,12 @@ export function BrowserKeyNotice({ konbini }: { konbini: BrowserKonbini | undefi
           </>
         ) : (
           <>
-            No wallet has authorized it yet: on a network with a chain, uploads and paid downloads need a wallet&apos;s credit. Authorize it once under
-            &quot;Earn for your wallet&quot; on the{' '}
+            No wallet had authorized it when this page opened: on a network with a chain, uploads and paid downloads need a wallet&apos;s credit. Authorize it
+            once with &quot;Pay with your wallet&quot; below, or &quot;Earn for your wallet&quot; on the{' '}
             <Link href="/donate" className="text-sky-700 underline-offset-4 hover:underline dark:text-sky-400">
               Donate
             </Link>{' '}
-            page.
+            page (the same key).
           </>
         )}
       </span>

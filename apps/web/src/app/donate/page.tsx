@@ -1,9 +1,7 @@
 import type { Metadata } from 'next'
 import { ClientPage } from '../../components/client-page.tsx'
 import { DonateApp } from '../../components/donate/donate-app.tsx'
-import { readEnv } from '../../env.ts'
-import { toShownError } from '../../lib/overview.ts'
-import { loadWalletConfig, type WalletConfig } from '../../lib/wallet/wallet-config.ts'
+import { pageWalletConfig } from '../../lib/wallet/page-wallet-config.ts'
 
 export const metadata: Metadata = { title: 'Konbini — donate' }
 
@@ -13,16 +11,7 @@ export default function DonatePage() {
     <ClientPage
       title="Donate"
       subtitle="Let this tab serve public files to nearby browsers"
-      app={async (init) => <DonateApp init={init} wallet={await walletConfig()} />}
+      app={async (init) => <DonateApp init={init} wallet={await pageWalletConfig()} />}
     />
   )
-}
-
-/** The chain for the earn card, or why there is none (never an error page: donating works without a chain). */
-async function walletConfig(): Promise<WalletConfig> {
-  try {
-    return await loadWalletConfig(await readEnv())
-  } catch (err) {
-    return { metaUrls: [], state: 'missing', reason: toShownError(err).message }
-  }
 }

@@ -1,29 +1,19 @@
 'use client'
 
 import { Button, Card, Notice, Stat } from '@konbini/ui'
-import { type SignedSessionGrant, sessionGrantTypedData } from '@konbini/protocol'
 import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
-import { useEffect, useMemo, useState } from 'react'
-import type { Address, Hex } from 'viem'
-import { useConnection, useSignTypedData } from 'wagmi'
+import { useMemo } from 'react'
+import type { Address } from 'viem'
 import { createMetaClient } from '../../lib/meta-client.ts'
 import { errorSentence } from '../../lib/shown-error.ts'
-import { GRANT_SECONDS, rememberedGrant, rememberGrant } from '../../lib/wallet/grant-store.ts'
 import { formatKbt } from '../../lib/wallet/rewards.ts'
+import { useSessionGrant } from '../../lib/wallet/use-session-grant.ts'
 import type { WalletChain } from '../../lib/wallet/wallet-config.ts'
-import { walletErrorSentence } from '../../lib/wallet/wallet-error.ts'
 import { ConnectWallet } from '../wallet/connect-wallet.tsx'
 
 /** How often the tab's pending rewards are re-read. */
 const PENDING_REFRESH_MS = 3000
-
-type GrantStatus =
-  | { state: 'none' }
-  | { state: 'signing' }
-  | { state: 'sending' }
-  | { state: 'granted'; signed: SignedSessionGrant }
-  | { state: 'error'; message: string }
 
 export interface EarnCardProps {
   metaUrls: string[]
@@ -40,56 +30,22 @@ export interface EarnCardProps {
  * node and remembered per key; then the tab's pending rewards for that wallet, refreshed.
  */
 export function EarnCard({ metaUrls, chain, protocolChainId, peerId }: EarnCardProps) {
-  const connection = useConnection()
-  const meta = useMemo(() => createMetaClient({ urls: metaUrls, timeoutMs: 5000 }), [metaUrls])
-  const wallet = connection.status === 'connected' ? connection.address : undefined
   // the donor's operator key signs its heartbeats: the meta node lists it beside the peer id
+  const metaForNodes = useMemo(() => createMetaClient({ urls: metaUrls, timeoutMs: 5000 }), [metaUrls])
   const operator = useQuery({
     queryKey: ['konbini-donor-operator', metaUrls, peerId],
     enabled: peerId !== undefined,
-    queryFn: async () => ((await meta.nodes()).find((n) => n.peerId === peerId)?.operator as Address | undefined) ?? null,
+    queryFn: async () => ((await metaForNodes.nodes()).find((n) => n.peerId === peerId)?.operator as Address | undefined) ?? null,
     refetchInterval: (q) => (q.state.data ? false : 2000),
   })
   const sessionKey = operator.data ?? undefined
-  const [grant, setGrant] = useState<GrantStatus>({ state: 'none' })
-  const sign = useSignTypedData()
-
-  // a grant this key already holds for this wallet: no new signature; sent again in case the meta node lost it
-  useEffect(() => {
-    if (wallet === undefined || sessionKey === undefined) return setGrant({ state: 'none' })
-    const remembered = rememberedGrant(localStorage, sessionKey, wallet, Math.floor(Date.now() / 1000))
-    if (remembered === undefined) return setGrant({ state: 'none' })
-    setGrant({ state: 'granted', signed: remembered })
-    meta.grant(remembered).catch((err: unknown) => {
-      // unreachable: kept as it is; refused (a 4xx): asked for again
-      const status = (err as { status?: number }).status
-      if (status !== undefined && status < 500) setGrant({ state: 'error', message: `The meta node refused this tab's grant: ${errorSentence(err)}` })
-    })
-  }, [wallet, sessionKey, meta])
-
-  const granted = grant.state === 'granted' && wallet !== undefined
+  const { wallet, grant, granted, authorize, meta } = useSessionGrant({ metaUrls, sessionKey, protocolChainId })
   const pending = useQuery({
     queryKey: ['konbini-rewards', metaUrls, wallet],
     enabled: granted,
     queryFn: () => meta.rewards(wallet as Address),
     refetchInterval: PENDING_REFRESH_MS,
   })
-
-  const authorize = async () => {
-    if (wallet === undefined || sessionKey === undefined) return
-    const draft = { wallet, sessionKey, expiresAt: Math.floor(Date.now() / 1000) + GRANT_SECONDS }
-    try {
-      setGrant({ state: 'signing' })
-      const signature = await sign.mutateAsync({ ...sessionGrantTypedData(draft, protocolChainId), account: wallet })
-      setGrant({ state: 'sending' })
-      const signed: SignedSessionGrant = { grant: draft, signature: signature as Hex }
-      await meta.grant(signed)
-      rememberGrant(localStorage, signed)
-      setGrant({ state: 'granted', signed })
-    } catch (err) {
-      setGrant({ state: 'error', message: walletErrorSentence(err, 'The tab was not authorized.') })
-    }
-  }
 
   return (
     <Card title="Earn for your wallet">
@@ -110,7 +66,7 @@ export function EarnCard({ metaUrls, chain, protocolChainId, peerId }: EarnCardP
             </p>
           ) : sessionKey === undefined ? (
             <p className="text-sm text-zinc-500">Waiting for the meta node to list this tab…</p>
-          ) : granted ? (
+          ) : granted && grant.state === 'granted' ? (
             <div className="flex flex-col gap-3">
               <p className="text-sm" data-testid="earn-granted" data-wallet={wallet}>
                 This tab earns for <span className="font-mono text-xs">{wallet}</span> (donor key <span className="font-mono text-xs">{sessionKey}</span>

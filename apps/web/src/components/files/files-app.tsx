@@ -8,7 +8,10 @@ import { createDownloadCache } from '../../lib/download-cache.ts'
 import { mimeFromName } from '../../lib/mime.ts'
 import { errorSentence } from '../../lib/shown-error.ts'
 import { ensureServiceWorker, installRangeBridge, saveThroughWorker } from '../../lib/sw-bridge.ts'
+import type { WalletConfig } from '../../lib/wallet/wallet-config.ts'
 import { BrowserKeyNotice } from '../browser-key-notice.tsx'
+import { WalletProvider } from '../wallet/wallet-provider.tsx'
+import { PayCard } from './pay-card.tsx'
 import { useBrowserKonbini } from '../use-browser-konbini.ts'
 import { type FileActions, FileTable } from './file-table.tsx'
 import { PreviewPanel, type PreviewTarget } from './preview-panel.tsx'
@@ -17,7 +20,7 @@ import { UploadPanel } from './upload-panel.tsx'
 
 type Listing = { state: 'loading' } | { state: 'ok'; files: FileRecord[] } | { state: 'error'; message: string }
 
-function FilesWorkspace({ konbini }: { konbini: BrowserKonbini }) {
+function FilesWorkspace({ konbini, wallet, protocolChainId }: { konbini: BrowserKonbini; wallet: WalletConfig; protocolChainId: number | undefined }) {
   const cache = useMemo(() => createDownloadCache(konbini), [konbini])
   const [listing, setListing] = useState<Listing>({ state: 'loading' })
   const [worker, setWorker] = useState<{ state: 'starting' } | { state: 'ready' } | { state: 'error'; message: string }>({ state: 'starting' })
@@ -83,6 +86,17 @@ function FilesWorkspace({ konbini }: { konbini: BrowserKonbini }) {
   return (
     <>
       <span data-testid="streaming-state" data-state={worker.state} hidden />
+      {wallet.state === 'ok' && (
+        <WalletProvider chain={wallet.chain}>
+          <PayCard
+            metaUrls={wallet.metaUrls}
+            chain={wallet.chain}
+            protocolChainId={protocolChainId ?? wallet.chain.chainId}
+            sessionKey={konbini.address}
+            onGranted={refresh}
+          />
+        </WalletProvider>
+      )}
       <UploadPanel konbini={konbini} onUploaded={refresh} />
       {worker.state === 'error' && (
         <Notice tone="error" title="Save and preview cannot stream in this tab">
@@ -114,7 +128,7 @@ function FilesWorkspace({ konbini }: { konbini: BrowserKonbini }) {
 }
 
 /** The files page in the tab: starts the browser client after first paint, then upload, list, save, preview. */
-export function FilesApp({ init }: { init: BrowserKonbiniInit }) {
+export function FilesApp({ init, wallet }: { init: BrowserKonbiniInit; wallet: WalletConfig }) {
   const client = useBrowserKonbini(init)
   return (
     <div className="flex flex-col gap-6" data-testid="files-app" data-state={client.state}>
@@ -125,7 +139,7 @@ export function FilesApp({ init }: { init: BrowserKonbiniInit }) {
           <span data-testid="client-error">{client.message}</span>
         </Notice>
       )}
-      {client.state === 'ready' && <FilesWorkspace konbini={client.konbini} />}
+      {client.state === 'ready' && <FilesWorkspace konbini={client.konbini} wallet={wallet} protocolChainId={init.chainId} />}
     </div>
   )
 }
