@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { creditAbi, DEPLOY_DEFAULTS, konbiniTokenAbi, registryAbi, settlementAbi } from '@konbini/contracts'
+import { ANVIL_ACCOUNT_0, creditAbi, DEPLOY_DEFAULTS, konbiniTokenAbi, registryAbi, settlementAbi } from '@konbini/contracts'
 import { devnetFile } from '@konbini/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { type Address, createPublicClient, createTestClient, createWalletClient, http, keccak256, parseEther, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { registryNodeId } from '../src/chain/node-registration.ts'
-import { DEVNET_CREDIT } from '../src/cli/devnet-chain.ts'
+import { DEVNET_CREDIT, PORTAL_WALLET_CREDIT } from '../src/cli/devnet-chain.ts'
 import { loadOperatorKey, loadPeerKey } from '../src/keys.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
@@ -64,7 +64,13 @@ describe('a devnet with its chain (what npm start runs)', () => {
   test("behavior: the dev account holds the supply less the emission reserve, the nodes' stake and its starting credit", async () => {
     const dev = privateKeyToAccount(net.file.devKey as `0x${string}`)
     const balance = await read<bigint>({ address: chain.contracts.token as Address, abi: konbiniTokenAbi, functionName: 'balanceOf', args: [dev.address] })
-    expect(balance).toBe(DEPLOY_DEFAULTS.supply - DEPLOY_DEFAULTS.reserve - DEPLOY_DEFAULTS.minNodeStake * BigInt(net.file.nodes.length) - DEVNET_CREDIT)
+    expect(balance).toBe(
+      DEPLOY_DEFAULTS.supply - DEPLOY_DEFAULTS.reserve - DEPLOY_DEFAULTS.minNodeStake * BigInt(net.file.nodes.length) - DEVNET_CREDIT - PORTAL_WALLET_CREDIT,
+    )
+    // the portal's devnet wallet (anvil's account 0) has credit of its own
+    expect(await read<bigint>({ address: chain.contracts.credit as Address, abi: creditAbi, functionName: 'deposited', args: [ANVIL_ACCOUNT_0] })).toBe(
+      PORTAL_WALLET_CREDIT,
+    )
   })
 
   test('behavior: konbini prepay deposits credit and konbini balance shows it, to the wei', async () => {

@@ -356,4 +356,51 @@ describe.skipIf(!canRun)('the wallet in the portal (Chromium, a devnet with its 
       await plain.close()
     }
   }, 180_000)
+
+  test("behavior: the Files page holds no key: its browser key cannot upload on credit it does not have (CreditExhaustedError), then the dev account authorizes it and the upload is paid from the wallet's credit", async () => {
+    const plain = await browser.newContext()
+    try {
+      const page = await plain.newPage()
+      const errors = collectPageErrors(page, 'files-wallet')
+      await page.goto(`${portal}/files`)
+      await expect.poll(() => page.getByTestId('files-app').getAttribute('data-state'), { timeout: 120_000 }).toBe('ready')
+      const key = page.getByTestId('browser-key')
+      await expect.poll(() => key.getAttribute('data-address'), { timeout: 30_000 }).toMatch(/^0x[0-9a-fA-F]{40}$/)
+      const browserKey = (await key.getAttribute('data-address')) as string
+      // the page signs as its own key, not as the devnet's dev account
+      expect(browserKey.toLowerCase()).not.toBe(ANVIL_DEV_ACCOUNT.toLowerCase())
+      expect(browserKey.toLowerCase()).not.toBe(privateKeyToAccount(net.file.devKey as `0x${string}`).address.toLowerCase())
+      const path = join(net.dataDir, 'files-wallet.bin')
+      await writeFile(path, patternBytes(2 * 1024 * 1024 + 5, 23))
+      const panel = page.getByTestId('upload-panel')
+      // unauthorized: nobody pays, the upload stops with a sentence naming the missing credit
+      await page.getByTestId('upload-input').setInputFiles(path)
+      await expect.poll(() => panel.getAttribute('data-state'), { timeout: 60_000 }).toMatch(/done|error/)
+      expect(await panel.getAttribute('data-state')).toBe('error')
+      expect(await page.getByTestId('upload-error').textContent()).toMatch(/credit/i)
+      // the devnet's dev account (anvil's, unlocked; its credit deposited by the devnet) authorizes this browser's key
+      await page.getByTestId('wallet-dev-account').click()
+      await expect.poll(() => page.getByTestId('wallet-address').getAttribute('data-value'), { timeout: 30_000 }).toBe(ANVIL_DEV_ACCOUNT)
+      await page.getByTestId('pay-authorize').click()
+      await expect.poll(() => page.getByTestId('pay-card').getAttribute('data-grant'), { timeout: 30_000 }).toBe('granted')
+      const granted = (await (await fetch(new URL(`/v1/grants/${browserKey}`, net.file.metaUrls[0]))).json()) as { grant: { grant: { wallet: string } } | null }
+      expect(granted.grant?.grant.wallet.toLowerCase()).toBe(ANVIL_DEV_ACCOUNT.toLowerCase())
+      // the same upload now goes through, paid by the wallet
+      await page.getByTestId('upload-input').setInputFiles(path)
+      await expect.poll(() => panel.getAttribute('data-state'), { timeout: 60_000 }).toMatch(/done|error/)
+      expect(
+        await panel.getAttribute('data-state'),
+        (await page
+          .getByTestId('upload-error')
+          .textContent()
+          .catch(() => '')) ?? '',
+      ).toBe('done')
+      const root = (await page.getByTestId('upload-root').textContent())?.trim()
+      await expect.poll(() => page.locator(`[data-testid="file-row"][data-root="${root}"]`).count(), { timeout: 30_000 }).toBe(1)
+      // the refused placement's 402 (Payment Required) is the only error the page logged
+      expect(errors.filter((e) => !/402 \(Payment Required\)/.test(e))).toEqual([])
+    } finally {
+      await plain.close()
+    }
+  }, 240_000)
 })

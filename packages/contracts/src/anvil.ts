@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path'
 import { BaseError } from '@konbini/protocol'
 
 /** A local anvil chain on 127.0.0.1. */
+/** Anvil's default account 0: unlocked by anvil, so a page's wallet signs as it through the chain's RPC (a devnet's portal wallet). */
+export const ANVIL_ACCOUNT_0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266' as const
+
 export interface LocalChain {
   rpcUrl: string
   chainId: number

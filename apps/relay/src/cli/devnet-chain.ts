@@ -1,4 +1,13 @@
-import { type ContractAddresses, creditAbi, DEPLOY_DEFAULTS, deployKonbini, konbiniTokenAbi, type LocalChain, startAnvil } from '@konbini/contracts'
+import {
+  ANVIL_ACCOUNT_0,
+  type ContractAddresses,
+  creditAbi,
+  DEPLOY_DEFAULTS,
+  deployKonbini,
+  konbiniTokenAbi,
+  type LocalChain,
+  startAnvil,
+} from '@konbini/contracts'
 import type { PrivateKey } from '@libp2p/interface'
 import { type Account, createPublicClient, createTestClient, createWalletClient, defineChain, type Hex, http, parseEther } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
@@ -17,6 +26,8 @@ export interface DevnetChain {
 const DEVNET_ETH = parseEther('1000')
 /** Traffic credit the dev account starts with: 1,000 KBT pays for 1,000 GiB. */
 export const DEVNET_CREDIT = parseEther('1000')
+/** Traffic credit the portal's devnet wallet (anvil's unlocked account 0) starts with. */
+export const PORTAL_WALLET_CREDIT = parseEther('100')
 
 /**
  * Starts anvil on 127.0.0.1 and deploys the contracts with the dev account as deployer (it holds
@@ -52,6 +63,16 @@ export async function startDevnetChain(init: {
     }
     await mined(await dev.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'approve', args: [contracts.credit, DEVNET_CREDIT] }))
     await mined(await dev.writeContract({ address: contracts.credit, abi: creditAbi, functionName: 'deposit', args: [DEVNET_CREDIT] }))
+    // the portal's wallet on a devnet (anvil's unlocked account 0, signing through the RPC) gets credit of its own
+    const portal = createWalletClient({ account: ANVIL_ACCOUNT_0, chain, transport })
+    await test.setBalance({ address: ANVIL_ACCOUNT_0, value: DEVNET_ETH })
+    await mined(
+      await dev.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'transfer', args: [ANVIL_ACCOUNT_0, PORTAL_WALLET_CREDIT] }),
+    )
+    await mined(
+      await portal.writeContract({ address: contracts.token, abi: konbiniTokenAbi, functionName: 'approve', args: [contracts.credit, PORTAL_WALLET_CREDIT] }),
+    )
+    await mined(await portal.writeContract({ address: contracts.credit, abi: creditAbi, functionName: 'deposit', args: [PORTAL_WALLET_CREDIT] }))
     return {
       anvil,
       contracts,

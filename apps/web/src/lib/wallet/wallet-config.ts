@@ -1,12 +1,12 @@
-import { konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
+import { ANVIL_ACCOUNT_0, konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
 import type { ChainContracts } from '@konbini/protocol'
 import type { Address } from 'viem'
 import type { WebEnv } from '../../env.ts'
 import { readDevnetFile } from '../devnet.ts'
 import type { ChainAbis, SettlementCallsAbi, TokenBalanceAbi } from './chain-abi.ts'
 
-/** Anvil's default account 0: unlocked by anvil, so it signs through the chain's RPC (devnet only). */
-export const ANVIL_DEV_ACCOUNT: Address = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266'
+/** Anvil's default account 0: unlocked by anvil, so it signs through the chain's RPC (devnet only; the devnet gives it credit). */
+export const ANVIL_DEV_ACCOUNT: Address = ANVIL_ACCOUNT_0
 
 /** The chain a wallet page talks to: plain data, handed from the server to the page. */
 export interface WalletChain {
