@@ -129,8 +129,8 @@ describe('Proof of Traffic refuses fraud', () => {
     expect(late.rejected.map((r) => r.error.name)).toEqual(['EpochClosedError'])
   }, 120_000)
 
-  test('error: a consumer that sends no receipts is served at most 16 MiB beyond them, then refused with ReceiptsOverdueError', async () => {
-    const big = await uploadAs(dev, 24 * 1024 * 1024, 'big.bin')
+  test('error: a consumer that sends no receipts is served at most MAX_UNSIGNED_BYTES (32 MiB) beyond them, then refused with ReceiptsOverdueError', async () => {
+    const big = await uploadAs(dev, MAX_UNSIGNED_BYTES + 8 * 1024 * 1024, 'big.bin')
     let received = 0
     // the user's own download from one provider, without a signer: no receipts
     const first = net.file.nodes[0]?.peerId as string
@@ -144,7 +144,7 @@ describe('Proof of Traffic refuses fraud', () => {
     })()
     await expect(read).rejects.toThrow()
     d.pool.close()
-    // 16 MiB, and the few blocks already on their way when the tail filled
+    // the unsigned tail, and the few blocks already on their way when it filled
     expect(received).toBeGreaterThanOrEqual(MAX_UNSIGNED_BYTES - 2 * 1024 * 1024)
     expect(received).toBeLessThanOrEqual(MAX_UNSIGNED_BYTES + 8 * 1024 * 1024)
     const metrics = await (await fetch(new URL('/metrics', net.file.nodes[0]?.httpUrl))).text()

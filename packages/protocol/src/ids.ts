@@ -13,8 +13,13 @@ export const MAX_WANTLIST_SIZE = 256
 export const MAX_QUEUED_WANTS = 1024
 /** A consumer signs a cumulative receipt to a provider every this many bytes received from it (and when it finishes). */
 export const RECEIPT_INTERVAL_BYTES = 4 * 1024 * 1024
-/** A provider sends at most this many bytes of a paid ticket beyond its latest valid receipt, then waits for one. */
-export const MAX_UNSIGNED_BYTES = 16 * 1024 * 1024
+/**
+ * A provider sends at most this many bytes of a paid ticket beyond its latest valid receipt, then
+ * waits for one. 32 MiB: what is in flight between a fast provider and its consumer (socket
+ * buffers, a receipt's round trip, the 4 MiB before the next one is due) reached 16 MiB at
+ * ~100 MB/s on loopback, and providers held back blocks (bench accounting_overhead).
+ */
+export const MAX_UNSIGNED_BYTES = 32 * 1024 * 1024
 /** How long a provider waits for an overdue receipt before it ends the session (ReceiptsOverdueError). */
 export const RECEIPT_WAIT_MS = 15_000
 /** Most receipts one `POST /v1/receipts` carries. */

@@ -1,6 +1,6 @@
 'use client'
 
-import { Button, Card, Notice, Stat } from '@konbini/ui'
+import { Card, Notice, Stat } from '@konbini/ui'
 import { useQuery } from '@tanstack/react-query'
 import Link from 'next/link'
 import { useMemo } from 'react'
@@ -10,6 +10,7 @@ import { errorSentence } from '../../lib/shown-error.ts'
 import { formatKbt } from '../../lib/wallet/rewards.ts'
 import { useSessionGrant } from '../../lib/wallet/use-session-grant.ts'
 import type { WalletChain } from '../../lib/wallet/wallet-config.ts'
+import { AuthorizeButton } from '../wallet/authorize-button.tsx'
 import { ConnectWallet } from '../wallet/connect-wallet.tsx'
 
 /** How often the tab's pending rewards are re-read. */
@@ -80,18 +81,9 @@ export function EarnCard({ metaUrls, chain, protocolChainId, peerId }: EarnCardP
               {pending.error && <p className="text-sm text-red-700 dark:text-red-300">{errorSentence(pending.error)}</p>}
             </div>
           ) : (
-            <div className="flex flex-wrap items-center gap-3">
-              <Button
-                variant="primary"
-                data-testid="earn-authorize"
-                disabled={grant.state === 'signing' || grant.state === 'sending'}
-                onClick={() => void authorize()}
-              >
-                Authorize this tab to earn for {wallet}
-              </Button>
-              {grant.state === 'signing' && <span className="text-sm text-zinc-500">Waiting for the wallet to sign…</span>}
-              {grant.state === 'sending' && <span className="text-sm text-zinc-500">Sending the grant to the meta node…</span>}
-            </div>
+            <AuthorizeButton grant={grant} onAuthorize={() => void authorize()} testId="earn-authorize">
+              Authorize this tab to earn for {wallet}
+            </AuthorizeButton>
           ))}
         {grant.state === 'error' && (
           <Notice tone="error" title="Not authorized">

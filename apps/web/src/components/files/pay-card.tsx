@@ -1,9 +1,10 @@
 'use client'
 
-import { Button, Card, Notice } from '@konbini/ui'
+import { Card, Notice } from '@konbini/ui'
 import { useEffect } from 'react'
 import { useSessionGrant } from '../../lib/wallet/use-session-grant.ts'
 import type { WalletChain } from '../../lib/wallet/wallet-config.ts'
+import { AuthorizeButton } from '../wallet/authorize-button.tsx'
 import { ConnectWallet } from '../wallet/connect-wallet.tsx'
 
 export interface PayCardProps {
@@ -40,18 +41,9 @@ export function PayCard({ metaUrls, chain, protocolChainId, sessionKey, onGrante
               This browser acts for <span className="font-mono text-xs">{wallet}</span>.
             </p>
           ) : (
-            <div className="flex flex-wrap items-center gap-3">
-              <Button
-                variant="primary"
-                data-testid="pay-authorize"
-                disabled={grant.state === 'signing' || grant.state === 'sending'}
-                onClick={() => void authorize()}
-              >
-                Authorize this browser for {wallet}
-              </Button>
-              {grant.state === 'signing' && <span className="text-sm text-zinc-500">Waiting for the wallet to sign…</span>}
-              {grant.state === 'sending' && <span className="text-sm text-zinc-500">Sending the grant to the meta node…</span>}
-            </div>
+            <AuthorizeButton grant={grant} onAuthorize={() => void authorize()} testId="pay-authorize">
+              Authorize this browser for {wallet}
+            </AuthorizeButton>
           ))}
         {grant.state === 'error' && (
           <Notice tone="error" title="Not authorized">
