@@ -23,7 +23,16 @@ export interface FillCacheInit {
 export async function fillCache(init: FillCacheInit): Promise<void> {
   const { root } = init.assignment
   const answer = await init.meta.post('providers', { root, consumer: init.consumer })
-  const pool = new ProviderPool({ libp2p: init.libp2p, ticket: answer.download, providers: answer.providers.filter((p) => p.httpUrl !== undefined) })
+  const providers = answer.providers.filter((p) => p.httpUrl !== undefined)
+  const pool = new ProviderPool({
+    libp2p: init.libp2p,
+    ticket: answer.download,
+    providers,
+    // a large fill outlives a ticket: it goes on under a new one for the same full nodes
+    renewTicket: async () => ({
+      ticket: (await init.meta.post('providers', { root, consumer: init.consumer, providers: providers.map((p) => p.peerId) })).download,
+    }),
+  })
   try {
     const copied = await copyDag(CID.parse(root), {
       get: (cid) => pool.get(cid),
