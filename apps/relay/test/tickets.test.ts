@@ -285,6 +285,27 @@ describe('owner requests on a devnet', () => {
     expect((stat.body.file as { root: string }).root).toBe(root)
   })
 
+  test("error: a stranger's providers request naming a node that holds nothing of the root gets NoProvidersError (no ticket names it); a malformed grant lookup gets InvalidRequestError", async () => {
+    const meta = net.file.metaUrls[0] as string
+    const consumer = privateKeyToAccount(intruderKey).address
+    const stranger = await strangerPeerId()
+    const refused = await postJson(meta, '/v1/providers', { root, consumer, providers: [stranger] })
+    expect(refused.status).toBe(503)
+    expect(refused.body.error?.name).toBe('NoProvidersError')
+    // naming one real holder (the placement chose 3 of the 4 nodes) narrows the ticket to it
+    const all = await postJson(meta, '/v1/providers', { root, consumer })
+    expect(all.status).toBe(200)
+    const holders = (all.body.download as { ticket: { providers: string[] } }).ticket.providers
+    expect(holders.length).toBeGreaterThan(1)
+    const holder = holders.at(-1) as string
+    const narrowed = await postJson(meta, '/v1/providers', { root, consumer, providers: [holder, stranger] })
+    expect(narrowed.status).toBe(200)
+    expect((narrowed.body.download as { ticket: { providers: string[] } }).ticket.providers).toEqual([holder])
+    const bad = await fetch(new URL('/v1/grants/not-an-address', meta))
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { name: string } }).error.name).toBe('InvalidRequestError')
+  })
+
   test('behavior: after the refused requests the owner still has the file and it downloads intact', async () => {
     const stat = await net.cli(['stat', root, '--json'])
     expect(stat.code, stat.stderr).toBe(0)

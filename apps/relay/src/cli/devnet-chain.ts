@@ -39,6 +39,7 @@ export async function startDevnetChain(init: {
   metas: readonly Hex[]
   chainId: number
   quorum?: number
+  emissionPerEpoch?: bigint
 }): Promise<DevnetChain> {
   const anvil = await startAnvil({ port: init.port, chainId: init.chainId })
   try {
@@ -54,7 +55,14 @@ export async function startDevnetChain(init: {
     await test.setBalance({ address: init.devAccount.address, value: DEVNET_ETH })
     // meta nodes pay the gas of their epoch reports
     for (const meta of init.metas) await test.setBalance({ address: meta, value: DEVNET_ETH })
-    const contracts = await deployKonbini({ rpcUrl: anvil.rpcUrl, chain, deployer: init.devAccount, metas: init.metas, quorum: init.quorum ?? 1 })
+    const contracts = await deployKonbini({
+      rpcUrl: anvil.rpcUrl,
+      chain,
+      deployer: init.devAccount,
+      metas: init.metas,
+      quorum: init.quorum ?? 1,
+      ...(init.emissionPerEpoch !== undefined && { emissionPerEpoch: init.emissionPerEpoch }),
+    })
     const dev = createWalletClient({ account: init.devAccount, chain, transport })
     const mined = async (hash: Hex) => {
       const receipt = await pub.waitForTransactionReceipt({ hash })

@@ -4,6 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEVNET_CHAIN_ID } from '@konbini/protocol'
+import type { Hex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import type { DevnetFile } from './context.ts'
 import { type DevnetChain, startDevnetChain } from './devnet-chain.ts'
@@ -39,6 +40,10 @@ export interface DevnetOptions {
   chain?: boolean
   /** Meta signatures an epoch report needs on chain (default 1). */
   quorum?: number
+  /** Tokens the settlement emits per epoch (default `DEPLOY_DEFAULTS.emissionPerEpoch`). */
+  emissionPerEpoch?: bigint
+  /** The operator key resource node i runs under (default: one of its own, made at first start); tests give several nodes one operator. */
+  operatorKey?: (index: number) => Hex | undefined
   /** A command resource node i runs under (tests: strace). */
   nodeWrapper?: (index: number) => string[] | undefined
   log?: (line: string) => void
@@ -114,6 +119,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         devAccount: privateKeyToAccount(key as `0x${string}`),
         metas: metaKeys.map((k) => k.address),
         ...(options.quorum !== undefined && { quorum: options.quorum }),
+        ...(options.emissionPerEpoch !== undefined && { emissionPerEpoch: options.emissionPerEpoch }),
       })
       log(`chain: anvil at ${chain.anvil.rpcUrl}, contracts deployed`)
       for (const [i, m] of metas.entries()) {
@@ -149,6 +155,13 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
     nodes.forEach((n, i) => {
       n.wrapper = options.nodeWrapper?.(i) ?? []
     })
+    for (let i = 0; i < nodes.length; i++) {
+      const operator = options.operatorKey?.(i)
+      if (operator === undefined) continue
+      const nodeDir = join(dataDir, `node${i + 1}`)
+      await mkdir(nodeDir, { recursive: true })
+      await writeFile(join(nodeDir, 'operator.key'), `${operator}\n`, { mode: 0o600 })
+    }
     await Promise.all(nodes.map((n) => n.start()))
     if (chain) {
       // the keys each node loaded at start (created here first if it had none)
