@@ -4,7 +4,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createKonbiniClient, HttpBlockSession, type KonbiniClient, ReceiptSigner } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
-import { NO_PAYER, spendFor, type SpendResponse } from '@konbini/protocol'
+import { NO_PAYER, RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import type { Hex } from 'viem'
 import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
@@ -55,7 +55,7 @@ interface Run {
  * `accounting_overhead`: what Proof of Traffic costs a download. Two devnets in the same run, each
  * 1 meta + 2 resource nodes on 127.0.0.1 holding the same 128 MiB random file: one with its chain
  * (the dev account has credit, so its tickets are paid: the client signs a cumulative EIP-712
- * receipt every 4 MiB per provider, the providers verify them, hold back blocks past 16 MiB
+ * receipt every RECEIPT_INTERVAL_BYTES (4 MiB) per provider, the providers verify them, hold back blocks past MAX_UNSIGNED_BYTES (64 MiB)
  * unsigned and forward them to the meta node), one without (unpaid tickets, no receipts). The dev
  * key's in-process Node client reads the whole file from each (open → content → finish, not
  * written to disk), paired runs alternating which side goes first; the figure is the median of
@@ -336,8 +336,8 @@ async function download(side: Side, transport: Transport): Promise<Run> {
   const receipts = side.signed - signedBefore
   if (side.name === 'paid') {
     if (payer !== side.address.toLowerCase()) throw new Error(`paid devnet: the ticket's payer is ${payer}, not the dev account`)
-    // one per 4 MiB per provider, give or take the last one per provider
-    if (receipts < Math.floor(SIZE / (4 * MiB)) - RESOURCES) throw new Error(`paid devnet: only ${receipts} receipts signed for ${SIZE / MiB} MiB`)
+    // one per RECEIPT_INTERVAL_BYTES per provider, give or take the last one per provider
+    if (receipts < Math.floor(SIZE / RECEIPT_INTERVAL_BYTES) - RESOURCES) throw new Error(`paid devnet: only ${receipts} receipts signed for ${SIZE / MiB} MiB`)
   } else if (payer !== NO_PAYER || receipts !== 0) throw new Error(`unpaid devnet: payer ${payer}, ${receipts} receipts signed`)
   return {
     mbps: mbps(SIZE, ms),

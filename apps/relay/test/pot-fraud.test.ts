@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises'
+import { request as httpRequest } from 'node:http'
 import { join } from 'node:path'
 import { createKonbiniClient, MetaClient, openDownload } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
@@ -15,14 +16,17 @@ import {
   type RewardsResponse,
   type SignedReceipt,
   type SpendResponse,
+  TICKET_HEADER,
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
+import * as dagPb from '@ipld/dag-pb'
 import { CID } from 'multiformats/cid'
 import { type Hex, parseEther } from 'viem'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { writeRandomFile } from './files.ts'
 import { type ContractCall, devnetChainClients } from './chain.ts'
+import { base64urlJson } from './wire.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
 /**
@@ -129,7 +133,7 @@ describe('Proof of Traffic refuses fraud', () => {
     expect(late.rejected.map((r) => r.error.name)).toEqual(['EpochClosedError'])
   }, 120_000)
 
-  test('error: a consumer that sends no receipts is served at most MAX_UNSIGNED_BYTES (32 MiB) beyond them, then refused with ReceiptsOverdueError', async () => {
+  test('error: a consumer that sends no receipts is served at most MAX_UNSIGNED_BYTES (64 MiB) beyond them, then refused with ReceiptsOverdueError', async () => {
     const big = await uploadAs(dev, MAX_UNSIGNED_BYTES + 8 * 1024 * 1024, 'big.bin')
     let received = 0
     // the user's own download from one provider, without a signer: no receipts
@@ -149,6 +153,28 @@ describe('Proof of Traffic refuses fraud', () => {
     expect(received).toBeLessThanOrEqual(MAX_UNSIGNED_BYTES + 8 * 1024 * 1024)
     const metrics = await (await fetch(new URL('/metrics', net.file.nodes[0]?.httpUrl))).text()
     expect(metrics).toMatch(/konbini_block_sessions_refused_total\{error="ReceiptsOverdueError"\} [1-9]/)
+  }, 120_000)
+
+  test('error: a consumer that reads each block all but its end and resets the connection (an abandoned answer) is forgiven at most MAX_UNSIGNED_BYTES more, then refused with ReceiptsOverdueError', async () => {
+    // large enough that the ticket's byte budget is not what stops it
+    const root = await uploadAs(dev, 2 * MAX_UNSIGNED_BYTES + 8 * 1024 * 1024, 'dropped.bin')
+    const node = net.file.nodes[0] as { peerId: string; httpUrl: string }
+    const { download } = await meta().post('providers', { root, consumer: user.address, providers: [node.peerId] })
+    expect(download.ticket.payer.toLowerCase()).toBe(user.address.toLowerCase())
+    const rootBlock = new Uint8Array(await (await fetch(new URL(`/ipfs/${root}?format=raw`, node.httpUrl))).arrayBuffer())
+    const leaf = String(dagPb.decode(rootBlock).Links[0]?.Hash)
+    // each answer read to its last KiB, then the connection reset: the bytes that count, no receipt ever
+    let nearlyRead = 0
+    let refused: string | undefined
+    for (let i = 0; i < (3 * MAX_UNSIGNED_BYTES) / (1024 * 1024) && refused === undefined; i++) {
+      const answer = await readAllButTheEnd(new URL('/v1/blocks', node.httpUrl), download, leaf, 1024 * 1024 - 1024)
+      if (answer.error !== undefined) refused = answer.error
+      nearlyRead += answer.bytes
+    }
+    expect(refused).toBe('ReceiptsOverdueError')
+    // the unsigned tail plus at most as much again forgiven for answers it abandoned
+    expect(nearlyRead).toBeGreaterThanOrEqual(2 * MAX_UNSIGNED_BYTES - 4 * 1024 * 1024)
+    expect(nearlyRead).toBeLessThanOrEqual(2 * MAX_UNSIGNED_BYTES + 2 * 1024 * 1024)
   }, 120_000)
 
   test("error: beyond the payer's credit nothing is counted, the next ticket is refused with CreditExhaustedError, and the contracts refuse a double claim, a wrong proof, a withdrawal beyond unspent credit and a settled epoch's report", async () => {
@@ -243,3 +269,38 @@ describe('Proof of Traffic refuses fraud', () => {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as { receipts: SignedReceipt[] }
   }
 })
+
+/**
+ * One want-list for `cid` under `ticket`, over a connection of its own: reads the answer until
+ * `enough` bytes came (then resets the connection, leaving the rest unread) or it ends; an error
+ * frame's name when the node refused.
+ */
+function readAllButTheEnd(url: URL, ticket: unknown, cid: string, enough: number): Promise<{ bytes: number; error?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, {
+      method: 'POST',
+      agent: false,
+      // kept alive, as a real client's: the node still holds the connection when the reset comes
+      headers: { 'content-type': 'application/json', connection: 'keep-alive', [TICKET_HEADER]: base64urlJson(ticket) },
+    })
+    req.on('error', reject)
+    req.on('response', (res) => {
+      const chunks: Buffer[] = []
+      let bytes = 0
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        bytes += chunk.byteLength
+        if (bytes < enough) return
+        res.socket.resetAndDestroy()
+        resolve({ bytes })
+      })
+      res.on('error', () => {})
+      res.on('end', () => {
+        const body = Buffer.concat(chunks)
+        const error = /"name":"(\w+)"/.exec(body.toString('latin1'))?.[1]
+        resolve({ bytes, ...(error !== undefined && { error }) })
+      })
+    })
+    req.end(JSON.stringify({ cids: [cid] }))
+  })
+}

@@ -103,9 +103,11 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
       await pool.finish()
       // the consumer's own copy of its receipts: the traffic counts even if a provider never hands them in
       const signed = (await Promise.all(pool.lease.all().map((g) => g.receipts?.all().catch(() => []) ?? []))).flat()
+      const posts = []
       for (let at = 0; at < signed.length; at += MAX_RECEIPTS_PER_POST)
-        await meta.post('receipts', { receipts: signed.slice(at, at + MAX_RECEIPTS_PER_POST) }).catch(() => {})
-      await report()
+        posts.push(meta.post('receipts', { receipts: signed.slice(at, at + MAX_RECEIPTS_PER_POST) }).catch(() => {}))
+      // independent round trips: at once, not one after another
+      await Promise.all([...posts, report()])
     },
   }
 }

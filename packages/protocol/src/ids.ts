@@ -15,11 +15,14 @@ export const MAX_QUEUED_WANTS = 1024
 export const RECEIPT_INTERVAL_BYTES = 4 * 1024 * 1024
 /**
  * A provider sends at most this many bytes of a paid ticket beyond its latest valid receipt, then
- * waits for one. 32 MiB: what is in flight between a fast provider and its consumer (socket
- * buffers, a receipt's round trip, the 4 MiB before the next one is due) reached 16 MiB at
- * ~100 MB/s on loopback, and providers held back blocks (bench accounting_overhead).
+ * waits for one. It must exceed what is legitimately unsigned at any moment: a consumer's window
+ * of wants (16 blocks), the 4 MiB before the next receipt is due, and what is sent during a
+ * receipt's round trip, which grows with a busy consumer's event loop (p99 lag 100-160 ms at
+ * ~120 MB/s in bench accounting_overhead). At 32 MiB providers still held back blocks 40-75
+ * times per bench run; at 64 MiB none did. It is also what a provider risks per ticket with a
+ * consumer that never signs.
  */
-export const MAX_UNSIGNED_BYTES = 32 * 1024 * 1024
+export const MAX_UNSIGNED_BYTES = 64 * 1024 * 1024
 /** How long a provider waits for an overdue receipt before it ends the session (ReceiptsOverdueError). */
 export const RECEIPT_WAIT_MS = 15_000
 /** Most receipts one `POST /v1/receipts` carries. */

@@ -15,6 +15,7 @@ import type { Handler } from '../http/router.ts'
 import type { DownloadTickets } from '@konbini/browser-node'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import type { ByteRateLimiter } from '@konbini/browser-node'
+import { AbandonedAnswers } from './abandoned-answers.ts'
 import { decodeTicketHeader } from './ticket-header.ts'
 
 const wantList = z.object({ cids: z.array(z.string().max(200)).min(1).max(MAX_WANTLIST_SIZE) })
@@ -33,9 +34,11 @@ export interface HttpBlocksInit {
  * order, with backpressure, charged to the ticket and the operator's egress cap.
  */
 export function httpBlocksHandler(init: HttpBlocksInit): Handler {
+  const abandoned = new AbandonedAnswers(init.tickets)
   return async (req, res, url) => {
     if (url.pathname !== '/v1/blocks') return false
     if (req.method !== 'POST') throw new InvalidRequestError({ reason: 'want-lists are POSTed' })
+    abandoned.request(req.socket)
     const signed = decodeTicketHeader(req.headers[TICKET_HEADER])
     const ticket = await init.tickets.verify(signed)
     const cids = (await readJson(req, wantList)).cids.map((c) => parseCid(c))
@@ -64,6 +67,7 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
         }
         if (res.destroyed) return true
         init.tickets.charge(ticket, signature, bytes.byteLength)
+        abandoned.charged(res, ticket, bytes.byteLength)
         const [head, body] = blockFrameParts(cid, bytes)
         res.write(head)
         if (!res.write(body)) await drained(res)

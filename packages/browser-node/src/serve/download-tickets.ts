@@ -26,6 +26,8 @@ export interface DownloadTicketsInit extends TicketPolicy {
 interface Accepted {
   ticket: DownloadTicket
   served: number
+  /** Bytes served that the consumer dropped unread (an HTTP answer it abandoned): not in the unsigned tail, at most `MAX_UNSIGNED_BYTES`. */
+  dropped: number
   /** Bytes covered by the latest valid receipt. */
   signed: number
   latest?: SignedReceipt
@@ -58,7 +60,7 @@ export class DownloadTickets {
       return known.ticket
     const ticket = await verifyDownloadTicket(value, this.init)
     this.prune()
-    const entry: Accepted = { ticket, served: 0, signed: 0, unsent: false, waiters: [] }
+    const entry: Accepted = { ticket, served: 0, dropped: 0, signed: 0, unsent: false, waiters: [] }
     this.accepted.set((value as { signature: string }).signature, entry)
     this.byId.set(ticket.id.toLowerCase(), entry)
     return ticket
@@ -73,7 +75,7 @@ export class DownloadTickets {
     const entry = this.byId.get(ticket.id.toLowerCase())
     if (entry === undefined) return
     const deadline = performance.now() + (this.init.receiptWaitMs ?? RECEIPT_WAIT_MS)
-    while (entry.served + bytes - entry.signed > MAX_UNSIGNED_BYTES) {
+    while (entry.served - entry.dropped + bytes - entry.signed > MAX_UNSIGNED_BYTES) {
       const left = deadline - performance.now()
       if (left <= 0 || signal?.aborted) throw new ReceiptsOverdueError({ ticketId: ticket.id, unsigned: entry.served - entry.signed })
       await new Promise<void>((resolve) => {
@@ -99,6 +101,22 @@ export class DownloadTickets {
     if (entry === undefined) return
     entry.served += bytes
     if (entry.served > ticket.maxBytes) throw new QuotaExceededError({ ticketId: ticket.id, max: ticket.maxBytes })
+  }
+
+  /**
+   * Takes back from the unsigned tail `bytes` served under a ticket that the consumer provably
+   * did not read: it abandoned the HTTP answer carrying them (a want another provider answered
+   * first). A consumer signs only for what it received, so without this every such block would
+   * stay unsigned for good and the provider would end up holding back every block. At most
+   * `MAX_UNSIGNED_BYTES` per ticket: a consumer that drops answers on purpose (after reading
+   * nearly all of a block) gains at most that much more unpaid service. The bytes still count
+   * against the ticket's budget.
+   */
+  forgive(ticket: DownloadTicket, bytes: number): void {
+    const entry = this.byId.get(ticket.id.toLowerCase())
+    if (entry === undefined || ticket.payer.toLowerCase() === NO_PAYER) return
+    entry.dropped = Math.min(entry.dropped + bytes, MAX_UNSIGNED_BYTES)
+    for (const wake of entry.waiters.splice(0)) wake()
   }
 
   /**
