@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
@@ -49,6 +50,8 @@ interface Run {
   signMs: number
   payer: string
   blocksPerProvider: number[]
+  /** CPU time (ms) each process spent during this download: the client (this process), each resource node, the meta node, anvil. */
+  cpuMs: Record<string, number>
 }
 
 /**
@@ -119,7 +122,7 @@ export const accountingOverhead: Bench = {
             const failure = `${side.name} ${label}: ${(err as Error).name}: ${(err as Error).message} (after ${Math.round(performance.now() - t0)} ms)`
             log(`  ${side.name} download FAILED${side === paid ? ', counted as 0 MB/s' : ', pair dropped'}: ${failure}`)
             failures.push(failure)
-            return side === paid ? { mbps: 0, openMs: Number.NaN, receipts: 0, signMs: 0, payer: '', blocksPerProvider: [] } : undefined
+            return side === paid ? { mbps: 0, openMs: Number.NaN, receipts: 0, signMs: 0, payer: '', blocksPerProvider: [], cpuMs: {} } : undefined
           }
         }
         for (const side of [paid, unpaid]) await measure(side, 'warm-up')
@@ -140,7 +143,7 @@ export const accountingOverhead: Bench = {
           runs.unpaid.push(u)
           ratios.push(p.mbps / u.mbps)
           log(
-            `  ${transport} pair ${i + 1}/${PAIRS[transport]}: paid ${round(p.mbps)} MB/s (${p.receipts} receipts, ${round(p.signMs)} ms signing), unpaid ${round(u.mbps)} MB/s, ratio ${round(p.mbps / u.mbps)} (machine ${busyPct[i]} % busy before)`,
+            `  ${transport} pair ${i + 1}/${PAIRS[transport]}: paid ${round(p.mbps)} MB/s (${p.receipts} receipts, ${round(p.signMs)} ms signing, CPU ms ${JSON.stringify(p.cpuMs)}), unpaid ${round(u.mbps)} MB/s (CPU ms ${JSON.stringify(u.cpuMs)}), ratio ${round(p.mbps / u.mbps)} (machine ${busyPct[i]} % busy before)`,
           )
         }
         const name = transport === 'http' ? 'accounting_overhead' : 'accounting_overhead_libp2p'
@@ -166,6 +169,8 @@ export const accountingOverhead: Bench = {
               paidSamplesMBps: runs.paid.map((r) => round(r.mbps)),
               unpaidSamplesMBps: runs.unpaid.map((r) => round(r.mbps)),
               paidBlocksPerProvider: runs.paid.map((r) => r.blocksPerProvider),
+              paidCpuMsPerRun: medianPerProcess(completed(runs.paid)),
+              unpaidCpuMsPerRun: medianPerProcess(runs.unpaid),
               unpaidBlocksPerProvider: runs.unpaid.map((r) => r.blocksPerProvider),
             },
           }),
@@ -196,6 +201,12 @@ export const accountingOverhead: Bench = {
       await Promise.allSettled(nets.map((n) => n.stop()))
     }
   },
+}
+
+/** Per process, the median CPU ms over `runs`. */
+function medianPerProcess(runs: Run[]): Record<string, number> {
+  const names = new Set(runs.flatMap((r) => Object.keys(r.cpuMs)))
+  return Object.fromEntries([...names].map((name) => [name, median(runs.map((r) => r.cpuMs[name] ?? 0))]))
 }
 
 /** The runs that did not fail. */
@@ -285,6 +296,9 @@ async function download(side: Side, transport: Transport): Promise<Run> {
   // how late this process's event loop ran (the client's), while tracing
   const lag = TRACE_DIR === undefined ? undefined : monitorEventLoopDelay({ resolution: 5 })
   lag?.enable()
+  const processes = processesOf(side)
+  const cpuBefore = processes.map(({ pid }) => processCpuMs(pid))
+  const clientBefore = process.cpuUsage()
   const t0 = performance.now()
   const d = await side.client.open(side.root, { transport })
   const openMs = performance.now() - t0
@@ -331,6 +345,11 @@ async function download(side: Side, transport: Transport): Promise<Run> {
       await writeFile(join(TRACE_DIR, `${transport}-${++traceRun}-${side.name}.json`), JSON.stringify({ transport, ms, loopLagMs, nodes, events }))
     }
   }
+  const clientCpu = process.cpuUsage(clientBefore)
+  const cpuMs: Record<string, number> = { client: Math.round((clientCpu.user + clientCpu.system) / 1000) }
+  processes.forEach(({ name, pid }, i) => {
+    cpuMs[name] = processCpuMs(pid) - (cpuBefore[i] ?? 0)
+  })
   if (bytes !== SIZE) throw new Error(`read ${bytes} bytes, expected ${SIZE}`)
   const payer = d.ticket.ticket.payer.toLowerCase()
   const receipts = side.signed - signedBefore
@@ -346,6 +365,29 @@ async function download(side: Side, transport: Transport): Promise<Run> {
     signMs: side.signMs - signMsBefore,
     payer,
     blocksPerProvider: d.pool.stats().map((p) => p.blocks),
+    cpuMs,
+  }
+}
+
+/** The devnet's processes whose CPU time a run records. */
+function processesOf(side: Side): Array<{ name: string; pid: number }> {
+  const { devnet } = side.net
+  return [
+    ...devnet.nodes.map((n, i) => ({ name: `node${i + 1}`, pid: n.ready?.pid ?? 0 })),
+    ...devnet.metas.map((m, i) => ({ name: `meta${i + 1}`, pid: m.ready?.pid ?? 0 })),
+    ...(devnet.chain ? [{ name: 'anvil', pid: devnet.chain.anvil.process.pid ?? 0 }] : []),
+  ].filter((p) => p.pid > 0)
+}
+
+/** User + system CPU time of a process so far (ms), from /proc (Linux); 0 when unreadable. */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the fields after the command name: utime and stime are the 12th and 13th, in clock ticks (100 per second)
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return 0
   }
 }
 

@@ -25,6 +25,10 @@ export interface StartAnvilOptions {
   loadState?: string
   /** Write the chain's state here on exit. */
   dumpState?: string
+  /** Load the chain's state from this file when it exists, and keep writing it there (every `stateIntervalSeconds` and on exit): a chain that outlives its process. */
+  state?: string
+  /** How often `state` is written (seconds, default 2). */
+  stateIntervalSeconds?: number
   /** Give up waiting for anvil after this long (ms, default 15 s). */
   timeoutMs?: number
 }
@@ -54,6 +58,8 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Local
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime))
   if (options.loadState !== undefined) args.push('--load-state', options.loadState)
   if (options.dumpState !== undefined) args.push('--dump-state', options.dumpState)
+  // with the recent blocks' states: a meta node reads the chain as of the block an epoch was computed at
+  if (options.state !== undefined) args.push('--state', options.state, '--state-interval', String(options.stateIntervalSeconds ?? 2), '--preserve-historical-states')
   const child = spawn(anvilPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const rpcUrl = await new Promise<string>((resolve, reject) => {
     let output = ''

@@ -120,8 +120,10 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         metas: metaKeys.map((k) => k.address),
         ...(options.quorum !== undefined && { quorum: options.quorum }),
         ...(options.emissionPerEpoch !== undefined && { emissionPerEpoch: options.emissionPerEpoch }),
+        // the chain outlives the devnet's processes, as the meta node's index and the blocks do
+        stateDir: join(dataDir, 'chain'),
       })
-      log(`chain: anvil at ${chain.anvil.rpcUrl}, contracts deployed`)
+      log(`chain: anvil at ${chain.anvil.rpcUrl}, ${chain.resumed ? 'resumed from its saved state' : 'contracts deployed'}`)
       for (const [i, m] of metas.entries()) {
         m.env.KONBINI_CHAIN_RPC_URL = chain.anvil.rpcUrl
         m.env.KONBINI_CHAIN_CONTRACTS = JSON.stringify(chain.contracts)
