@@ -59,7 +59,8 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Local
   if (options.loadState !== undefined) args.push('--load-state', options.loadState)
   if (options.dumpState !== undefined) args.push('--dump-state', options.dumpState)
   // with the recent blocks' states: a meta node reads the chain as of the block an epoch was computed at
-  if (options.state !== undefined) args.push('--state', options.state, '--state-interval', String(options.stateIntervalSeconds ?? 2), '--preserve-historical-states')
+  if (options.state !== undefined)
+    args.push('--state', options.state, '--state-interval', String(options.stateIntervalSeconds ?? 2), '--preserve-historical-states')
   const child = spawn(anvilPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const rpcUrl = await new Promise<string>((resolve, reject) => {
     let output = ''
