@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { creditAbi, konbiniTokenAbi, settlementAbi } from '@konbini/contracts'
+import { epochArchive } from '@konbini/protocol'
+import { CID } from 'multiformats/cid'
 import { type Address, createPublicClient, type Hex, http, parseEther } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
@@ -93,9 +95,11 @@ describe('konbini epoch, rewards, claim and withdraw on a chain devnet', () => {
     expect(text.stdout).toMatch(/^Epoch \d+ is open until \S+Z\. The last report settled on chain is epoch \d+ \(reward root 0x[0-9a-f]{64}, /)
   })
 
-  test('behavior: paid traffic is settled; konbini rewards shows it and konbini claim pays the serving operator exactly once', async () => {
+  test('behavior: paid traffic is settled; the receipts archive each report names downloads with konbini get and covers the download; konbini rewards shows it and konbini claim pays the serving operator exactly once', async () => {
     const file = join(net.workDir, 'paid.bin')
-    await writeRandomFile(file, 3 * 1024 * 1024 + 4321)
+    const size = 3 * 1024 * 1024 + 4321
+    await writeRandomFile(file, size)
+    const { epoch: putEpoch } = await json(['epoch'])
     const { root } = await json(['put', file, '--replicas', '2'])
     const out = join(net.workDir, 'paid.out')
     await json(['get', root, '-o', out])
@@ -105,6 +109,27 @@ describe('konbini epoch, rewards, claim and withdraw on a chain devnet', () => {
       timeout: 60_000,
       interval: 1000,
     })
+
+    // each of those epochs' reports names its receipts archive: konbini get fetches it from the
+    // network, and the download's receipts in them (signed by this key) cover the whole file
+    const logs = await pub().getContractEvents({
+      address: chain.contracts.settlement as Address,
+      abi: settlementAbi,
+      eventName: 'ReportSubmitted',
+      fromBlock: 0n,
+    })
+    let receipted = 0
+    for (const log of logs.filter((l) => Number(l.args.epoch) >= putEpoch && Number(l.args.epoch) <= getEpoch)) {
+      const cid = CID.decode(Buffer.from((log.args.archiveCid as Hex).slice(2), 'hex')).toString()
+      const path = join(net.workDir, `archive-${log.args.epoch}.json`)
+      await json(['get', cid, '-o', path])
+      const archive = epochArchive.parse(JSON.parse(await readFile(path, 'utf8')))
+      expect(archive.epoch).toBe(Number(log.args.epoch))
+      const downloads = new Set(archive.tickets.map((t) => t.ticket.id))
+      for (const { receipt } of archive.receipts)
+        if (downloads.has(receipt.ticket) && receipt.consumer.toLowerCase() === dev().address.toLowerCase()) receipted += receipt.bytes
+    }
+    expect(receipted).toBeGreaterThanOrEqual(size)
 
     let served = 0
     for (const dir of nodeDirs()) {
