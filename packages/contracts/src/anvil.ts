@@ -58,9 +58,8 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Local
   if (options.blockTime !== undefined) args.push('--block-time', String(options.blockTime))
   if (options.loadState !== undefined) args.push('--load-state', options.loadState)
   if (options.dumpState !== undefined) args.push('--dump-state', options.dumpState)
-  // with the recent blocks' states: a meta node reads the chain as of the block an epoch was computed at
-  if (options.state !== undefined)
-    args.push('--state', options.state, '--state-interval', String(options.stateIntervalSeconds ?? 2), '--preserve-historical-states')
+  // not --preserve-historical-states: after 400 transactions it wrote 44 MB every 2 s (13 % of a core idle) against 1.5 MB
+  if (options.state !== undefined) args.push('--state', options.state, '--state-interval', String(options.stateIntervalSeconds ?? 2))
   const child = spawn(anvilPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   const rpcUrl = await new Promise<string>((resolve, reject) => {
     let output = ''
