@@ -42,7 +42,8 @@ export async function openSettlementChain({
   contracts: ChainContracts
   account: PrivateKeyAccount
 }): Promise<SettlementChain> {
-  const transport = http(rpcUrl)
+  // concurrent calls in one JSON-RPC batch: a paid ticket reads four credit values (one round trip, not four)
+  const transport = http(rpcUrl, { batch: true })
   const probe = createPublicClient({ transport })
   const chainId = await probe.getChainId()
   const chain = defineChain({
