@@ -5,10 +5,11 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createKonbiniClient, HttpBlockSession, type KonbiniClient, ReceiptSigner } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
-import { NO_PAYER, RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
+import { NO_PAYER, RECEIPT_HEADER, RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import type { Hex } from 'viem'
-import { type LocalAccount, privateKeyToAccount } from 'viem/accounts'
+import type { LocalAccount } from 'viem/accounts'
+import { nativeReceiptAccount } from '../apps/relay/src/pot/native-receipt-signing.ts'
 import { type Bench, type BenchResult, log, MiB, mbps, median, round, runsFigure, waitQuiet, writeRandomFile } from './harness.ts'
 import { type BenchNet, startBenchNet } from './net.ts'
 
@@ -214,7 +215,8 @@ const completed = (runs: Run[]) => runs.filter((r) => r.payer !== '')
 
 /** A client on `net` with the devnet's dev key, its receipt signatures counted. */
 async function devClient(name: Side['name'], net: BenchNet): Promise<Side> {
-  const dev = privateKeyToAccount(net.devnet.file.devKey as Hex)
+  // signed as the CLI signs: receipts in native code
+  const dev = nativeReceiptAccount(net.devnet.file.devKey as Hex)
   const libp2p = await createNodeClientLibp2p()
   const side = { name, net, libp2p, address: dev.address, root: '', signed: 0, signMs: 0 } as Side
   const account: LocalAccount = {
@@ -237,9 +239,9 @@ async function devClient(name: Side['name'], net: BenchNet): Promise<Side> {
 
 let traceRun = 0
 /** What BENCH_POT_TRACE records of the current paid run: [ms, event, provider, bytes] (cumulative bytes from that provider; a block's own size). */
-let trace: Array<[number, 'block' | 'sign' | 'signed' | 'post' | 'posted' | 'refused' | 'abort' | 'failed', string, number]> | undefined
+let trace: Array<[number, 'block' | 'sign' | 'signed' | 'ride' | 'post' | 'posted' | 'refused' | 'abort' | 'failed', string, number]> | undefined
 
-/** Records blocks, signatures and HTTP receipt posts into `trace` (wraps ReceiptSigner and fetch); returns the undo. */
+/** Records blocks, signatures, receipts riding want requests and HTTP receipt posts into `trace` (wraps ReceiptSigner and fetch); returns the undo. */
 function installTrace(): () => void {
   type Signer = { add(p: string, b: number): unknown; sign(p: string): Promise<{ receipt: { bytes: number } }>; received: Map<string, number> }
   const proto = ReceiptSigner.prototype as unknown as Signer
@@ -256,6 +258,11 @@ function installTrace(): () => void {
     return r
   }
   globalThis.fetch = async (input, init) => {
+    const riding = (init?.headers as Record<string, string> | undefined)?.[RECEIPT_HEADER]
+    if (riding !== undefined) {
+      const { receipt } = JSON.parse(Buffer.from(riding, 'base64url').toString()) as { receipt: { provider: string; bytes: number } }
+      trace?.push([performance.now(), 'ride', receipt.provider, receipt.bytes])
+    }
     if (!String(input).endsWith('/v1/blocks/receipts') || typeof init?.body !== 'string') return originalFetch(input, init)
     const { receipts } = JSON.parse(init.body) as { receipts: Array<{ receipt: { provider: string; bytes: number } }> }
     for (const { receipt } of receipts) trace?.push([performance.now(), 'post', receipt.provider, receipt.bytes])

@@ -15,6 +15,7 @@ import {
   receiptTypedData,
   type RewardsResponse,
   type SignedReceipt,
+  RECEIPT_HEADER,
   type SpendResponse,
   TICKET_HEADER,
 } from '@konbini/protocol'
@@ -131,6 +132,38 @@ describe('Proof of Traffic refuses fraud', () => {
     // and a receipt for a closed epoch is refused
     const late = await postReceipts(new URL('/v1/receipts', net.file.metaUrls[0]).toString(), [await sign(user, { ...base, bytes: 2000 })])
     expect(late.rejected.map((r) => r.error.name)).toEqual(['EpochClosedError'])
+  }, 120_000)
+
+  test('error: a receipt riding a want request (x-konbini-receipt) is checked like a posted one: forged → ReceiptForgedError, garbled → InvalidRequestError, nothing served; a genuine one is taken, forwarded and counted', async () => {
+    const viewer = privateKeyToAccount(generatePrivateKey())
+    await fund(viewer, parseEther('1'), parseEther('1'))
+    const { download } = await meta().post('providers', { root, consumer: viewer.address })
+    const ticket = download.ticket
+    expect(ticket.payer.toLowerCase()).toBe(viewer.address.toLowerCase())
+    const node = net.file.nodes.find((n) => n.peerId === ticket.providers[0]) as { peerId: string; httpUrl: string }
+    const want = (receiptHeader: string) =>
+      fetch(new URL('/v1/blocks', node.httpUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TICKET_HEADER]: base64urlJson(download), [RECEIPT_HEADER]: receiptHeader },
+        body: JSON.stringify({ cids: [root] }),
+      })
+    const errorOf = async (res: Response) => ({ status: res.status, name: ((await res.json()) as { error: { name: string } }).error.name })
+    const base: Receipt = { ticket: ticket.id, consumer: viewer.address, provider: node.peerId, epoch: ticket.epoch, bytes: 5000 }
+    expect(await errorOf(await want(base64urlJson(await sign(stranger, base))))).toEqual({ status: 403, name: 'ReceiptForgedError' })
+    expect(await errorOf(await want('not base64url json'))).toMatchObject({ name: 'InvalidRequestError' })
+    expect(await errorOf(await want(base64urlJson({ receipt: base })))).toMatchObject({ name: 'InvalidRequestError' })
+    expect(
+      await errorOf(
+        await want(base64urlJson(await sign(viewer, { ...base, provider: net.file.nodes.find((n) => n.peerId !== node.peerId)?.peerId as string }))),
+      ),
+    ).toEqual({ status: 403, name: 'ReceiptScopeError' })
+    // nothing those carried was counted; the genuine one rides a want that is served, and reaches the meta node through the provider
+    const spent = async () => BigInt((await getJson<SpendResponse>(`/v1/credit/${viewer.address}`)).cumulativeSpent)
+    expect(await spent()).toBe(0n)
+    const served = await want(base64urlJson(await sign(viewer, base)))
+    expect(served.status).toBe(200)
+    expect((await served.arrayBuffer()).byteLength).toBeGreaterThan(0)
+    await expect.poll(spent, { timeout: 30_000, interval: 300 }).toBe((5000n * PRICE_PER_GIB) / GIB)
   }, 120_000)
 
   test('error: a consumer that sends no receipts is served at most MAX_UNSIGNED_BYTES (64 MiB) beyond them, then refused with ReceiptsOverdueError', async () => {

@@ -7,6 +7,7 @@ import {
   ProviderFailedError,
   RemoteError,
   type SignedDownloadTicket,
+  RECEIPT_HEADER,
   type SignedReceipt,
   TICKET_HEADER,
 } from '@konbini/protocol'
@@ -20,6 +21,13 @@ const RECEIPTS_PATH = '/v1/blocks/receipts'
 
 /** Wants per `POST /v1/blocks`. */
 const WANTS_PER_REQUEST = 1
+
+/**
+ * How long a signed receipt waits for the next want request to this node to ride on (ms) before
+ * it goes in a request of its own: wants flow every few ms while the node serves, and a node
+ * that holds back blocks for receipts gets no new wants.
+ */
+const RECEIPT_RIDE_WAIT_MS = 50
 
 interface Waiter {
   promise: Promise<Uint8Array>
@@ -52,6 +60,12 @@ export class HttpBlockSession implements BlockSource {
   private readonly requests = new Set<Request>()
   private readonly receipts: ReceiptSigner | undefined
   private readonly receiptsUrl: URL
+  /** The newest receipt signed for this node and not yet sent, waiting for a want request to ride on. */
+  private riding: SignedReceipt | undefined
+  private rideTimer: ReturnType<typeof setTimeout> | undefined
+  /** The newest receipt signed for this node, and the bytes of the newest one it answered (took). */
+  private newest: SignedReceipt | undefined
+  private delivered = 0
   /**
    * Receipt posts in flight. Each goes at once, not behind the previous one: a queue of posts
    * (each a round trip) made the node hold back blocks for receipts already signed. Order does
@@ -108,27 +122,55 @@ export class HttpBlockSession implements BlockSource {
   }
 
   close(): void {
+    clearTimeout(this.rideTimer)
     this.fail(new ProviderFailedError({ provider: this.provider, reason: 'session closed' }))
     for (const r of this.requests) r.controller.abort()
   }
 
+  /** Hands the node the receipt for everything it sent (unless it already took one that covers it), then closes. */
   async finish(): Promise<void> {
     const last = this.receipts?.final(this.provider)
-    if (last) this.send(await last)
+    if (last) this.newest = await last
+    clearTimeout(this.rideTimer)
+    this.riding = undefined
+    // a receipt that rode a request the node never answered (aborted, failed) is sent again
+    if (this.newest !== undefined && this.newest.receipt.bytes > this.delivered) this.send(this.newest)
     await Promise.all(this.posting)
     this.close()
   }
 
-  /** Counts a block's bytes toward the next receipt, and posts it when due. */
+  /** Counts a block's bytes toward the next receipt; a receipt due rides the next want request. */
   private count(bytes: number): void {
     const due = this.receipts?.add(this.provider, bytes)
     if (due)
       due.then(
-        (r) => this.send(r),
+        (r) => this.ride(r),
         (err: Error) => this.fail(err),
       )
   }
 
+  private ride(receipt: SignedReceipt): void {
+    if (receipt.receipt.bytes <= (this.newest?.receipt.bytes ?? 0)) return
+    this.newest = receipt
+    this.riding = receipt
+    this.rideTimer ??= setTimeout(() => {
+      this.rideTimer = undefined
+      const alone = this.takeRiding()
+      if (alone !== undefined && !this.closed) this.send(alone)
+    }, RECEIPT_RIDE_WAIT_MS)
+  }
+
+  private takeRiding(): SignedReceipt | undefined {
+    const receipt = this.riding
+    this.riding = undefined
+    return receipt
+  }
+
+  private took(receipt: SignedReceipt): void {
+    this.delivered = Math.max(this.delivered, receipt.receipt.bytes)
+  }
+
+  /** Posts a receipt on its own (`POST /v1/blocks/receipts`). */
   private send(receipt: SignedReceipt): void {
     const post = (async () => {
       // a lost receipt is covered by the next one (cumulative); the node waits for it meanwhile
@@ -137,6 +179,7 @@ export class HttpBlockSession implements BlockSource {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ receipts: [receipt] }),
       }).catch(() => undefined)
+      if (res?.ok) this.took(receipt)
       await res?.body?.cancel().catch(() => {})
     })()
     this.posting.add(post)
@@ -167,12 +210,11 @@ export class HttpBlockSession implements BlockSource {
   }
 
   private async request(cids: CID[], request: Request): Promise<void> {
-    const res = await fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [TICKET_HEADER]: this.ticketHeader },
-      body: JSON.stringify({ cids: cids.map(String) }),
-      signal: request.controller.signal,
-    })
+    const headers: Record<string, string> = { 'content-type': 'application/json', [TICKET_HEADER]: this.ticketHeader }
+    const receipt = this.takeRiding()
+    if (receipt !== undefined) headers[RECEIPT_HEADER] = base64urlJson(receipt)
+    const res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify({ cids: cids.map(String) }), signal: request.controller.signal })
+    if (receipt !== undefined && res.ok) this.took(receipt)
     if (!res.ok || res.body === null) {
       const answer = (await res.json().catch(() => undefined)) as { error?: { name: string; message: string } } | undefined
       throw new RemoteError(answer?.error?.name ?? 'ProviderFailedError', answer?.error?.message ?? `provider answered ${res.status}`, res.status)

@@ -16,7 +16,7 @@ import { type Outlook, PlacementPolicy } from './placement-policy.ts'
 import { Provider, type ProviderStats } from './provider.ts'
 import type { ReceiptSigner } from './receipt-signer.ts'
 import { type TicketGrant, TicketLease } from './ticket-lease.ts'
-import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, TICK_MS } from './scheduling.ts'
+import { BLOCK_MS_PRIOR, HEDGE_FACTOR, HEDGE_SLACK_MS, IDLE_TIMEOUT_MS, MAX_ATTEMPTS, MOVE_FACTOR, MOVE_SLACK_MS, TICK_MS } from './scheduling.ts'
 import type { PoolAttempt, Want } from './want.ts'
 
 export interface ProviderPoolInit {
@@ -215,11 +215,12 @@ export class ProviderPool {
         if (at === 0) started = true
       }
       // a rescue is a bet on speed: judged by what was measured, not by an idle provider's faded
-      // estimate. A hedge is sent now (to a provider with room); a move only needs a provider that
-      // would deliver it sooner even behind its queue: the want goes back to the queue and waits
-      // for it there
+      // estimate. Both go now, to a provider with room: a hedge asks a second provider, a move
+      // takes the want from where it waits straight to one that would deliver it sooner even
+      // behind its queue (put back in the pool's queue, it could go back where it came from, and
+      // be sent there twice)
       const ahead = new Map(started ? [] : peers.map((p) => [p, Math.ceil(queuedAhead / peers.length)] as const))
-      const target = this.policy.choose(want, { now, unmeasured, fullRate, waiting: ahead, needRoom: started, fade: false })
+      const target = this.policy.choose(want, { now, unmeasured, fullRate, waiting: ahead, needRoom: true, fade: false })
       if (target === undefined) continue
       // a full node is asked only for a want that would otherwise come later than from the full nodes alone
       if (target.provider.kind === 'full' && now + projected <= this.policy.deadline(want, fullRate)) continue
@@ -228,9 +229,10 @@ export class ProviderPool {
         this.hedges++
         this.send(want, target.provider, now)
       } else {
-        if (target.finishMs * MOVE_FACTOR >= projected) continue
+        if (target.finishMs * MOVE_FACTOR + MOVE_SLACK_MS >= projected) continue
         this.moves++
         for (const a of [...want.attempts]) this.cancel(a, now, false)
+        this.send(want, target.provider, now)
       }
     }
   }

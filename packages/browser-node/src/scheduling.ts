@@ -41,8 +41,16 @@ export const HEDGE_FACTOR = 1.5
 /** …plus this slack (ms), so that noise does not duplicate blocks. */
 export const HEDGE_SLACK_MS = 25
 
-/** A want still queued behind others at a provider moves to one that would beat it by this factor. */
+/** A want still queued behind others at a provider moves to one that would beat it by this factor… */
 export const MOVE_FACTOR = 1.2
+/**
+ * …and by this many ms: a move is not free — the provider may already be sending the want (a
+ * libp2p node writes the next block while the last is on the wire; an HTTP node serves every
+ * request at once), and the bytes it sent are then paid for and thrown away. Between fast
+ * providers whose queues differ by a few blocks (tens of ms) nothing moves; a stalled or capped
+ * provider's queue (hundreds of ms and more) still does.
+ */
+export const MOVE_SLACK_MS = 500
 
 /** Most providers one want is asked of at once. */
 export const MAX_ATTEMPTS = 3

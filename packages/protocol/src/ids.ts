@@ -42,5 +42,11 @@ export const EIP712_DOMAIN_VERSION = '1'
 export const DEVNET_CHAIN_ID = 31337
 /** HTTP header that carries a ticket (base64url JSON). */
 export const TICKET_HEADER = 'x-konbini-ticket'
+/**
+ * HTTP header of a want request (`POST /v1/blocks`) that carries the consumer's latest signed
+ * receipt for that provider (base64url JSON): receipts ride the block exchange's own requests
+ * instead of a request of their own.
+ */
+export const RECEIPT_HEADER = 'x-konbini-receipt'
 /** Marks an upload request body as one part of a larger upload: blocks only, no End frame (browsers cannot stream one body over HTTP/1.1). */
 export const PART_HEADER = 'x-konbini-part'

@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path'
 import { createKonbiniClient, type KonbiniClient, MetaClient } from '@konbini/browser-node'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
 import type { Libp2p } from '@libp2p/interface'
-import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
+import { generatePrivateKey, type PrivateKeyAccount } from 'viem/accounts'
+import { nativeReceiptAccount } from '../pot/native-receipt-signing.ts'
 
 import { type DevnetFile, devnetFile, privateKey } from '@konbini/protocol'
 
@@ -52,7 +53,7 @@ async function resolveSetup(flags: GlobalFlags): Promise<{ metaUrls: string[]; a
   const devnet = await findDevnet()
   const metaUrls = (flags.meta ?? process.env.KONBINI_META_URLS)?.split(',').filter(Boolean) ?? devnet?.metaUrls
   if (!metaUrls?.length) throw new Error('No meta node configured: start the devnet (npm start) or pass --meta <url>.')
-  return { metaUrls, account: privateKeyToAccount(await loadClientKey(flags, devnet)), devnet }
+  return { metaUrls, account: nativeReceiptAccount(await loadClientKey(flags, devnet)), devnet }
 }
 
 /** A control-plane client and the user's key, for commands that move no data (no libp2p). */

@@ -27,7 +27,7 @@ export function route(handlers: readonly Handler[], onInternalError?: (err: unkn
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
         'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
-        'access-control-allow-headers': 'content-type, range, x-konbini-ticket, x-konbini-route, x-konbini-part',
+        'access-control-allow-headers': 'content-type, range, x-konbini-ticket, x-konbini-receipt, x-konbini-route, x-konbini-part',
         'access-control-max-age': '600',
       })
       res.end()

@@ -1,20 +1,8 @@
 import { createHash } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { EIP712_DOMAIN_NAME, EIP712_DOMAIN_VERSION, type SignedReceipt } from '@konbini/protocol'
-import type * as Secp256k1 from 'secp256k1'
+import { nativeSecp256k1, secp256k1 } from './secp256k1.ts'
 
-const require = createRequire(import.meta.url)
-/** The native binding (a prebuild ships in the package), else its JavaScript fallback (about 30× slower). */
-function loadSecp256k1(): { lib: typeof Secp256k1; native: boolean } {
-  try {
-    return { lib: require('secp256k1/bindings') as typeof Secp256k1, native: true }
-  } catch {
-    return { lib: require('secp256k1/elliptic') as typeof Secp256k1, native: false }
-  }
-}
-const { lib: secp256k1, native } = loadSecp256k1()
-/** Whether receipts are recovered by native code on this machine. */
-export const nativeSecp256k1 = native
+export { nativeSecp256k1 }
 
 /**
  * Verifies traffic receipts in bulk for the meta node's epochs: the EIP-712 digest with Node's

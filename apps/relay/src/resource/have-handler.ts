@@ -4,7 +4,7 @@ import { readJson, sendJson } from '../http/respond.ts'
 import type { Handler } from '../http/router.ts'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
-import { decodeTicketHeader } from './ticket-header.ts'
+import { decodeTicketHeader } from './json-headers.ts'
 
 /** Most CIDs one `have` request may ask about. */
 export const MAX_HAVE_CIDS = 1024

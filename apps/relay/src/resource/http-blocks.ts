@@ -5,6 +5,7 @@ import {
   InvalidRequestError,
   MAX_WANTLIST_SIZE,
   parseCid,
+  RECEIPT_HEADER,
   TICKET_HEADER,
   toWireError,
 } from '@konbini/protocol'
@@ -16,7 +17,7 @@ import type { DownloadTickets } from '@konbini/browser-node'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import type { ByteRateLimiter } from '@konbini/browser-node'
 import { AbandonedAnswers } from './abandoned-answers.ts'
-import { decodeTicketHeader } from './ticket-header.ts'
+import { decodeReceiptHeader, decodeTicketHeader } from './json-headers.ts'
 
 const wantList = z.object({ cids: z.array(z.string().max(200)).min(1).max(MAX_WANTLIST_SIZE) })
 
@@ -30,8 +31,9 @@ export interface HttpBlocksInit {
 
 /**
  * `POST /v1/blocks`: the block exchange over HTTP for clients of full nodes (the paid path).
- * Header: the download ticket; body: a want-list; answer: a stream of Block/DontHave frames in
- * order, with backpressure, charged to the ticket and the operator's egress cap.
+ * Headers: the download ticket and, for a paid one, the consumer's latest receipt for this node
+ * (when one is due); body: a want-list; answer: a stream of Block/DontHave frames in order, with
+ * backpressure, charged to the ticket and the operator's egress cap.
  */
 export function httpBlocksHandler(init: HttpBlocksInit): Handler {
   const abandoned = new AbandonedAnswers(init.tickets)
@@ -41,6 +43,9 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
     abandoned.request(req.socket)
     const signed = decodeTicketHeader(req.headers[TICKET_HEADER])
     const ticket = await init.tickets.verify(signed)
+    // the consumer's latest receipt for this node rides its next want (a bad one fails the request)
+    const receipt = decodeReceiptHeader(req.headers[RECEIPT_HEADER])
+    if (receipt !== undefined) await init.tickets.acceptReceipt(receipt)
     const cids = (await readJson(req, wantList)).cids.map((c) => parseCid(c))
     const signature = (signed as { signature: string }).signature
     res.writeHead(200, { 'content-type': 'application/vnd.konbini.frames', 'cache-control': 'no-store' })
@@ -58,7 +63,7 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
           continue
         }
         try {
-          // a paid ticket's consumer must keep up with its receipts (POST /v1/receipts)
+          // a paid ticket's consumer must keep up with its receipts (x-konbini-receipt, POST /v1/blocks/receipts)
           await init.tickets.awaitReceiptRoom(ticket, bytes.byteLength, gone.signal)
           await init.egress.take(bytes.byteLength, gone.signal)
         } catch (err) {

@@ -23,7 +23,7 @@ import type { DurableBlockstore } from './durable-blockstore.ts'
 import { type Forward, forwardUpload } from './forward.ts'
 import type { MetaReporter } from './reporter.ts'
 import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
-import { decodeTicketHeader } from './ticket-header.ts'
+import { decodeTicketHeader } from './json-headers.ts'
 
 export class IncompleteDagError extends BaseError {
   override name = 'IncompleteDagError'
