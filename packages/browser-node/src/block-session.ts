@@ -35,6 +35,8 @@ export class BlockSession implements BlockSource {
   private batch: CID[] = []
   private cancels: CID[] = []
   private receiptsDue: SignedReceipt[] = []
+  /** The bytes of the newest receipt queued for the provider. */
+  private sentReceiptBytes = 0
   private readonly receipts: ReceiptSigner | undefined
   /** Wants cancelled at the provider whose block may still come: asked again, they need a new Want. */
   private readonly cancelled = new Set<string>()
@@ -114,8 +116,9 @@ export class BlockSession implements BlockSource {
   }
 
   async finish(): Promise<void> {
-    const last = this.closedWith ? undefined : this.receipts?.final(this.provider)
-    if (last) this.send(await last)
+    // the last receipt: signed here, or already by the download (`ReceiptSigner.finalAll`)
+    const last = this.closedWith ? undefined : await (this.receipts?.final(this.provider) ?? this.receipts?.latestFor(this.provider))?.catch(() => undefined)
+    if (last !== undefined && last.receipt.bytes > this.sentReceiptBytes) this.send(last)
     await this.flushing
     if (!this.closedWith) await this.stream.close().catch(() => {})
     this.close()
@@ -123,6 +126,7 @@ export class BlockSession implements BlockSource {
 
   private send(receipt: SignedReceipt): void {
     if (this.closedWith) return
+    this.sentReceiptBytes = Math.max(this.sentReceiptBytes, receipt.receipt.bytes)
     this.receiptsDue.push(receipt)
     this.scheduleFlush()
   }

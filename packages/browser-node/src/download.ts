@@ -100,14 +100,16 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
     readAhead,
     report,
     async finish() {
-      await pool.finish()
+      const signers = pool.lease.all().flatMap((g) => (g.receipts === undefined ? [] : [g.receipts]))
+      // the last receipts, signed now: the providers' copies and the meta node's go at once
+      for (const signer of signers) signer.finalAll()
       // the consumer's own copy of its receipts: the traffic counts even if a provider never hands them in
-      const signed = (await Promise.all(pool.lease.all().map((g) => g.receipts?.all().catch(() => []) ?? []))).flat()
+      const signed = (await Promise.all(signers.map((s) => s.all().catch(() => [])))).flat()
       const posts = []
       for (let at = 0; at < signed.length; at += MAX_RECEIPTS_PER_POST)
         posts.push(meta.post('receipts', { receipts: signed.slice(at, at + MAX_RECEIPTS_PER_POST) }).catch(() => {}))
       // independent round trips: at once, not one after another
-      await Promise.all([...posts, report()])
+      await Promise.all([pool.finish(), ...posts, report()])
     },
   }
 }

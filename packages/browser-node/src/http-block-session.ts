@@ -129,8 +129,9 @@ export class HttpBlockSession implements BlockSource {
 
   /** Hands the node the receipt for everything it sent (unless it already took one that covers it), then closes. */
   async finish(): Promise<void> {
-    const last = this.receipts?.final(this.provider)
-    if (last) this.newest = await last
+    // the last receipt: signed here, or already by the download (`ReceiptSigner.finalAll`)
+    const last = await (this.receipts?.final(this.provider) ?? this.receipts?.latestFor(this.provider))?.catch(() => undefined)
+    if (last !== undefined && last.receipt.bytes > (this.newest?.receipt.bytes ?? 0)) this.newest = last
     clearTimeout(this.rideTimer)
     this.riding = undefined
     // a receipt that rode a request the node never answered (aborted, failed) is sent again

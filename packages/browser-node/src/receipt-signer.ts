@@ -49,6 +49,17 @@ export class ReceiptSigner {
     return this.sign(provider)
   }
 
+  /** Signs now the last receipt of every provider with an unsigned tail: at a download's end, so that its sessions and the meta node get them at the same time. */
+  finalAll(): void {
+    // a failed signature surfaces where the receipt is awaited (`all()`, a session's finish)
+    for (const provider of this.received.keys()) void this.final(provider)?.catch(() => {})
+  }
+
+  /** The latest receipt signed for `provider`, if any. */
+  latestFor(provider: string): Promise<SignedReceipt> | undefined {
+    return this.latest.get(provider)
+  }
+
   /** The latest receipt signed for each provider: a consumer hands them to the meta node itself too, so a provider that vanished (a closed donor tab) is still paid. */
   async all(): Promise<SignedReceipt[]> {
     return Promise.all(this.latest.values())

@@ -14,6 +14,7 @@ import type { PrivateKeyAccount } from 'viem/accounts'
 import { accountArchive } from '../pot/recompute-report.ts'
 import type { CreditState, SettlementChain } from '../pot/settlement-chain.ts'
 import type { EpochRow, PotStore } from './db/pot-store.ts'
+import { FreshCredit } from './fresh-credit.ts'
 
 /** Pause after a failed step (a report short of its quorum, the chain unreachable). */
 const RETRY_MS = 3000
@@ -55,9 +56,11 @@ export class EpochClock {
   private timer: ReturnType<typeof setInterval> | undefined
   private running: Promise<void> = Promise.resolve()
   private retryAt = 0
+  private readonly fresh: FreshCredit
 
   constructor(init: EpochClockInit) {
     this.init = init
+    this.fresh = new FreshCredit((account) => init.chain.credit(account))
   }
 
   get chainId(): number {
@@ -68,9 +71,9 @@ export class EpochClock {
     return this.init.chain
   }
 
-  /** A payer's credit on chain now. */
+  /** A payer's credit on chain, as ticket issuance sees it (a read with credit left is reused for `CREDIT_FRESH_MS`). */
   credit(account: string): Promise<CreditState> {
-    return this.init.chain.credit(account)
+    return this.fresh.get(account)
   }
 
   async spendCap(owner: string): Promise<bigint> {

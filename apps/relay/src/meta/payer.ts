@@ -16,9 +16,14 @@ export interface Payment {
  */
 export async function choosePayment(ctx: MetaContext, { consumer, owner }: { consumer: string; owner: string }): Promise<Payment> {
   if (ctx.epochs === undefined) return { payer: NO_PAYER, epoch: 0 }
-  if (owner.toLowerCase() === ctx.issuer.address.toLowerCase() || (await ctx.store.isLightOperator(consumer))) return { payer: NO_PAYER, epoch: 0 }
-  const current = await ctx.epochs.current()
-  if ((await usableCredit(ctx, consumer)) > 0n) return { payer: consumer.toLowerCase(), epoch: current.epoch }
+  if (owner.toLowerCase() === ctx.issuer.address.toLowerCase()) return { payer: NO_PAYER, epoch: 0 }
+  // independent reads (the database, the chain): at once, not one after another; a light
+  // operator's cache fill does not wait for (or fail with) the chain
+  const ownCredit = usableCredit(ctx, consumer)
+  ownCredit.catch(() => {})
+  const [lightOperator, current] = await Promise.all([ctx.store.isLightOperator(consumer), ctx.epochs.current()])
+  if (lightOperator) return { payer: NO_PAYER, epoch: 0 }
+  if ((await ownCredit) > 0n) return { payer: consumer.toLowerCase(), epoch: current.epoch }
   // a session key a wallet granted spends the wallet's credit
   const [granted] = await ctx.pot.grantsOf([consumer], current.endsAt)
   if (granted !== undefined && (await usableCredit(ctx, granted.grant.wallet)) > 0n) return { payer: granted.grant.wallet.toLowerCase(), epoch: current.epoch }
@@ -30,11 +35,15 @@ export async function choosePayment(ctx: MetaContext, { consumer, owner }: { con
 /** Credit `account` can still spend: deposited less withdrawn, requested, settled and pending spends. */
 export async function usableCredit(ctx: MetaContext, account: string): Promise<bigint> {
   if (ctx.epochs === undefined) return 0n
-  const c = await ctx.epochs.credit(account)
-  const last = await ctx.pot.lastReported()
+  const { epochs, pot } = ctx
+  // the chain's figures and the meta node's own (the last report, then what is pending since): at once
+  const [c, { last, pendingBytes }] = await Promise.all([
+    epochs.credit(account),
+    pot.lastReported().then(async (last) => ({ last, pendingBytes: await pot.pendingBytesOf(account, (last?.epoch ?? 0) + 1) })),
+  ])
   const report: StoredReport | undefined = last?.report ? JSON.parse(last.report) : undefined
   const settled = BigInt(report?.spends.find(([a]) => a === account.toLowerCase())?.[1] ?? '0')
-  const pending = spendFor(BigInt(await ctx.pot.pendingBytesOf(account, (last?.epoch ?? 0) + 1)))
+  const pending = spendFor(BigInt(pendingBytes))
   const left = c.deposited - c.withdrawn - c.pending - settled - pending
   return left > 0n ? left : 0n
 }
