@@ -3,27 +3,27 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createKonbiniClient, HttpBlockSession, type KonbiniClient, ReceiptSigner } from '@konbini/browser-node'
+import { createKonbiniClient, HttpBlockSession, type KonbiniClient, openDownload, ReceiptSigner } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
-import { NO_PAYER, RECEIPT_HEADER, RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
+import { RECEIPT_HEADER, RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import type { Hex } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
-import { loadOperatorKey } from '../apps/relay/src/keys.ts'
 import { nativeReceiptAccount } from '../apps/relay/src/pot/native-receipt-signing.ts'
 import { type Bench, type BenchResult, log, MiB, mbps, median, round, runsFigure, waitQuiet, writeRandomFile } from './harness.ts'
 import { type BenchNet, startBenchNet } from './net.ts'
 
-const SIZE = 256 * MiB
-const RESOURCES = 2
+const SIZE = 128 * MiB
+/** Three holders: a download without receipts leaves each about a third of the file unsigned, under MAX_UNSIGNED_BYTES. */
+const RESOURCES = 3
 /**
- * Files per side, read in turn: within one devnet one file can read ~10 % faster or slower than
- * another of the same size for the whole run (seen with two paid files, A/A), so each side's
- * figure is spread over several.
+ * Files, read in turn, each by both runs of a pair: within one devnet one file can read ~10 %
+ * faster or slower than another of the same size for the whole run (two sets of paid files, A/A,
+ * differed by 9 % in the median), so a pair compares one file with itself.
  */
-const FILES_PER_SIDE = 3
+const FILES = 3
 /**
- * Paired runs (one paid, one unpaid download each) per transport, after one warm-up pair: HTTP is
+ * Paired runs (one download with receipts, one without) per transport, after warm-ups: HTTP is
  * the headline. One pair's ratio swings ±15 % on this machine, so the median needs many pairs to
  * tell a 2 % overhead.
  */
@@ -31,7 +31,7 @@ const PAIRS = { http: 24, libp2p: 9 }
 const TRANSPORTS = ['http', 'libp2p'] as const
 type Transport = (typeof TRANSPORTS)[number]
 /**
- * BENCH_POT_TRACE=<dir>: writes a timeline of every paid run there (per provider: bytes as they
+ * BENCH_POT_TRACE=<dir>: writes a timeline of every run there (per provider: bytes as they
  * arrive, receipts signed, HTTP receipt posts answered), to see whether providers wait for receipts.
  */
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: the bench is not a turbo task
@@ -40,14 +40,13 @@ const TRACE_DIR = process.env.BENCH_POT_TRACE
 const holdProbe = pathToFileURL(fileURLToPath(new URL('./servers/receipt-hold-probe.ts', import.meta.url))).href
 const holdFile = (i: number) => join(TRACE_DIR ?? '', `held-node${i + 1}.json`)
 
-/** One of the two files, read by the dev key's client; `counts` are the receipts it signs (and the time signing took). */
+/** How the dev key's client reads: with receipts (as every paid download), or without (its signer left out); `counts` are the receipts it signs (and the time signing took). */
 interface Side {
-  name: 'paid' | 'unpaid'
+  name: 'receipts' | 'none'
   net: BenchNet
   client: KonbiniClient
+  libp2p: Libp2p
   address: string
-  /** Its files (FILES_PER_SIDE): pair i reads file i of each side. */
-  roots: string[]
   counts: { signed: number; signMs: number }
 }
 
@@ -68,23 +67,24 @@ interface Run {
 }
 
 /**
- * `accounting_overhead`: what Proof of Traffic costs a download. One devnet with its chain (1 meta
- * + 2 resource nodes on 127.0.0.1) holds random files of the same size on both nodes, three of
- * each kind: ones the dev account owns — their downloads are paid from the dev account's credit: the client signs a
- * cumulative EIP-712 receipt every RECEIPT_INTERVAL_BYTES (4 MiB) per provider, the providers
- * verify them, hold back blocks past MAX_UNSIGNED_BYTES (64 MiB) unsigned and forward them to the
- * meta node — and ones the meta node owns, whose downloads nobody pays (the rule for the meta
- * nodes' own archives): unpaid tickets, no receipts. The same in-process Node client (the dev
- * key, signing as the CLI does) reads whole files (open → content → finish, not written to
- * disk) from the same node processes over the same connections, paired runs (file i of each
- * kind in pair i) alternating which goes first; the figure is the median of the pairs' throughput ratios (paid ÷ unpaid), over HTTP
- * to the full nodes (the default path: `accounting_overhead`) and over libp2p
- * (`accounting_overhead_libp2p`). (Two devnets, one with a chain and one without, differed by
- * ±10–20 % for reasons of their own that lasted a whole run — an A/A pair of two paid devnets
- * too.) The bench checks that every paid run had a paid ticket and signed receipts, every unpaid
- * run none, and that the meta node counted the paid bytes (the dev account's pending spend) and
- * the providers forwarded receipts. `BENCH_POT_TRACE=<dir>` adds a per-run timeline and how long
- * each provider held blocks back.
+ * `accounting_overhead`: what Proof of Traffic's receipts cost a download. One devnet with its
+ * chain (1 meta + 3 resource nodes on 127.0.0.1) holds three random 128 MiB files of the dev
+ * account's on all three nodes; the dev account's downloads of them are paid from its credit.
+ * Each pair reads one file twice with the same in-process Node client (the dev key, signing as
+ * the CLI does), from the same node processes over the same connections: once with receipts — a
+ * cumulative EIP-712 receipt every RECEIPT_INTERVAL_BYTES (8 MiB) per provider, riding the next
+ * want, verified by the provider (which holds back blocks past MAX_UNSIGNED_BYTES unsigned) and
+ * forwarded to the meta node, the last ones handed to the meta node too — and once without (the
+ * same paid ticket, no signer: nothing signed, sent or checked; each provider's unsigned third
+ * stays under the 64 MiB it tolerates). Pairs alternate which goes first; the figure is the
+ * median of the pairs' throughput ratios (open → content → finish), over HTTP to the full nodes
+ * (the default path: `accounting_overhead`) and over libp2p (`accounting_overhead_libp2p`).
+ * (Comparing against an unpaid ticket meant another file — the meta node's, or another devnet's —
+ * and the file alone moved the median by up to 9 %, A/A.) The bench checks that every run with
+ * receipts had the dev account's paid ticket and signed receipts, every run without none, and
+ * that the meta node counted the receipted bytes (the dev account's pending spend) and the
+ * providers forwarded receipts. `BENCH_POT_TRACE=<dir>` adds a per-run timeline and how long each
+ * provider held blocks back.
  */
 export const accountingOverhead: Bench = {
   names: ['accounting_overhead', 'accounting_overhead_libp2p'],
@@ -98,14 +98,12 @@ export const accountingOverhead: Bench = {
     try {
       if (net.devnet.file.chain === undefined) throw new Error('the devnet has no chain')
       // uploaded by the dev account: on a chain, uploads are paid traffic as well
-      const files = (put: () => Promise<string>) => Array.from({ length: FILES_PER_SIDE }, () => put()).reduce(async (all, next) => [...(await all), await next], Promise.resolve<string[]>([]))
-      const paid: Side = { name: 'paid', net, client, address, roots: await files(() => putRandom(net, client, 'paid.bin')), counts }
-      // uploaded with the meta node's own key: nobody pays for its files
-      const metaAccount = await loadOperatorKey(net.devnet.metas[0]?.env.KONBINI_DATA_DIR as string, 'meta.key')
-      const metaClient = createKonbiniClient({ metaUrls: net.metaUrls, account: metaAccount, libp2p })
-      const unpaid: Side = { name: 'unpaid', net, client, address, roots: await files(() => putRandom(net, metaClient, 'unpaid.bin')), counts }
-      log(`  put ${FILES_PER_SIDE} files of the dev account's and ${FILES_PER_SIDE} of the meta node's, ${SIZE / MiB} MiB each, on ${RESOURCES} nodes`)
-      const creditBefore = await spent(paid)
+      const roots: string[] = []
+      for (let i = 0; i < FILES; i++) roots.push(await putRandom(net, client, `file${i}.bin`))
+      const withReceipts: Side = { name: 'receipts', net, client, libp2p, address, counts }
+      const without: Side = { name: 'none', net, client, libp2p, address, counts }
+      log(`  put ${FILES} files of the dev account's, ${SIZE / MiB} MiB each, on ${RESOURCES} nodes`)
+      const creditBefore = await spent(withReceipts)
 
       const results: Record<string, BenchResult> = {}
       let paidBytes = 0
@@ -114,41 +112,43 @@ export const accountingOverhead: Bench = {
         log(`  ${transport}: warm-up pair (not counted)`)
         const failures: string[] = []
         /**
-         * A download; one that fails is reported: a paid one counts as 0 MB/s (a provider gave up
-         * waiting for receipts: what Proof of Traffic cost it), an unpaid one drops its pair.
+         * A download; one that fails is reported: one with receipts counts as 0 MB/s (a provider
+         * gave up waiting for receipts: what Proof of Traffic cost it), one without drops its pair.
          */
         const measure = async (side: Side, label: string, file: number): Promise<Run | undefined> => {
           const t0 = performance.now()
           try {
-            const run = await download(side, transport, side.roots[file % FILES_PER_SIDE] as string)
-            if (side === paid) paidBytes += SIZE
+            const run = await download(side, transport, roots[file % FILES] as string)
+            if (side === withReceipts) paidBytes += SIZE
             return run
           } catch (err) {
             const failure = `${side.name} ${label}: ${(err as Error).name}: ${(err as Error).message} (after ${Math.round(performance.now() - t0)} ms)`
-            log(`  ${side.name} download FAILED${side === paid ? ', counted as 0 MB/s' : ', pair dropped'}: ${failure}`)
+            log(`  ${side.name} download FAILED${side === withReceipts ? ', counted as 0 MB/s' : ', pair dropped'}: ${failure}`)
             failures.push(failure)
-            return side === paid ? { mbps: 0, openMs: Number.NaN, finishMs: Number.NaN, receipts: 0, signMs: 0, payer: '', blocksPerProvider: [], cpuMs: {} } : undefined
+            return side === withReceipts
+              ? { mbps: 0, openMs: Number.NaN, finishMs: Number.NaN, receipts: 0, signMs: 0, payer: '', blocksPerProvider: [], cpuMs: {} }
+              : undefined
           }
         }
-        for (const side of [paid, unpaid]) for (let file = 0; file < FILES_PER_SIDE; file++) await measure(side, 'warm-up', file)
-        const runs: Record<Side['name'], Run[]> = { paid: [], unpaid: [] }
+        for (let file = 0; file < FILES; file++) for (const side of [withReceipts, without]) await measure(side, 'warm-up', file)
+        const runs: Record<Side['name'], Run[]> = { receipts: [], none: [] }
         const ratios: number[] = []
         const busyPct: number[] = []
         for (let i = 0; i < PAIRS[transport]; i++) {
           busyPct.push(Math.round((await waitQuiet(20)) * 100))
           // alternate which side goes first, so drift (heat, GC, page cache) does not favour one
           const pair: Partial<Record<Side['name'], Run>> = {}
-          for (const side of i % 2 === 0 ? [paid, unpaid] : [unpaid, paid]) {
+          for (const side of i % 2 === 0 ? [withReceipts, without] : [without, withReceipts]) {
             await side.net.idle()
             pair[side.name] = await measure(side, `pair ${i + 1}`, i)
           }
-          const { paid: p, unpaid: u } = pair
+          const { receipts: p, none: u } = pair
           if (p === undefined || u === undefined) continue
-          runs.paid.push(p)
-          runs.unpaid.push(u)
+          runs.receipts.push(p)
+          runs.none.push(u)
           ratios.push(p.mbps / u.mbps)
           log(
-            `  ${transport} pair ${i + 1}/${PAIRS[transport]}: paid ${round(p.mbps)} MB/s (${p.receipts} receipts, ${round(p.signMs)} ms signing, CPU ms ${JSON.stringify(p.cpuMs)}), unpaid ${round(u.mbps)} MB/s (CPU ms ${JSON.stringify(u.cpuMs)}), ratio ${round(p.mbps / u.mbps)} (machine ${busyPct[i]} % busy before)`,
+            `  ${transport} pair ${i + 1}/${PAIRS[transport]} (file ${i % FILES}): with receipts ${round(p.mbps)} MB/s (${p.receipts} receipts, ${round(p.signMs)} ms signing, CPU ms ${JSON.stringify(p.cpuMs)}), without ${round(u.mbps)} MB/s (CPU ms ${JSON.stringify(u.cpuMs)}), ratio ${round(p.mbps / u.mbps)} (machine ${busyPct[i]} % busy before)`,
           )
         }
         const name = transport === 'http' ? 'accounting_overhead' : 'accounting_overhead_libp2p'
@@ -156,42 +156,40 @@ export const accountingOverhead: Bench = {
           results,
           runsFigure(name, ratios, {
             goal: '>= 0.98',
-            baseline: `the same ${SIZE / MiB} MiB download over ${transport === 'http' ? 'HTTP (POST /v1/blocks)' : 'libp2p (/konbini/blocks)'} from a devnet without a chain (unpaid ticket, no receipts), paired runs in the same bench run`,
-            unit: 'paid ÷ unpaid download throughput, per pair',
+            baseline: `the same ${SIZE / MiB} MiB file's download over ${transport === 'http' ? 'HTTP (POST /v1/blocks)' : 'libp2p (/konbini/blocks)'} under the same kind of paid ticket without receipts, paired runs in the same bench run`,
+            unit: 'with ÷ without receipts download throughput, per pair',
             detail: {
               transport,
-              paidMBps: round(median(runs.paid.map((r) => r.mbps))),
-              unpaidMBps: round(median(runs.unpaid.map((r) => r.mbps))),
+              withReceiptsMBps: round(median(runs.receipts.map((r) => r.mbps))),
+              withoutMBps: round(median(runs.none.map((r) => r.mbps))),
               sizeMiB: SIZE / MiB,
-              devnet: `1 meta + ${RESOURCES} resource nodes on 127.0.0.1 with its chain (anvil), both files on all ${RESOURCES}; paid: the dev account's file, its credit; unpaid: the meta node's file`,
-              receiptsPerPaidRun: median(completed(runs.paid).map((r) => r.receipts)),
-              signMsPerPaidRun: round(median(completed(runs.paid).map((r) => r.signMs))),
-              openMsPaid: round(median(completed(runs.paid).map((r) => r.openMs))),
-              openMsUnpaid: round(median(runs.unpaid.map((r) => r.openMs))),
-              finishMsPaid: round(median(completed(runs.paid).map((r) => r.finishMs))),
-              finishMsUnpaid: round(median(runs.unpaid.map((r) => r.finishMs))),
-              paidPayer: runs.paid.find((r) => r.payer !== '')?.payer,
+              devnet: `1 meta + ${RESOURCES} resource nodes on 127.0.0.1 with its chain (anvil), ${FILES} files of the dev account's on all ${RESOURCES}, its credit paying`,
+              receiptsPerRun: median(completed(runs.receipts).map((r) => r.receipts)),
+              signMsPerRun: round(median(completed(runs.receipts).map((r) => r.signMs))),
+              openMs: round(median(runs.none.map((r) => r.openMs))),
+              finishMsWithReceipts: round(median(completed(runs.receipts).map((r) => r.finishMs))),
+              finishMsWithout: round(median(runs.none.map((r) => r.finishMs))),
+              payer: runs.receipts.find((r) => r.payer !== '')?.payer,
               failures,
               machineBusyPctPerRound: busyPct,
-              paidSamplesMBps: runs.paid.map((r) => round(r.mbps)),
-              unpaidSamplesMBps: runs.unpaid.map((r) => round(r.mbps)),
-              paidBlocksPerProvider: runs.paid.map((r) => r.blocksPerProvider),
-              paidCpuMsPerRun: medianPerProcess(completed(runs.paid)),
-              unpaidCpuMsPerRun: medianPerProcess(runs.unpaid),
-              unpaidBlocksPerProvider: runs.unpaid.map((r) => r.blocksPerProvider),
+              withReceiptsSamplesMBps: runs.receipts.map((r) => round(r.mbps)),
+              withoutSamplesMBps: runs.none.map((r) => round(r.mbps)),
+              withReceiptsCpuMsPerRun: medianPerProcess(completed(runs.receipts)),
+              withoutCpuMsPerRun: medianPerProcess(runs.none),
+              blocksPerProviderWithReceipts: runs.receipts.map((r) => r.blocksPerProvider),
             },
           }),
         )
       }
 
       // the receipts reached the providers and the meta node: the dev account's spend grew by
-      // (at least) every paid byte, and the providers forwarded receipts; the unpaid side forwarded none
+      // (at least) every receipted byte, and the providers forwarded receipts
       const expected = spendFor(BigInt(paidBytes)) - 16n // a wei of rounding per epoch at most
       const deadline = performance.now() + 20_000
-      let grew = (await spent(paid)) - creditBefore
+      let grew = (await spent(withReceipts)) - creditBefore
       while (grew < expected && performance.now() < deadline) {
         await new Promise((r) => setTimeout(r, 500))
-        grew = (await spent(paid)) - creditBefore
+        grew = (await spent(withReceipts)) - creditBefore
       }
       if (grew < expected) throw new Error(`the meta node counted ${grew} wei of spend for ${paidBytes} paid bytes, expected at least ${expected}`)
       const forwarded = await forwardedReceipts(net)
@@ -311,7 +309,7 @@ async function download(side: Side, transport: Transport, root: string): Promise
   const signedBefore = side.counts.signed
   const signMsBefore = side.counts.signMs
   if (TRACE_DIR !== undefined) trace = []
-  const heldBefore = TRACE_DIR !== undefined && side.name === 'paid' ? await held() : undefined
+  const heldBefore = TRACE_DIR !== undefined && side.name === 'receipts' ? await held() : undefined
   // how late this process's event loop ran (the client's), while tracing
   const lag = TRACE_DIR === undefined ? undefined : monitorEventLoopDelay({ resolution: 5 })
   lag?.enable()
@@ -319,7 +317,10 @@ async function download(side: Side, transport: Transport, root: string): Promise
   const cpuBefore = processes.map(({ pid }) => processCpuMs(pid))
   const clientBefore = process.cpuUsage()
   const t0 = performance.now()
-  const d = await side.client.open(root, { transport })
+  const d =
+    side.name === 'receipts'
+      ? await side.client.open(root, { transport })
+      : await openDownload(side.client.meta, side.libp2p, root, { consumer: side.address, transport })
   const openMs = performance.now() - t0
   let lastByteAt = Number.NaN
   let bytes = 0
@@ -374,11 +375,11 @@ async function download(side: Side, transport: Transport, root: string): Promise
   if (bytes !== SIZE) throw new Error(`read ${bytes} bytes, expected ${SIZE}`)
   const payer = d.ticket.ticket.payer.toLowerCase()
   const receipts = side.counts.signed - signedBefore
-  if (side.name === 'paid') {
-    if (payer !== side.address.toLowerCase()) throw new Error(`paid file: the ticket's payer is ${payer}, not the dev account`)
-    // one per RECEIPT_INTERVAL_BYTES per provider, give or take the last one per provider
-    if (receipts < Math.floor(SIZE / RECEIPT_INTERVAL_BYTES) - RESOURCES) throw new Error(`paid file: only ${receipts} receipts signed for ${SIZE / MiB} MiB`)
-  } else if (payer !== NO_PAYER || receipts !== 0) throw new Error(`unpaid file: payer ${payer}, ${receipts} receipts signed`)
+  if (payer !== side.address.toLowerCase()) throw new Error(`${side.name}: the ticket's payer is ${payer}, not the dev account`)
+  // one per RECEIPT_INTERVAL_BYTES per provider, give or take the last one per provider
+  if (side.name === 'receipts' && receipts < Math.floor(SIZE / RECEIPT_INTERVAL_BYTES) - RESOURCES)
+    throw new Error(`only ${receipts} receipts signed for ${SIZE / MiB} MiB`)
+  if (side.name === 'none' && receipts !== 0) throw new Error(`${receipts} receipts signed without a signer`)
   return {
     mbps: mbps(SIZE, ms),
     openMs,

@@ -12,7 +12,7 @@ export const MAX_WANTLIST_SIZE = 256
 /** Most wants one block-exchange session may have waiting at a provider: a client asks again as blocks arrive; more ends the session (InvalidMessageError). */
 export const MAX_QUEUED_WANTS = 1024
 /** A consumer signs a cumulative receipt to a provider every this many bytes received from it (and when it finishes). */
-export const RECEIPT_INTERVAL_BYTES = 4 * 1024 * 1024
+export const RECEIPT_INTERVAL_BYTES = 8 * 1024 * 1024
 /**
  * A provider sends at most this many bytes of a paid ticket beyond its latest valid receipt, then
  * waits for one. It must exceed what is legitimately unsigned at any moment: a consumer's window
