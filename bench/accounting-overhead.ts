@@ -1,17 +1,15 @@
 import { readFileSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { createKonbiniClient, HttpBlockSession, type KonbiniClient, openDownload, ReceiptSigner } from '@konbini/browser-node'
+import { createKonbiniClient, type KonbiniClient, openDownload } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
-import { RECEIPT_HEADER, RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
+import { RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import type { Hex } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
 import { nativeReceiptAccount } from '../apps/relay/src/pot/native-receipt-signing.ts'
 import { type Bench, type BenchResult, log, MiB, mbps, median, round, runsFigure, waitQuiet, writeRandomFile } from './harness.ts'
 import { type BenchNet, startBenchNet } from './net.ts'
+import { PotTrace } from './pot-trace.ts'
 
 const SIZE = 128 * MiB
 /** Three holders: a download without receipts leaves each about a third of the file unsigned, under MAX_UNSIGNED_BYTES. */
@@ -30,15 +28,9 @@ const FILES = 3
 const PAIRS = { http: 24, libp2p: 9 }
 const TRANSPORTS = ['http', 'libp2p'] as const
 type Transport = (typeof TRANSPORTS)[number]
-/**
- * BENCH_POT_TRACE=<dir>: writes a timeline of every run there (per provider: bytes as they
- * arrive, receipts signed, HTTP receipt posts answered), to see whether providers wait for receipts.
- */
+/** BENCH_POT_TRACE=<dir>: a timeline of every download there (see pot-trace.ts), to see whether providers wait for receipts. */
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: the bench is not a turbo task
 const TRACE_DIR = process.env.BENCH_POT_TRACE
-/** With BENCH_POT_TRACE, each paid resource node also records how long it held back blocks waiting for receipts. */
-const holdProbe = pathToFileURL(fileURLToPath(new URL('./servers/receipt-hold-probe.ts', import.meta.url))).href
-const holdFile = (i: number) => join(TRACE_DIR ?? '', `held-node${i + 1}.json`)
 
 /** How the dev key's client reads: with receipts (as every paid download), or without (its signer left out); `counts` are the receipts it signs (and the time signing took). */
 interface Side {
@@ -89,10 +81,9 @@ interface Run {
 export const accountingOverhead: Bench = {
   names: ['accounting_overhead', 'accounting_overhead_libp2p'],
   async run() {
-    if (TRACE_DIR !== undefined) await mkdir(TRACE_DIR, { recursive: true })
+    const trace = TRACE_DIR === undefined ? undefined : await PotTrace.create(TRACE_DIR, RESOURCES)
     // BENCH_RECEIPT_MAX_UNSIGNED_MIB (an experiment, see the probe) reaches the nodes with the rest of this environment
-    const probe = TRACE_DIR === undefined ? {} : { nodeEnv: (i: number) => ({ NODE_OPTIONS: `--import=${holdProbe}`, BENCH_RECEIPT_HOLD_FILE: holdFile(i) }) }
-    const net = await startBenchNet({ resources: RESOURCES, chain: true, ...probe })
+    const net = await startBenchNet({ resources: RESOURCES, chain: true, ...(trace && { nodeEnv: trace.nodeEnv }) })
     const cleanups: Array<() => void> = []
     const { client, libp2p, counts, address } = await devClient(net)
     try {
@@ -107,7 +98,7 @@ export const accountingOverhead: Bench = {
 
       const results: Record<string, BenchResult> = {}
       let paidBytes = 0
-      if (TRACE_DIR !== undefined) cleanups.push(installTrace())
+      if (trace !== undefined) cleanups.push(trace.install())
       for (const transport of TRANSPORTS) {
         log(`  ${transport}: warm-up pair (not counted)`)
         const failures: string[] = []
@@ -118,7 +109,7 @@ export const accountingOverhead: Bench = {
         const measure = async (side: Side, label: string, file: number): Promise<Run | undefined> => {
           const t0 = performance.now()
           try {
-            const run = await download(side, transport, roots[file % FILES] as string)
+            const run = await download(side, transport, roots[file % FILES] as string, trace)
             if (side === withReceipts) paidBytes += SIZE
             return run
           } catch (err) {
@@ -247,72 +238,11 @@ async function putRandom(net: BenchNet, client: KonbiniClient, name: string): Pr
   return root
 }
 
-let traceRun = 0
-/** What BENCH_POT_TRACE records of the current paid run: [ms, event, provider, bytes] (cumulative bytes from that provider; a block's own size). */
-let trace: Array<[number, 'block' | 'sign' | 'signed' | 'ride' | 'post' | 'posted' | 'refused' | 'abort' | 'failed', string, number]> | undefined
-
-/** Records blocks, signatures, receipts riding want requests and HTTP receipt posts into `trace` (wraps ReceiptSigner and fetch); returns the undo. */
-function installTrace(): () => void {
-  type Signer = { add(p: string, b: number): unknown; sign(p: string): Promise<{ receipt: { bytes: number } }>; received: Map<string, number> }
-  const proto = ReceiptSigner.prototype as unknown as Signer
-  const { add, sign } = proto
-  const originalFetch = globalThis.fetch
-  proto.add = function (this: Signer, provider: string, bytes: number) {
-    trace?.push([performance.now(), 'block', provider, bytes])
-    return add.call(this, provider, bytes)
-  }
-  proto.sign = async function (this: Signer, provider: string) {
-    trace?.push([performance.now(), 'sign', provider, this.received.get(provider) ?? 0])
-    const r = await sign.call(this, provider)
-    trace?.push([performance.now(), 'signed', provider, r.receipt.bytes])
-    return r
-  }
-  globalThis.fetch = async (input, init) => {
-    const riding = (init?.headers as Record<string, string> | undefined)?.[RECEIPT_HEADER]
-    if (riding !== undefined) {
-      const { receipt } = JSON.parse(Buffer.from(riding, 'base64url').toString()) as { receipt: { provider: string; bytes: number } }
-      trace?.push([performance.now(), 'ride', receipt.provider, receipt.bytes])
-    }
-    if (!String(input).endsWith('/v1/blocks/receipts') || typeof init?.body !== 'string') return originalFetch(input, init)
-    const { receipts } = JSON.parse(init.body) as { receipts: Array<{ receipt: { provider: string; bytes: number } }> }
-    for (const { receipt } of receipts) trace?.push([performance.now(), 'post', receipt.provider, receipt.bytes])
-    const res = await originalFetch(input, init)
-    for (const { receipt } of receipts) trace?.push([performance.now(), 'posted', receipt.provider, receipt.bytes])
-    const answer = res.clone()
-    void answer.json().then(
-      (a: { rejected?: unknown[] }) => {
-        if (!res.ok || (a.rejected?.length ?? 0) > 0) trace?.push([performance.now(), 'refused', JSON.stringify(a).slice(0, 300), res.status])
-      },
-      () => {},
-    )
-    return res
-  }
-  // HTTP wants given up while their request was on the way (a hedge lost, a move): the node may have sent (and charged) the block
-  type Session = { provider: string; cancel(cid: unknown): void; requests: Set<{ controller: AbortController }> }
-  const session = HttpBlockSession.prototype as unknown as Session
-  const { cancel } = session
-  session.cancel = function (this: Session, cid: unknown) {
-    const live = [...this.requests].filter((r) => !r.controller.signal.aborted)
-    cancel.call(this, cid)
-    for (const r of live) if (r.controller.signal.aborted) trace?.push([performance.now(), 'abort', this.provider, 0])
-  }
-  return () => {
-    proto.add = add
-    proto.sign = sign
-    session.cancel = cancel
-    globalThis.fetch = originalFetch
-  }
-}
-
 /** Reads the whole file once (verified by the pool, not written); checks the ticket and receipts match the side. */
-async function download(side: Side, transport: Transport, root: string): Promise<Run> {
+async function download(side: Side, transport: Transport, root: string, trace: PotTrace | undefined): Promise<Run> {
   const signedBefore = side.counts.signed
   const signMsBefore = side.counts.signMs
-  if (TRACE_DIR !== undefined) trace = []
-  const heldBefore = TRACE_DIR !== undefined && side.name === 'receipts' ? await held() : undefined
-  // how late this process's event loop ran (the client's), while tracing
-  const lag = TRACE_DIR === undefined ? undefined : monitorEventLoopDelay({ resolution: 5 })
-  lag?.enable()
+  const traced = await trace?.begin(transport, side.name === 'receipts')
   const processes = processesOf(side)
   const cpuBefore = processes.map(({ pid }) => processCpuMs(pid))
   const clientBefore = process.cpuUsage()
@@ -335,37 +265,11 @@ async function download(side: Side, transport: Transport, root: string): Promise
     }
     ms = performance.now() - t0
   } catch (err) {
-    if (trace !== undefined) trace.push([performance.now(), 'failed', (err as Error).message, 0])
+    traced?.failed(err as Error)
     throw err
   } finally {
-    lag?.disable()
-    if (trace !== undefined && TRACE_DIR !== undefined) {
-      const events = trace.map(([t, ...rest]) => [round(t - t0), ...rest])
-      trace = undefined
-      const loopLagMs = lag && { p50: lag.percentile(50) / 1e6, p99: lag.percentile(99) / 1e6, max: lag.max / 1e6 }
-      // let the probes write what the final receipts changed
-      if (heldBefore) await new Promise((r) => setTimeout(r, 250))
-      const after = heldBefore && (await held())
-      const ticketId = d.ticket.ticket.id.toLowerCase()
-      // per node: holds (stretches with a send waiting for a receipt) and their total ms in this run,
-      // and the ticket's bytes served (charged) and signed there against the bytes the client received
-      const nodes = after?.map((a, i) => {
-        const peerId = side.net.devnet.nodes[i]?.ready?.peerId ?? ''
-        const t = a.tickets?.[ticketId]
-        const received = events.reduce((n, e) => (e[1] === 'block' && e[2] === peerId ? n + (e[3] as number) : n), 0)
-        return {
-          peerId,
-          holds: a.holds - (heldBefore?.[i]?.holds ?? 0),
-          heldMs: round(a.heldMs - (heldBefore?.[i]?.heldMs ?? 0)),
-          ...(a.refunds !== undefined && {
-            refunds: a.refunds - (heldBefore?.[i]?.refunds ?? 0),
-            refundedBytes: (a.refundedBytes ?? 0) - (heldBefore?.[i]?.refundedBytes ?? 0),
-          }),
-          ...(t && { served: t.served, signed: t.signed, received, servedNotReceived: t.served - received }),
-        }
-      })
-      await writeFile(join(TRACE_DIR, `${transport}-${++traceRun}-${side.name}.json`), JSON.stringify({ transport, ms, loopLagMs, nodes, events }))
-    }
+    const peerIds = side.net.devnet.nodes.map((n) => n.ready?.peerId ?? '')
+    await traced?.end({ name: side.name, ticketId: d.ticket.ticket.id, ms, t0, peerIds })
   }
   const clientCpu = process.cpuUsage(clientBefore)
   const cpuMs: Record<string, number> = { client: Math.round((clientCpu.user + clientCpu.system) / 1000) }
@@ -412,33 +316,6 @@ function processCpuMs(pid: number): number {
   } catch {
     return 0
   }
-}
-
-/** What receipt-hold-probe.ts writes: holds so far, refunds (an experiment) and each paid ticket's bytes served and signed. */
-interface HoldTotals {
-  holds: number
-  heldMs: number
-  refunds?: number
-  refundedBytes?: number
-  tickets?: Record<string, { served: number; signed: number }>
-}
-
-/** The paid nodes' hold totals so far (BENCH_POT_TRACE). */
-async function held(): Promise<Array<HoldTotals>> {
-  const read = async (i: number): Promise<HoldTotals> => {
-    // the probe rewrites the file in place: a read can catch it empty
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const text = await readFile(holdFile(i), 'utf8').catch(() => undefined)
-      if (text === undefined) return { holds: 0, heldMs: 0 }
-      try {
-        return JSON.parse(text) as HoldTotals
-      } catch {
-        await new Promise((r) => setTimeout(r, 10))
-      }
-    }
-    throw new Error(`${holdFile(i)} stays unreadable`)
-  }
-  return Promise.all(Array.from({ length: RESOURCES }, (_, i) => read(i)))
 }
 
 /** The dev account's spend as the meta node counts it: settled plus pending (wei). */

@@ -117,7 +117,7 @@ export class BlockSession implements BlockSource {
 
   async finish(): Promise<void> {
     // the last receipt: signed here, or already by the download (`ReceiptSigner.finalAll`)
-    const last = this.closedWith ? undefined : await (this.receipts?.final(this.provider) ?? this.receipts?.latestFor(this.provider))?.catch(() => undefined)
+    const last = this.closedWith ? undefined : await this.receipts?.last(this.provider)
     if (last !== undefined && last.receipt.bytes > this.sentReceiptBytes) this.send(last)
     await this.flushing
     if (!this.closedWith) await this.stream.close().catch(() => {})

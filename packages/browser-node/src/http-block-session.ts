@@ -130,7 +130,7 @@ export class HttpBlockSession implements BlockSource {
   /** Hands the node the receipt for everything it sent (unless it already took one that covers it), then closes. */
   async finish(): Promise<void> {
     // the last receipt: signed here, or already by the download (`ReceiptSigner.finalAll`)
-    const last = await (this.receipts?.final(this.provider) ?? this.receipts?.latestFor(this.provider))?.catch(() => undefined)
+    const last = await this.receipts?.last(this.provider)
     if (last !== undefined && last.receipt.bytes > (this.newest?.receipt.bytes ?? 0)) this.newest = last
     clearTimeout(this.rideTimer)
     this.riding = undefined

@@ -55,9 +55,9 @@ export class ReceiptSigner {
     for (const provider of this.received.keys()) void this.final(provider)?.catch(() => {})
   }
 
-  /** The latest receipt signed for `provider`, if any. */
-  latestFor(provider: string): Promise<SignedReceipt> | undefined {
-    return this.latest.get(provider)
+  /** The receipt for everything received from `provider`: signed now if part is unsigned, else the latest (undefined: none, or signing failed). */
+  async last(provider: string): Promise<SignedReceipt | undefined> {
+    return (this.final(provider) ?? this.latest.get(provider))?.catch(() => undefined)
   }
 
   /** The latest receipt signed for each provider: a consumer hands them to the meta node itself too, so a provider that vanished (a closed donor tab) is still paid. */

@@ -27,7 +27,6 @@ export function nativeReceiptAccount(privateKey: Hex): PrivateKeyAccount {
 /** `account` (whose key is `privateKey`) with receipts signed natively; the rest goes to its own `signTypedData`. */
 export function withNativeReceipts<A extends Pick<PrivateKeyAccount, 'signTypedData'>>(account: A, privateKey: Hex): A {
   const key = Buffer.from(privateKey.slice(2), 'hex')
-  const domains = new Map<number, Buffer>()
   const signTypedData = (async (typedData: TypedDataDefinition) => {
     const { domain, types, primaryType, message } = typedData as unknown as {
       domain?: { name?: string; version?: string; chainId?: number | bigint; verifyingContract?: string; salt?: string }
@@ -45,14 +44,9 @@ export function withNativeReceipts<A extends Pick<PrivateKeyAccount, 'signTypedD
       domain.verifyingContract === undefined &&
       domain.salt === undefined
     if (!isReceipt) return account.signTypedData(typedData)
-    let separator = domains.get(Number(chainId))
-    if (separator === undefined) {
-      separator = receiptDomainSeparator(Number(chainId))
-      domains.set(Number(chainId), separator)
-    }
     const digest = receiptDigest(
       { ticket: message.ticket, consumer: message.consumer, provider: message.provider, epoch: Number(message.epoch), bytes: Number(message.bytes) },
-      separator,
+      receiptDomainSeparator(Number(chainId)),
     )
     const { signature, recid } = secp256k1.ecdsaSign(digest, key)
     return `0x${Buffer.from(signature).toString('hex')}${(27 + recid).toString(16)}` as Hex

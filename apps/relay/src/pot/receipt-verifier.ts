@@ -44,9 +44,17 @@ function providerHash(provider: string): Buffer {
   return hash
 }
 
-/** The EIP-712 domain separator for `{ name: "Konbini", version: "1", chainId }`. */
+/** Domain separators by chain id: a process sees one or two. */
+const domainSeparators = new Map<number, Buffer>()
+
+/** The EIP-712 domain separator for `{ name: "Konbini", version: "1", chainId }` (computed once per chain id). */
 export function receiptDomainSeparator(chainId: number): Buffer {
-  return keccak(DOMAIN_TYPEHASH, keccak(utf8(EIP712_DOMAIN_NAME)), keccak(utf8(EIP712_DOMAIN_VERSION)), uint256(chainId))
+  let separator = domainSeparators.get(chainId)
+  if (separator === undefined) {
+    separator = keccak(DOMAIN_TYPEHASH, keccak(utf8(EIP712_DOMAIN_NAME)), keccak(utf8(EIP712_DOMAIN_VERSION)), uint256(chainId))
+    domainSeparators.set(chainId, separator)
+  }
+  return separator
 }
 
 /** The EIP-712 digest a consumer signs for `r`. */
