@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createKonbiniClient, type KonbiniClient, openDownload } from '@konbini/browser-node'
+import { createKonbiniClient, type KonbiniClient } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
 import { RECEIPT_INTERVAL_BYTES, spendFor, type SpendResponse } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
@@ -32,7 +32,7 @@ type Transport = (typeof TRANSPORTS)[number]
 // biome-ignore lint/suspicious/noUndeclaredEnvVars: the bench is not a turbo task
 const TRACE_DIR = process.env.BENCH_POT_TRACE
 
-/** How the dev key's client reads: with receipts (as every paid download), or without (its signer left out); `counts` are the receipts it signs (and the time signing took). */
+/** How the dev key's client reads: with receipts (as every paid download), or without (receipts off); `counts` are the receipts it signs (and the time signing took). */
 interface Side {
   name: 'receipts' | 'none'
   net: BenchNet
@@ -67,8 +67,8 @@ interface Run {
  * cumulative EIP-712 receipt every RECEIPT_INTERVAL_BYTES (8 MiB) per provider, riding the next
  * want, verified by the provider (which holds back blocks past MAX_UNSIGNED_BYTES unsigned) and
  * forwarded to the meta node, the last ones handed to the meta node too — and once without (the
- * same paid ticket, no signer: nothing signed, sent or checked; each provider's unsigned third
- * stays under the 64 MiB it tolerates). Pairs alternate which goes first; the figure is the
+ * same paid ticket, receipts off: nothing signed, sent or checked but the transfer report both
+ * send; each provider's unsigned third stays under the 64 MiB it tolerates). Pairs alternate which goes first; the figure is the
  * median of the pairs' throughput ratios (open → content → finish), over HTTP to the full nodes
  * (the default path: `accounting_overhead`) and over libp2p (`accounting_overhead_libp2p`).
  * (Comparing against an unpaid ticket meant another file — the meta node's, or another devnet's —
@@ -247,10 +247,7 @@ async function download(side: Side, transport: Transport, root: string, trace: P
   const cpuBefore = processes.map(({ pid }) => processCpuMs(pid))
   const clientBefore = process.cpuUsage()
   const t0 = performance.now()
-  const d =
-    side.name === 'receipts'
-      ? await side.client.open(root, { transport })
-      : await openDownload(side.client.meta, side.libp2p, root, { consumer: side.address, transport })
+  const d = await side.client.open(root, { transport, receipts: side.name === 'receipts' })
   const openMs = performance.now() - t0
   let lastByteAt = Number.NaN
   let bytes = 0

@@ -1,6 +1,15 @@
-import { MAX_RECEIPTS_PER_POST, NoProvidersError, type ProvidersResponse, type SignedDownloadTicket, type TransferReport } from '@konbini/protocol'
+import {
+  canonicalJson,
+  MAX_RECEIPTS_PER_POST,
+  NoProvidersError,
+  type ProvidersResponse,
+  type SignedDownloadTicket,
+  type SignedReceipt,
+  transferReportTypedData,
+} from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
+import { keccak256, toHex } from 'viem'
 import type { MetaClient } from './meta-client.ts'
 import type { OpenStream } from './block-session.ts'
 import { ProviderPool } from './provider-pool.ts'
@@ -8,8 +17,13 @@ import { ReceiptSigner, type TypedDataSigner } from './receipt-signer.ts'
 
 export interface OpenOptions {
   consumer: string
-  /** The consumer's key: signs the receipts of a paid ticket. Without it a paid download stops after `MAX_UNSIGNED_BYTES` per provider. */
+  /**
+   * The consumer's key: signs the receipts of a paid ticket and the download's transfer report.
+   * Without it nothing is reported, and a paid download stops after `MAX_UNSIGNED_BYTES` per provider.
+   */
   signer?: TypedDataSigner
+  /** Sign receipts (default true). False only to measure what receipts cost: a paid download then stops after `MAX_UNSIGNED_BYTES` per provider. */
+  receipts?: boolean
   /** The chain id of the receipts' EIP-712 domain (default: the devnet's). */
   chainId?: number
   region?: string
@@ -36,12 +50,13 @@ export interface Download {
   /** How many blocks the exporter reads ahead; the pool spreads them over the providers. */
   readAhead: number
   /**
-   * Sends what was measured since the last report (per provider: bytes, blocks, busy time,
-   * failures) to the meta node, keeping the sessions open: a page calls it when a save or a
-   * read of the whole file ends, so the meta node learns from browser downloads too.
+   * Sends what was measured (per provider: bytes, blocks, busy time, failures), signed by the
+   * consumer, to the meta node, keeping the sessions open: a page calls it when a save or a
+   * read of the whole file ends, so the meta node learns from browser downloads too. A ticket
+   * is reported on once: later calls under the same ticket do nothing.
    */
   report(): Promise<void>
-  /** Reports what is left to report and closes the sessions. */
+  /** Hands over the last receipts, reports (unless done under this ticket) and closes the sessions. */
   finish(): Promise<void>
 }
 
@@ -58,7 +73,7 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
       ...(providers !== undefined && { providers }),
     })
   const signerFor = (ticket: SignedDownloadTicket) =>
-    options.signer && ReceiptSigner.needed(ticket.ticket)
+    options.signer && options.receipts !== false && ReceiptSigner.needed(ticket.ticket)
       ? new ReceiptSigner({ ticket: ticket.ticket, signer: options.signer, ...(options.chainId !== undefined && { chainId: options.chainId }) })
       : undefined
   const answer = await ask()
@@ -84,13 +99,26 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
   })
   const readAhead = Math.min(64, 12 * reachable.length)
   const entry = await exporter(root, pool.blockstore())
-  let reported: TransferReport | undefined
-  const report = async () => {
-    const now = pool.report()
-    const delta = reportSince(now, reported)
-    reported = now
-    // best effort: the meta node's figures are a hint; a failed report must not fail the download
-    if (delta.providers.length > 0) await meta.post('transferReport', delta).catch(() => {})
+  let reportedTicket: string | undefined
+  /** The report due on the current ticket (none without a signer, once made, or with nothing to say). */
+  const due = () => {
+    const body = pool.report()
+    body.providers = body.providers.filter((p) => p.blocks > 0 || p.failures > 0)
+    const ticket = pool.lease.current.ticket
+    return options.signer === undefined || reportedTicket === ticket.ticket.id || body.providers.length === 0 ? undefined : { ticket, body }
+  }
+  /** Signs and sends a due report with `receipts` (its ticket's) riding along; best effort: the meta node's figures are a hint, a failed report must not fail the download. */
+  const report = async (pending = due(), receipts: SignedReceipt[] = []) => {
+    const signer = options.signer
+    if (pending === undefined || signer === undefined) return
+    const { ticket, body } = pending
+    reportedTicket = ticket.ticket.id
+    const digest = keccak256(toHex(canonicalJson(body)))
+    const typedData = transferReportTypedData({ ticket: ticket.ticket.id, consumer: ticket.ticket.consumer, digest }, options.chainId)
+    await signer
+      .signTypedData(typedData)
+      .then((signature) => meta.post('transferReport', { ticket, report: body, signature, ...(receipts.length > 0 && { receipts }) }))
+      .catch(() => {})
   }
   return {
     entry,
@@ -98,37 +126,22 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
     ticket: answer.download,
     providers: reachable,
     readAhead,
-    report,
+    report: () => report(),
     async finish() {
       const signers = pool.lease.all().flatMap((g) => (g.receipts === undefined ? [] : [g.receipts]))
       // the last receipts, signed now: the providers' copies and the meta node's go at once
       for (const signer of signers) signer.finalAll()
       // the consumer's own copy of its receipts: the traffic counts even if a provider never hands them in
       const signed = (await Promise.all(signers.map((s) => s.all().catch(() => [])))).flat()
+      // the current ticket's ride with its report (one request), when one is due
+      const pending = due()
+      const riding = pending === undefined ? [] : signed.filter((r) => r.receipt.ticket === pending.ticket.ticket.id)
+      const rest = signed.filter((r) => !riding.includes(r))
       const posts = []
-      for (let at = 0; at < signed.length; at += MAX_RECEIPTS_PER_POST)
-        posts.push(meta.post('receipts', { receipts: signed.slice(at, at + MAX_RECEIPTS_PER_POST) }).catch(() => {}))
+      for (let at = 0; at < rest.length; at += MAX_RECEIPTS_PER_POST)
+        posts.push(meta.post('receipts', { receipts: rest.slice(at, at + MAX_RECEIPTS_PER_POST) }).catch(() => {}))
       // independent round trips: at once, not one after another
-      await Promise.all([pool.finish(), ...posts, report()])
+      await Promise.all([pool.finish(), ...posts, report(pending, riding)])
     },
   }
-}
-
-/** The part of `now` not in `before` (both cumulative), leaving out providers with nothing new. */
-export function reportSince(now: TransferReport, before: TransferReport | undefined): TransferReport {
-  const previous = new Map(before?.providers.map((p) => [p.peerId, p]))
-  const providers = now.providers.flatMap((p) => {
-    const b = previous.get(p.peerId)
-    const delta = {
-      peerId: p.peerId,
-      bytes: p.bytes - (b?.bytes ?? 0),
-      blocks: p.blocks - (b?.blocks ?? 0),
-      millis: p.millis - (b?.millis ?? 0),
-      failures: p.failures - (b?.failures ?? 0),
-      // the first byte is a property of the whole download: sent once
-      ...(b?.firstByteMs === undefined && p.firstByteMs !== undefined && { firstByteMs: p.firstByteMs }),
-    }
-    return delta.blocks > 0 || delta.failures > 0 ? [delta] : []
-  })
-  return { ticketId: now.ticketId, providers }
 }

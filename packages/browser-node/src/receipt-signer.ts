@@ -1,9 +1,18 @@
-import { type DownloadTicket, NO_PAYER, RECEIPT_INTERVAL_BYTES, type Receipt, receiptTypedData, type SignedReceipt } from '@konbini/protocol'
+import {
+  type DownloadTicket,
+  NO_PAYER,
+  RECEIPT_INTERVAL_BYTES,
+  type Receipt,
+  receiptTypedData,
+  type SignedReceipt,
+  type transferReportTypedData,
+} from '@konbini/protocol'
 
-/** Anything that signs EIP-712 typed data as the ticket's consumer (a viem local account, a session key). */
+/** Anything that signs EIP-712 typed data as the ticket's consumer (a viem local account, a session key): its receipts and transfer reports. */
 export interface TypedDataSigner {
   address: string
   signTypedData(typedData: ReturnType<typeof receiptTypedData>): Promise<`0x${string}`>
+  signTypedData(typedData: ReturnType<typeof transferReportTypedData>): Promise<`0x${string}`>
 }
 
 export interface ReceiptSignerInit {

@@ -24,7 +24,8 @@ import {
   signedSessionGrant,
   spendResponse,
 } from './pot.ts'
-import { heartbeatResponse, signedHeartbeat, signedNodeLeave, signedStorageReport, transferReport } from './schemas/nodes.ts'
+import { heartbeatResponse, signedHeartbeat, signedNodeLeave, signedStorageReport } from './schemas/nodes.ts'
+import { signedTransferReport, transferReportResponse } from './transfer-report.ts'
 
 /** One control-plane route: the single source for validation and for the OpenAPI document. */
 export interface Route {
@@ -83,9 +84,9 @@ export const metaRoutes = {
   transferReport: {
     method: 'post',
     path: '/v1/reports/transfer',
-    summary: 'A client reports how each provider performed.',
-    body: transferReport,
-    response: ok,
+    summary: "A consumer reports how each provider of its ticket performed (consumer-signed, once per ticket; a paid ticket's latest receipts ride along).",
+    body: signedTransferReport,
+    response: transferReportResponse,
   },
   nodes: { method: 'get', path: '/v1/nodes', summary: 'Known nodes with their measured performance.', response: nodesResponse },
   ls: { method: 'post', path: '/v1/files/ls', summary: "List the signer's files (owner-signed).", body: signedOwnerRequest, response: lsResponse },

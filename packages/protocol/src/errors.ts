@@ -182,6 +182,16 @@ export class ReceiptReplayedError extends named('ReceiptReplayedError', 409) {
     super(`A receipt for ticket ${ticketId} claims ${bytes} bytes, no more than one already received: nothing new is counted.`)
   }
 }
+export class TransferReportScopeError extends named('TransferReportScopeError', 403) {
+  constructor({ ticketId, reason }: { ticketId: string; reason: string }) {
+    super(`A transfer report for ticket ${ticketId} does not count: ${reason}.`)
+  }
+}
+export class TransferReportReplayedError extends named('TransferReportReplayedError', 409) {
+  constructor({ ticketId }: { ticketId: string }) {
+    super(`Ticket ${ticketId} was already reported on: a ticket's transfer report counts once.`)
+  }
+}
 export class ReceiptsOverdueError extends named('ReceiptsOverdueError', 402) {
   constructor({ ticketId, unsigned }: { ticketId: string; unsigned: number }) {
     super(`Ticket ${ticketId} has ${unsigned} bytes served without a receipt; send a signed receipt to be served more.`)

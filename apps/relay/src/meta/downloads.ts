@@ -1,4 +1,4 @@
-import { FileNotFoundError, NO_PAYER, NoProvidersError, type ProvidersRequest, type ProvidersResponse, type TransferReport } from '@konbini/protocol'
+import { FileNotFoundError, NO_PAYER, NoProvidersError, type ProvidersRequest, type ProvidersResponse } from '@konbini/protocol'
 import type { Caller, MetaContext } from './context.ts'
 import type { NodeRow } from './db/meta-store.ts'
 import { donorServing } from './nodes.ts'
@@ -50,13 +50,4 @@ export async function findProviders(ctx: MetaContext, request: ProvidersRequest,
       egressCapBps,
     })),
   }
-}
-
-/** A client's measurements of each provider: folded into the node's throughput, latency and success rate. */
-export async function acceptTransferReport(ctx: MetaContext, report: TransferReport): Promise<{ ok: true }> {
-  for (const p of report.providers) {
-    await ctx.store.recordTransfer(p.peerId, p)
-  }
-  ctx.metrics.inc('konbini_transfer_reports_total')
-  return { ok: true }
 }

@@ -98,21 +98,3 @@ export const nodeInfo = nodeState.extend({
   score: z.number(),
 })
 export type NodeInfo = z.infer<typeof nodeInfo>
-
-/** Per-provider numbers a client measured during one download. */
-export const transferReport = z.object({
-  ticketId: z.string().regex(/^0x[0-9a-fA-F]{64}$/),
-  providers: z
-    .array(
-      z.object({
-        peerId,
-        bytes: byteCount,
-        blocks: z.number().int().nonnegative(),
-        millis: z.number().nonnegative(),
-        failures: z.number().int().nonnegative(),
-        firstByteMs: z.number().nonnegative().optional(),
-      }),
-    )
-    .max(64),
-})
-export type TransferReport = z.infer<typeof transferReport>

@@ -45,6 +45,8 @@ export interface TransferSample {
   failures: number
   blocks: number
   firstByteMs?: number
+  /** How far this sample moves the averages (default 0.3). */
+  weight?: number
 }
 
 /** An upload ticket the meta node issued. Times are unix seconds. */

@@ -1,9 +1,15 @@
-import { ewma } from '@konbini/protocol'
+import { PRIOR_THROUGHPUT_BPS, SAMPLE_WEIGHT } from '@konbini/protocol'
 import { type NodeInput, type NodeRecord, type NodeRow, type TransferSample, toNodeRow } from './meta-rows.ts'
 import type { SqlDatabase } from './sql.ts'
 
-/** Weight of the newest sample in every measured average. */
-const EWMA_WEIGHT = 0.3
+/**
+ * Moves an average toward `sample` by `weight`. An unmeasured average (0) starts from `prior`,
+ * except that a full-weight first sample replaces it outright.
+ */
+function fold(previous: number, sample: number, weight: number, prior: number): number {
+  if (previous <= 0 && weight >= SAMPLE_WEIGHT) return sample
+  return (previous > 0 ? previous : prior) * (1 - weight) + sample * weight
+}
 
 /** Records a node's heartbeat; keeps what was measured about it (throughput, latency…). */
 export async function upsertNode(db: SqlDatabase, n: NodeInput, now: number): Promise<void> {
@@ -46,8 +52,9 @@ export async function getNode(db: SqlDatabase, peerId: string): Promise<NodeRow 
 }
 
 /**
- * Folds one measured transfer into a node's averages (weight 0.3; the first throughput or
- * latency sample replaces the unmeasured 0). Returns the updated node, or undefined if unknown.
+ * Folds one measured transfer into a node's averages (by the sample's weight, 0.3 by default; a
+ * full-weight first throughput or latency sample replaces the unmeasured 0, a lighter one moves
+ * from the prior). Returns the updated node, or undefined if unknown.
  */
 export async function recordTransfer(db: SqlDatabase, peerId: string, s: TransferSample): Promise<NodeRow | undefined> {
   return db.transaction(async (tx) => {
@@ -56,11 +63,12 @@ export async function recordTransfer(db: SqlDatabase, peerId: string, s: Transfe
     const [row] = await tx.query<NodeRecord>(`SELECT * FROM nodes WHERE peer_id = $1${lock}`, [peerId])
     if (row === undefined) return undefined
     const node = toNodeRow(row)
-    if (s.bytes > 0) node.throughputBps = ewma(node.throughputBps, s.bytes / (Math.max(s.millis, 1) / 1000), EWMA_WEIGHT)
-    if (s.firstByteMs !== undefined) node.latencyMs = ewma(node.latencyMs, s.firstByteMs, EWMA_WEIGHT)
+    const weight = s.weight ?? SAMPLE_WEIGHT
+    if (s.bytes > 0) node.throughputBps = fold(node.throughputBps, s.bytes / (Math.max(s.millis, 1) / 1000), weight, PRIOR_THROUGHPUT_BPS)
+    if (s.firstByteMs !== undefined) node.latencyMs = fold(node.latencyMs, s.firstByteMs, weight, 0)
     const attempts = s.blocks + s.failures
-    // Not ewma(): it reads 0 as "unmeasured", but a success rate of 0 is a measurement.
-    if (attempts > 0) node.successRate += (s.blocks / attempts - node.successRate) * EWMA_WEIGHT
+    // Not fold(): it reads 0 as "unmeasured", but a success rate of 0 is a measurement.
+    if (attempts > 0) node.successRate += (s.blocks / attempts - node.successRate) * weight
     node.transfers += 1
     await tx.run('UPDATE nodes SET throughput_bps = $2, latency_ms = $3, success_rate = $4, transfers = $5 WHERE peer_id = $1', [
       peerId,

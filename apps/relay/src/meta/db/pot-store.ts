@@ -84,6 +84,12 @@ export class PotStore {
     return changes > 0
   }
 
+  /** The bytes the latest receipt of each provider of a ticket covers. */
+  async receiptedBytes(ticketId: string): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ provider: string; bytes: number }>('SELECT provider, bytes FROM receipts WHERE ticket_id = $1', [ticketId.toLowerCase()])
+    return new Map(rows.map((r) => [r.provider, Number(r.bytes)]))
+  }
+
   /** An epoch's receipts in counting order. */
   async receiptsOf(epoch: number): Promise<SignedReceipt[]> {
     const rows = await this.db.query<{ ticket_id: string; provider: string; bytes: number; signature: string; consumer: string }>(
