@@ -46,6 +46,7 @@ export const relayEnv = z.object({
   KONBINI_CHAIN_ID: z.coerce.number().int().positive().default(31337),
   KONBINI_LIVE_SECONDS: z.coerce.number().int().positive().default(10),
   KONBINI_TICKET_RATE: z.coerce.number().positive().default(50),
+  KONBINI_HEARTBEAT_RATE: z.coerce.number().positive().default(20),
   KONBINI_REPAIR_AFTER_SECONDS: z.coerce.number().int().positive().default(600),
   KONBINI_REPAIR_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
   KONBINI_ADMINS: csv.pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address'))),
@@ -102,6 +103,8 @@ export type RelayConfig = {
   liveSeconds: number
   /** Tickets per second one client may be issued. */
   ticketRate: number
+  /** Heartbeats a meta node takes per second from one source address, and from one operator (bursts of twice that). */
+  heartbeatRate: number
   /** A replica holder unseen this long has its files copied elsewhere (meta role). */
   repairAfterSeconds: number
   repairIntervalMs: number
@@ -156,6 +159,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     chainId: e.KONBINI_CHAIN_ID,
     liveSeconds: e.KONBINI_LIVE_SECONDS,
     ticketRate: e.KONBINI_TICKET_RATE,
+    heartbeatRate: e.KONBINI_HEARTBEAT_RATE,
     repairAfterSeconds: e.KONBINI_REPAIR_AFTER_SECONDS,
     repairIntervalMs: e.KONBINI_REPAIR_INTERVAL_MS,
     admins: e.KONBINI_ADMINS.map((a) => a.toLowerCase()),

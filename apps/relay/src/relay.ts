@@ -50,6 +50,7 @@ export async function createRelay(config: RelayConfig): Promise<Relay> {
         const operator = await loadOperatorKey(config.dataDir)
         resource = await startResourceNode({ config, libp2p, peerKey, operator, metrics, log, httpUrl })
         handlers.push(...resource.handlers)
+        await resource.startHeartbeats()
       }
       log.info({ peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map(String), httpUrl }, 'resource node started')
     }

@@ -1,6 +1,6 @@
 import { join } from 'node:path'
-import { MetaClient, signHeartbeat, signLeave } from '@konbini/browser-node'
-import { type HeartbeatResponse, ownerRequestTypedData } from '@konbini/protocol'
+import { MetaClient, signHeartbeat, signLeave, signPlacement } from '@konbini/browser-node'
+import { DEVNET_CHAIN_ID, type HeartbeatResponse, ownerRequestTypedData } from '@konbini/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -233,9 +233,11 @@ function lightPeerSuite(metaEnv: () => Promise<Record<string, string>>) {
 
   test('behavior: placement never picks a light peer, however roomy', async () => {
     for (const p of peers) await beat(p, { donor: donor({ storageCapBytes: 1024 * 1024 * MiB }) })
-    const owner = privateKeyToAccount(net.file.devKey as `0x${string}`).address
-    await expect(meta.post('placement', { owner, name: 'five.bin', size: 1000, replicas: 5 })).rejects.toMatchObject({ name: 'NotEnoughNodesError' })
-    const placed = await meta.post('placement', { owner, name: 'four.bin', size: 1000, replicas: 4 })
+    const owner = privateKeyToAccount(net.file.devKey as `0x${string}`)
+    const place = async (name: string, replicas: number) =>
+      meta.post('placement', await signPlacement(owner, { owner: owner.address, name, size: 1000, replicas }, DEVNET_CHAIN_ID))
+    await expect(place('five.bin', 5)).rejects.toMatchObject({ name: 'NotEnoughNodesError' })
+    const placed = await place('four.bin', 4)
     const light = new Set(peers.map((p) => p.peerId))
     expect(placed.nodes).toHaveLength(4)
     expect(placed.nodes.some((n) => light.has(n.peerId))).toBe(false)

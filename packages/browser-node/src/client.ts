@@ -31,7 +31,7 @@ export function createKonbiniClient(init: KonbiniClientInit) {
   return {
     meta,
     address: init.account.address,
-    put(source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: Omit<PutOptions, 'owner'>): Promise<PutResult> {
+    put(source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: Omit<PutOptions, 'owner' | 'signer'>): Promise<PutResult> {
       return put(meta, source, { ...(region !== undefined && { region }), signer: init.account, chainId, ...options, owner: init.account.address })
     },
     open(root: string, options: Omit<OpenOptions, 'consumer' | 'region'> = {}): Promise<Download> {

@@ -22,7 +22,7 @@ export interface PeerKeySigner {
 }
 
 /** A heartbeat before signing: `operator` is the signer's address and `issuedAt` now unless given; `binding` is made from `privateKey` unless given. */
-export type HeartbeatBody = Omit<Heartbeat, 'operator' | 'issuedAt' | 'binding'> & Partial<Pick<Heartbeat, 'operator' | 'issuedAt' | 'binding'>>
+export type HeartbeatBody = Omit<Heartbeat, 'operator' | 'issuedAt' | 'seq' | 'binding'> & Partial<Pick<Heartbeat, 'operator' | 'issuedAt' | 'seq' | 'binding'>>
 
 export interface SignHeartbeatInit {
   account: OperatorSigner
@@ -71,7 +71,7 @@ export async function nodeBinding(privateKey: PeerKeySigner, operator: string): 
 export async function signHeartbeat({ account, privateKey, body, chainId }: SignHeartbeatInit): Promise<SignedHeartbeat> {
   const binding = body.binding ?? (privateKey ? await nodeBinding(privateKey, account.address) : undefined)
   if (binding === undefined) throw new TypeError('signHeartbeat needs the peer key (privateKey) or a binding in the body.')
-  const full: Heartbeat = { ...body, operator: account.address, issuedAt: body.issuedAt ?? nowSeconds(), binding }
+  const full: Heartbeat = { ...body, operator: account.address, issuedAt: body.issuedAt ?? nowSeconds(), seq: body.seq ?? nextSeq(), binding }
   return {
     body: full,
     signature: await signNodeStatement({ account, kind: 'heartbeat', peerId: full.peerId, body: full, ...(chainId !== undefined && { chainId }) }),
@@ -92,6 +92,13 @@ export async function signLeave({
 }): Promise<SignedNodeLeave> {
   const body = { peerId, operator: account.address, issuedAt }
   return { body, signature: await signNodeStatement({ account, kind: 'leave', peerId, body, ...(chainId !== undefined && { chainId }) }) }
+}
+
+let lastSeq = 0
+/** Heartbeat numbers: strictly increasing in a process, and past the last run's (they start at the clock in ms). */
+function nextSeq(): number {
+  lastSeq = Math.max(lastSeq + 1, Date.now())
+  return lastSeq
 }
 
 function nowSeconds(): number {

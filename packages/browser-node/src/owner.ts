@@ -1,13 +1,19 @@
-import { type OwnerRequest, ownerRequestTypedData, type SignedOwnerRequest } from '@konbini/protocol'
-import type { LocalAccount } from 'viem/accounts'
+import { canonicalJson, type OwnerRequest, type PlacementRequest, ownerRequestTypedData, type SignedOwnerRequest, type SignedPlacement } from '@konbini/protocol'
+import { keccak256, toHex } from 'viem'
 import { randomHex } from './encoding.ts'
+
+/** Anything that signs owner requests: a viem local account, a session key a wallet granted. */
+export interface OwnerRequestSigner {
+  address: string
+  signTypedData(typedData: ReturnType<typeof ownerRequestTypedData>): Promise<`0x${string}`>
+}
 
 /**
  * Signs an owner request (`ls`, `stat`, `rm`; an admin's `deny`, `allow`) with a fresh nonce, valid
  * for two minutes: the one signer of the CLI, the relay's tests and the portal.
  */
 export async function signOwnerRequest(
-  account: LocalAccount,
+  account: OwnerRequestSigner,
   action: OwnerRequest['action'],
   target: string,
   chainId: number,
@@ -18,4 +24,10 @@ export async function signOwnerRequest(
   const request = { owner, action, target, nonce, expiresAt: Math.floor(Date.now() / 1000) + 120 }
   const signature = await account.signTypedData(ownerRequestTypedData(request, chainId))
   return { request, signature }
+}
+
+/** A placement signed for its owner (`POST /v1/uploads`): an owner request `place` whose target is keccak256 of the placement's canonical JSON. */
+export async function signPlacement(account: OwnerRequestSigner, placement: PlacementRequest, chainId: number): Promise<SignedPlacement> {
+  const target = keccak256(toHex(canonicalJson(placement)))
+  return { placement, auth: await signOwnerRequest(account, 'place', target, chainId, placement.owner) }
 }

@@ -1,6 +1,7 @@
 import {
   type DownloadTicket,
   NO_PAYER,
+  type ownerRequestTypedData,
   RECEIPT_INTERVAL_BYTES,
   type Receipt,
   receiptTypedData,
@@ -8,11 +9,12 @@ import {
   type transferReportTypedData,
 } from '@konbini/protocol'
 
-/** Anything that signs EIP-712 typed data as the ticket's consumer (a viem local account, a session key): its receipts and transfer reports. */
+/** Anything that signs EIP-712 typed data as a consumer or owner (a viem local account, a session key): receipts, transfer reports, owner requests. */
 export interface TypedDataSigner {
   address: string
   signTypedData(typedData: ReturnType<typeof receiptTypedData>): Promise<`0x${string}`>
   signTypedData(typedData: ReturnType<typeof transferReportTypedData>): Promise<`0x${string}`>
+  signTypedData(typedData: ReturnType<typeof ownerRequestTypedData>): Promise<`0x${string}`>
 }
 
 export interface ReceiptSignerInit {

@@ -1,9 +1,11 @@
 import {
   blockFrameParts,
+  DEVNET_CHAIN_ID,
   encodeLengthPrefixed,
   FrameKind,
   NO_PAYER,
   PART_HEADER,
+  type PlacementRequest,
   type PlacementResponse,
   type Receipt,
   receiptTypedData,
@@ -17,6 +19,7 @@ import type { CID } from 'multiformats/cid'
 import { importToSink } from './import.ts'
 import { base64urlJson, randomHex } from './encoding.ts'
 import type { MetaClient } from './meta-client.ts'
+import { signPlacement } from './owner.ts'
 import type { TypedDataSigner } from './receipt-signer.ts'
 
 export interface PutOptions {
@@ -29,9 +32,9 @@ export interface PutOptions {
   region?: string
   /** Light peers may cache and serve it (default false: it stays on full nodes). */
   public?: boolean
-  /** The owner's key: signs the receipts of a paid upload (each replica's received bytes). */
-  signer?: TypedDataSigner
-  /** The chain id of the receipts' EIP-712 domain (default: the devnet's). */
+  /** The owner's key (or a session key it granted): signs the placement and the receipts of a paid upload (each replica's received bytes). */
+  signer: TypedDataSigner
+  /** The chain id of the EIP-712 domain (default: the devnet's). */
   chainId?: number
   /** Called with the bytes of content handed to the network so far. */
   onProgress?: (sentBytes: number) => void
@@ -59,7 +62,7 @@ export interface PutResult {
  * which pipelines them on to the others. Done when the meta node holds R durable reports.
  */
 export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: PutOptions): Promise<PutResult> {
-  const placement = await meta.post('placement', {
+  const request: PlacementRequest = {
     owner: options.owner,
     name: options.name,
     size: options.size,
@@ -67,7 +70,8 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
     ...(options.replicas !== undefined && { replicas: options.replicas }),
     ...(options.region !== undefined && { region: options.region }),
     ...(options.public !== undefined && { public: options.public }),
-  })
+  }
+  const placement = await meta.post('placement', await signPlacement(options.signer, request, options.chainId ?? DEVNET_CHAIN_ID))
   const first = placement.nodes[0]
   if (first === undefined) throw new ReplicationIncompleteError({ wanted: 1, got: 0 })
   const body = blockFrameStream(source, options, placement.resumed ? missingOnSomeNode(placement) : undefined)
@@ -267,7 +271,7 @@ function blockFrameStream(source: Iterable<ImportCandidate> | AsyncIterable<Impo
  */
 async function receiptUpload(meta: MetaClient, ticket: UploadTicket, holders: readonly string[], sentBytes: number, options: PutOptions): Promise<void> {
   const { signer } = options
-  if (signer === undefined || ticket.payer.toLowerCase() === NO_PAYER || sentBytes === 0) return
+  if (ticket.payer.toLowerCase() === NO_PAYER || sentBytes === 0) return
   const bytes = Math.min(sentBytes, ticket.maxBytes)
   const receipts = await Promise.all(
     holders

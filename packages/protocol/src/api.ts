@@ -3,7 +3,7 @@ import { errorBody } from './schemas/common.ts'
 import {
   lsResponse,
   nodesResponse,
-  placementRequest,
+  signedPlacement,
   placementResponse,
   providersRequest,
   providersResponse,
@@ -43,8 +43,8 @@ export const metaRoutes = {
   placement: {
     method: 'post',
     path: '/v1/uploads',
-    summary: 'Place an upload on R nodes; returns a signed upload ticket.',
-    body: placementRequest,
+    summary: "Place an upload on R nodes (owner-signed); returns a signed upload ticket.",
+    body: signedPlacement,
     response: placementResponse,
   },
   uploadStatus: {

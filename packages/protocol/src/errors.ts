@@ -182,6 +182,21 @@ export class ReceiptReplayedError extends named('ReceiptReplayedError', 409) {
     super(`A receipt for ticket ${ticketId} claims ${bytes} bytes, no more than one already received: nothing new is counted.`)
   }
 }
+export class HeartbeatStaleError extends named('HeartbeatStaleError', 400) {
+  constructor({ issuedAt, now }: { issuedAt: number; now: number }) {
+    super(`The heartbeat was issued at ${issuedAt}, too far from the meta node's clock (${now}); send a fresh one.`)
+  }
+}
+export class HeartbeatReplayedError extends named('HeartbeatReplayedError', 409) {
+  constructor({ peerId, seq }: { peerId: string; seq: number }) {
+    super(`A heartbeat of ${peerId} numbered ${seq} is no newer than one already taken: replays are refused.`)
+  }
+}
+export class NodeUrlUnverifiedError extends named('NodeUrlUnverifiedError', 403) {
+  constructor({ url, reason }: { url: string; reason: string }) {
+    super(`The node's URL ${url.slice(0, 200)} did not prove the node's identity: ${reason}.`)
+  }
+}
 export class TransferReportScopeError extends named('TransferReportScopeError', 403) {
   constructor({ ticketId, reason }: { ticketId: string; reason: string }) {
     super(`A transfer report for ticket ${ticketId} does not count: ${reason}.`)

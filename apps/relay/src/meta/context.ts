@@ -15,6 +15,8 @@ export interface MetaContext {
   issuer: TicketIssuer
   config: Pick<RelayConfig, 'chainId' | 'liveSeconds' | 'admins' | 'popularityHalfLifeSeconds' | 'cacheAssignments' | 'requestsPerLightCopy'>
   ticketLimit: KeyedRateLimit
+  /** Heartbeats per source address and per operator. */
+  heartbeatLimit: KeyedRateLimit
   metrics: Metrics
   /** Unix seconds. */
   now(): number

@@ -71,7 +71,7 @@ export async function startMetaNode({
           epochSeconds: config.epochSeconds,
           graceSeconds: config.epochGraceSeconds,
           ticketSeconds: config.ticketSeconds,
-          publish: (archive, epoch) => publishArchive({ metaUrl: httpUrl, owner: account.address, archive, epoch }),
+          publish: (archive, epoch) => publishArchive({ metaUrl: httpUrl, account, chainId: config.chainId, archive, epoch }),
           gatherSignatures: (report, needed) =>
             gatherSignatures({ pot, store, self: account.address, report, needed, log, chainId: chain.chainId, settlement: chain.settlement }),
           log: log.child({ component: 'epochs' }),
@@ -84,6 +84,7 @@ export async function startMetaNode({
     issuer: new TicketIssuer(account, config.chainId, config.ticketSeconds),
     config,
     ticketLimit: new KeyedRateLimit({ rate: config.ticketRate, what: 'ticket requests' }),
+    heartbeatLimit: new KeyedRateLimit({ rate: config.heartbeatRate, what: 'heartbeats' }),
     metrics,
     now,
   }
@@ -135,7 +136,7 @@ export function metaHandler(ctx: MetaContext, account: PrivateKeyAccount): Handl
     else if (path === '/v1/meta' && req.method === 'GET') result = { address: ctx.issuer.address, chainId: ctx.config.chainId }
     else if (post && path === r.placement.path) result = await placeUpload(ctx, await body('placement'), caller)
     else if (post && path === r.providers.path) result = await findProviders(ctx, await body('providers'), caller)
-    else if (post && path === r.heartbeat.path) result = await acceptHeartbeat(ctx, await body('heartbeat'))
+    else if (post && path === r.heartbeat.path) result = await acceptHeartbeat(ctx, await body('heartbeat'), caller)
     else if (post && path === r.leave.path) result = await acceptLeave(ctx, await body('leave'))
     else if (post && path === r.storageReport.path) result = await acceptStorageReport(ctx, await body('storageReport'))
     else if (post && path === r.transferReport.path) result = await acceptTransferReport(ctx, await body('transferReport'))

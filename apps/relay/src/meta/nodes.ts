@@ -1,6 +1,9 @@
 import {
   type CacheAssignment,
+  HEARTBEAT_SKEW_SECONDS,
+  HeartbeatReplayedError,
   type HeartbeatResponse,
+  HeartbeatStaleError,
   InvalidRequestError,
   type NodeInfo,
   SignatureInvalidError,
@@ -8,9 +11,10 @@ import {
   type SignedNodeLeave,
   UntrustedMetaError,
 } from '@konbini/protocol'
-import type { MetaContext } from './context.ts'
+import type { Caller, MetaContext } from './context.ts'
 import type { NodeRow } from './db/meta-store.ts'
 import { toNodeInfo } from './ranking.ts'
+import { verifyNodeUrl } from './verify-node-url.ts'
 import { recoverStatementSigner, verifyNodeBinding } from './verify-signatures.ts'
 
 /** How far a leave's `issuedAt` may be from the meta node's clock (replayed old leaves are refused). */
@@ -18,20 +22,32 @@ const LEAVE_SKEW_SECONDS = 300
 
 /**
  * Registers or refreshes a node: its operator signed the heartbeat and its peer key signed the
- * binding. A light peer's `holds` replace its cached holdings, and its answer carries what to
- * cache next and the denylist.
+ * binding; it is fresh (issued within HEARTBEAT_SKEW_SECONDS) and numbered above the last one
+ * taken from its peer id, so a replay is refused; a full node's URL has answered the identity
+ * challenge with the node's own peer key (checked when the URL is new). Rate-limited per source
+ * address and per operator. A light peer's `holds` replace its cached holdings, and its answer
+ * carries what to cache next and the denylist.
  */
-export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: SignedHeartbeat): Promise<HeartbeatResponse> {
+export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: SignedHeartbeat, caller: Caller): Promise<HeartbeatResponse> {
+  const now = ctx.now()
+  ctx.heartbeatLimit.take(`ip:${caller.ip}`)
+  if (Math.abs(now - body.issuedAt) > HEARTBEAT_SKEW_SECONDS) throw new HeartbeatStaleError({ issuedAt: body.issuedAt, now })
   const signer = await recoverStatementSigner('heartbeat', body.peerId, body, signature, ctx.config.chainId)
   if (signer.toLowerCase() !== body.operator.toLowerCase()) throw new SignatureInvalidError()
+  ctx.heartbeatLimit.take(`operator:${signer.toLowerCase()}`)
   if (!(await verifyNodeBinding(body.peerId, body.operator, body.binding))) throw new SignatureInvalidError()
   // a node that would refuse this meta's tickets must not be placed on by it
   if (!body.trustedMetas.some((a) => a.toLowerCase() === ctx.issuer.address.toLowerCase())) throw new UntrustedMetaError({ meta: ctx.issuer.address })
   if (body.kind === 'full' && body.httpUrl === undefined) throw new InvalidRequestError({ reason: 'a full node needs an httpUrl' })
+  const known = await ctx.store.getNode(body.peerId)
+  if (known?.seq !== undefined && known.seq >= body.seq) throw new HeartbeatReplayedError({ peerId: body.peerId, seq: body.seq })
+  const url = body.kind === 'full' ? body.httpUrl : undefined
+  if (url !== undefined && known?.verifiedUrl !== url) await verifyNodeUrl(url, body.peerId)
   const { issuedAt: _issuedAt, binding: _binding, trustedMetas: _trusted, holds, donor, ...node } = body
-  const now = ctx.now()
   const light = body.kind === 'light'
-  await ctx.store.upsertNode({ ...node, operator: body.operator.toLowerCase(), ...(light && donor && { donor }) }, now)
+  const taken = await ctx.store.upsertNode({ ...node, operator: body.operator.toLowerCase(), ...(light && donor && { donor }) }, now)
+  if (!taken) throw new HeartbeatReplayedError({ peerId: body.peerId, seq: body.seq })
+  if (url !== undefined && known?.verifiedUrl !== url) await ctx.store.setVerifiedUrl(body.peerId, url)
   await ctx.pot.setBinding(body.peerId, body.operator, body.binding)
   if (!light) return { ok: true }
   await ctx.store.setLightHoldings(body.peerId, holds ?? [], now)

@@ -1,31 +1,12 @@
 import {
   FileNotFoundError,
   type FileRecord,
-  InvalidRequestError,
   NotOwnerError,
   parseCid,
   type SignedOwnerRequest,
-  SignatureInvalidError,
 } from '@konbini/protocol'
 import type { MetaContext } from './context.ts'
-import { recoverOwnerRequestSigner } from './verify-signatures.ts'
-
-/**
- * The owner a request acts for: signed by the owner itself, or by a session key the owner (a
- * wallet) authorized with a grant still valid (a browser acting for its wallet holds no wallet key).
- */
-async function authorize(ctx: MetaContext, { request, signature }: SignedOwnerRequest, action: SignedOwnerRequest['request']['action']): Promise<string> {
-  if (request.action !== action) throw new InvalidRequestError({ reason: `this route takes an "${action}" request` })
-  const now = ctx.now()
-  const owner = request.owner.toLowerCase()
-  const signer = (await recoverOwnerRequestSigner(request, signature, ctx.config.chainId, now)).toLowerCase()
-  if (signer !== owner) {
-    const [granted] = await ctx.pot.grantsOf([signer], now)
-    if (granted?.grant.wallet.toLowerCase() !== owner) throw new SignatureInvalidError()
-  }
-  if (!(await ctx.store.useNonce(owner, request.nonce, request.expiresAt, now))) throw new SignatureInvalidError()
-  return owner
-}
+import { authorize } from './authorize-owner.ts'
 
 export async function listOwnerFiles(ctx: MetaContext, signed: SignedOwnerRequest): Promise<{ files: FileRecord[] }> {
   const owner = await authorize(ctx, signed, 'ls')

@@ -1,4 +1,4 @@
-import { MetaClient, put } from '@konbini/browser-node'
+import { MetaClient, put, type TypedDataSigner } from '@konbini/browser-node'
 import { isErrorNamed } from '@konbini/protocol'
 
 /**
@@ -9,18 +9,28 @@ import { isErrorNamed } from '@konbini/protocol'
  */
 export async function publishArchive({
   metaUrl,
-  owner,
+  account,
+  chainId,
   archive,
   epoch,
 }: {
   metaUrl: string
-  owner: string
+  /** The meta node's own key: it owns the archive and signs its placement. */
+  account: TypedDataSigner
+  chainId: number
   archive: Uint8Array
   epoch: number
 }): Promise<string> {
   const meta = new MetaClient({ urls: [metaUrl] })
   const upload = (replicas?: number) =>
-    put(meta, [{ content: archive }], { owner, name: `konbini-epoch-${epoch}.json`, size: archive.byteLength, ...(replicas !== undefined && { replicas }) })
+    put(meta, [{ content: archive }], {
+      owner: account.address,
+      signer: account,
+      chainId,
+      name: `konbini-epoch-${epoch}.json`,
+      size: archive.byteLength,
+      ...(replicas !== undefined && { replicas }),
+    })
   try {
     return (await upload()).root
   } catch (err) {

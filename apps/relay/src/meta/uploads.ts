@@ -3,14 +3,17 @@ import {
   NO_PAYER,
   InvalidRequestError,
   NotEnoughNodesError,
-  type PlacementRequest,
   type PlacementResponse,
+  type SignedPlacement,
   type SignedStorageReport,
   SignatureInvalidError,
   TicketScopeError,
   type UploadStatus,
   assertSafeName,
+  canonicalJson,
 } from '@konbini/protocol'
+import { keccak256, toHex } from 'viem'
+import { ownerOf, spendNonce } from './authorize-owner.ts'
 import type { Caller, MetaContext } from './context.ts'
 import { chooseUploadPayment } from './payer.ts'
 import { rankLive } from './ranking.ts'
@@ -22,17 +25,22 @@ const RESUME_WINDOW_SECONDS = 24 * 3600
 
 /**
  * Picks R live nodes by score and signs an upload ticket naming them, best first (the pipeline
- * order). A retried request (same `requestId`, at any meta node) gets the ticket first issued;
- * an unfinished upload of the same name and size goes back to the same nodes, flagged `resumed`.
+ * order). The placement is the owner's (or its session key's) signed word: nobody else can add
+ * a file to an owner's list or spend its rate limit. A retried request (same `requestId`, at any
+ * meta node) gets the ticket first issued; an unfinished upload of the same name and size goes
+ * back to the same nodes, flagged `resumed`.
  */
-export async function placeUpload(ctx: MetaContext, request: PlacementRequest, caller: Caller): Promise<PlacementResponse> {
+export async function placeUpload(ctx: MetaContext, { placement: request, auth }: SignedPlacement, caller: Caller): Promise<PlacementResponse> {
+  ctx.ticketLimit.take(`ip:${caller.ip}`)
   assertSafeName(request.name)
-  const owner = request.owner.toLowerCase()
+  const owner = await ownerOf(ctx, auth, 'place')
+  if (owner !== request.owner.toLowerCase()) throw new SignatureInvalidError()
+  if (auth.request.target !== keccak256(toHex(canonicalJson(request)))) throw new SignatureInvalidError()
   if (request.requestId) {
     const placed = await ctx.store.getUploadByRequest(owner, request.requestId)
     if (placed?.ticketJson) return JSON.parse(placed.ticketJson) as PlacementResponse
   }
-  ctx.ticketLimit.take(`ip:${caller.ip}`)
+  await spendNonce(ctx, owner, auth)
   ctx.ticketLimit.take(`owner:${owner}`)
   const replicas = request.replicas ?? DEFAULT_REPLICAS
   const now = ctx.now()

@@ -1,5 +1,5 @@
-import { MetaClient, signHeartbeat, signNodeStatement } from '@konbini/browser-node'
-import { type Heartbeat, MetaUnavailableError, type ReceiptsResponse, type SignedReceipt, type StorageReport } from '@konbini/protocol'
+import { type HeartbeatBody, MetaClient, signHeartbeat, signNodeStatement } from '@konbini/browser-node'
+import { MetaUnavailableError, type ReceiptsResponse, type SignedReceipt, type StorageReport } from '@konbini/protocol'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 export interface ReporterInit {
@@ -31,7 +31,7 @@ export class MetaReporter {
   }
 
   /** Signs (the same way light peers do) and sends a heartbeat. */
-  async heartbeat(body: Heartbeat): Promise<void> {
+  async heartbeat(body: HeartbeatBody): Promise<void> {
     const { init } = this
     await this.meta.post('heartbeat', await signHeartbeat({ account: init.operator, body, chainId: init.chainId }))
   }

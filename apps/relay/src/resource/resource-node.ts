@@ -15,6 +15,7 @@ import { watchMetaWhitelist } from '../pot/meta-whitelist.ts'
 import { recoverReceiptSignerNative } from '../pot/receipt-verifier.ts'
 import { httpBlocksHandler } from './http-blocks.ts'
 import { httpReceiptsHandler } from './http-receipts.ts'
+import { identityHandler } from './identity-handler.ts'
 import { replicateHandler } from './replicate.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
@@ -33,8 +34,13 @@ export interface ResourceNode {
   blockstore: DurableBlockstore
   egress: ByteRateLimiter
   handlers: Handler[]
-  /** Sends one heartbeat now (also sent every `heartbeatMs`). */
+  /** Sends one heartbeat now (also sent every `heartbeatMs` once started). */
   heartbeat(): Promise<void>
+  /**
+   * Sends the first heartbeat and one every `heartbeatMs`: call it once `handlers` are served,
+   * since the meta node checks the node's URL (`GET /v1/identity`) before registering it.
+   */
+  startHeartbeats(): Promise<void>
   stop(): Promise<void>
 }
 
@@ -104,6 +110,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
     httpReceiptsHandler({ tickets }),
     replicateHandler({ libp2p, blockstore, policy, reporter, metrics, log: log.child({ component: 'replicate' }) }),
     gatewayHandler({ blockstore, egress, publicLimiter }),
+    identityHandler({ peerId, peerKey: init.peerKey }),
   ]
 
   const binding = await nodeBinding(init.peerKey, init.operator.address)
@@ -129,15 +136,19 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
       metrics.inc('konbini_heartbeat_failures_total')
       log.debug({ err }, 'heartbeat failed')
     })
-  await beat()
-  const timer = setInterval(beat, config.heartbeatMs)
-  timer.unref()
+  let timer: ReturnType<typeof setInterval> | undefined
 
   return {
     blockstore,
     egress,
     handlers,
     heartbeat,
+    async startHeartbeats() {
+      if (timer !== undefined) return
+      timer = setInterval(beat, config.heartbeatMs)
+      timer.unref()
+      await beat()
+    },
     async stop() {
       clearInterval(timer)
       whitelist?.stop()

@@ -79,7 +79,7 @@ export type FileRecord = z.infer<typeof fileRecord>
 
 /** A request an owner signs to read or change their own files. */
 /** `deny`/`allow` add a root to or drop it from the light peers' denylist: only meta-configured admins may. */
-export const ownerAction = z.enum(['ls', 'stat', 'rm', 'deny', 'allow'])
+export const ownerAction = z.enum(['ls', 'stat', 'rm', 'deny', 'allow', 'place'])
 export const ownerRequest = z.object({
   owner: address,
   action: ownerAction,
@@ -90,6 +90,14 @@ export const ownerRequest = z.object({
 export type OwnerRequest = z.infer<typeof ownerRequest>
 export const signedOwnerRequest = z.object({ request: ownerRequest, signature })
 export type SignedOwnerRequest = z.infer<typeof signedOwnerRequest>
+
+/**
+ * `POST /v1/uploads`: a placement and the owner's signature of it — an owner request of action
+ * `place` whose `target` is keccak256 of the placement's canonical JSON, signed by the owner or a
+ * session key it granted. Its name, size, replicas and public flag are the owner's word.
+ */
+export const signedPlacement = z.object({ placement: placementRequest, auth: signedOwnerRequest })
+export type SignedPlacement = z.infer<typeof signedPlacement>
 
 /** Meta → resource node: copy a DAG from these sources (repair), then report it under the upload ticket. */
 export const replicateRequest = z.object({

@@ -1,12 +1,18 @@
 import { z } from 'zod'
 import { address, byteCount, cidString, peerId, region, signature, unixSeconds } from './common.ts'
 
+/** The most capacity a node may state (1 PiB). */
+export const MAX_STATED_CAPACITY = 2 ** 50
+
 /** Where and how a resource node can be reached. */
 export const nodeEndpoint = z.object({
   peerId,
   multiaddrs: z.array(z.string().max(512)).max(32),
-  /** Full nodes serve HTTP; light peers (browser tabs) have none and serve over WebRTC. */
-  httpUrl: z.url().max(512).optional(),
+  /** Full nodes serve HTTP(S); light peers (browser tabs) have none and serve over WebRTC. */
+  httpUrl: z
+    .url({ protocol: /^https?$/, error: 'an http or https URL' })
+    .max(512)
+    .optional(),
 })
 export type NodeEndpoint = z.infer<typeof nodeEndpoint>
 
@@ -15,15 +21,19 @@ export const nodeState = nodeEndpoint.extend({
   operator: address,
   kind: z.enum(['full', 'light']),
   region,
-  capacityBytes: byteCount,
-  usedBytes: byteCount,
+  /** Stated, so bounded: a pebibyte at most (free space only ever scales a score down). */
+  capacityBytes: byteCount.max(MAX_STATED_CAPACITY),
+  usedBytes: byteCount.max(MAX_STATED_CAPACITY),
   egressCapBps: byteCount,
-  activeTransfers: z.number().int().nonnegative(),
+  activeTransfers: z.number().int().nonnegative().max(1_000_000),
 })
 
 /** A resource node's periodic statement to the meta node. */
 export const heartbeat = nodeState.extend({
+  /** Within HEARTBEAT_SKEW_SECONDS of the meta node's clock. */
   issuedAt: unixSeconds,
+  /** Above the last one the meta node took from this peer id: a replayed heartbeat is refused. */
+  seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
   /** Meta addresses whose tickets this node accepts: a meta node not in the list does not register it. */
   trustedMetas: z.array(address).max(32),
   /** The peer key's Ed25519 signature (base64url) over `nodeBindingMessage(operator)`: binds peer id to operator. */
@@ -42,6 +52,23 @@ export const heartbeat = nodeState.extend({
     .optional(),
 })
 export type Heartbeat = z.infer<typeof heartbeat>
+
+/** How far a heartbeat's `issuedAt` may be from the meta node's clock. */
+export const HEARTBEAT_SKEW_SECONDS = 120
+
+/** The bytes a full node's peer key signs to prove its URL is its own: `GET /v1/identity?challenge=…`. */
+export function identityChallengeMessage(challenge: string): Uint8Array {
+  return new TextEncoder().encode(`konbini-identity:${challenge.toLowerCase()}`)
+}
+/** The node's answer at `GET /v1/identity?challenge=<32-byte hex>`. */
+export const identityResponse = z.object({
+  peerId,
+  /** The peer key's Ed25519 signature (base64url) over `identityChallengeMessage(challenge)`. */
+  signature: z.string().max(200),
+})
+export type IdentityResponse = z.infer<typeof identityResponse>
+/** Where a full node answers the identity challenge. */
+export const IDENTITY_PATH = '/v1/identity'
 
 /** The bytes a node's libp2p key signs to bind its peer id to its operator address. */
 export function nodeBindingMessage(operator: string): Uint8Array {

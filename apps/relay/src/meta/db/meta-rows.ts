@@ -13,6 +13,8 @@ export interface NodeInput {
   activeTransfers: number
   /** Light peers only: the donor's caps and whether it serves now. */
   donor?: DonorState | undefined
+  /** The heartbeat's number: a row is updated only by a higher one (0 or absent: not checked). */
+  seq?: number
 }
 
 /** A light peer's donation settings as its last heartbeat stated them. */
@@ -36,6 +38,8 @@ export interface NodeRow extends NodeInput {
   successRate: number
   /** How many transfers were recorded. */
   transfers: number
+  /** The URL that answered the identity challenge with this node's peer key (undefined: none yet). */
+  verifiedUrl?: string
 }
 
 /** One measured transfer from a node. */
@@ -119,6 +123,8 @@ export interface NodeRecord {
   success_rate: number
   transfers: number
   donor: string | null
+  heartbeat_seq: number
+  verified_url: string
 }
 
 /** Maps a raw `nodes` row to a {@link NodeRow}. */
@@ -139,6 +145,8 @@ export function toNodeRow(r: NodeRecord): NodeRow {
     latencyMs: r.latency_ms,
     successRate: r.success_rate,
     transfers: r.transfers,
+    seq: Number(r.heartbeat_seq),
+    ...(r.verified_url !== '' && { verifiedUrl: r.verified_url }),
     ...(r.donor && { donor: parseDonor(r.donor) }),
   }
 }

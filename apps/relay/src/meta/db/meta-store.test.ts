@@ -60,12 +60,23 @@ function metaStoreSuite(fresh: FreshDatabase) {
       latencyMs: 0,
       successRate: 1,
       transfers: 0,
+      seq: 0,
     })
     expect((await store.listNodes()).map((n) => [n.peerId, n.kind])).toEqual([
       ['A', 'full'],
       ['B', 'light'],
     ])
     expect(await store.getNode('nobody')).toBeUndefined()
+  })
+
+  test('behavior: a numbered heartbeat updates a node only when its number is above the stored one', async () => {
+    const store = await openStore()
+    expect(await store.upsertNode({ ...node('A'), seq: 5 }, 100)).toBe(true)
+    expect(await store.upsertNode({ ...node('A', { usedBytes: 9 }), seq: 5 }, 200)).toBe(false)
+    expect(await store.upsertNode({ ...node('A', { usedBytes: 9 }), seq: 4 }, 200)).toBe(false)
+    expect(await store.getNode('A')).toMatchObject({ usedBytes: node('A').usedBytes, lastSeen: 100, seq: 5 })
+    expect(await store.upsertNode({ ...node('A', { usedBytes: 9 }), seq: 6 }, 300)).toBe(true)
+    expect(await store.getNode('A')).toMatchObject({ usedBytes: 9, lastSeen: 300, seq: 6 })
   })
 
   test('behavior: migrations are applied once and a second open applies none', async () => {

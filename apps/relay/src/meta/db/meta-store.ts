@@ -39,9 +39,14 @@ export class MetaStore {
     return new MetaStore(db)
   }
 
-  /** Records a node's heartbeat; keeps what was measured about it (throughput, latency…). */
-  upsertNode(n: NodeInput, now: number): Promise<void> {
+  /** Records a node's heartbeat; keeps what was measured about it (throughput, latency…). False when its `seq` was no newer than the stored one. */
+  upsertNode(n: NodeInput, now: number): Promise<boolean> {
     return nodes.upsertNode(this.db, n, now)
+  }
+
+  /** Records that `url` answered the identity challenge with `peerId`'s key. */
+  setVerifiedUrl(peerId: string, url: string): Promise<void> {
+    return nodes.setVerifiedUrl(this.db, peerId, url)
   }
 
   /** Every known node, by peer id. */

@@ -169,6 +169,16 @@ export const migrations: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 5,
+    name: 'trust: heartbeat numbers, verified node URLs',
+    up: [
+      // the number of the last heartbeat taken from a peer id: a replayed one is no newer
+      'ALTER TABLE nodes ADD COLUMN heartbeat_seq BIGINT NOT NULL DEFAULT 0',
+      // the URL whose identity challenge the node answered with its own peer key ('' until one did)
+      "ALTER TABLE nodes ADD COLUMN verified_url TEXT NOT NULL DEFAULT ''",
+    ],
+  },
 ]
 
 /** Key of the PostgreSQL advisory lock that serializes migrations across processes ("konb"). */

@@ -11,17 +11,22 @@ function fold(previous: number, sample: number, weight: number, prior: number): 
   return (previous > 0 ? previous : prior) * (1 - weight) + sample * weight
 }
 
-/** Records a node's heartbeat; keeps what was measured about it (throughput, latency…). */
-export async function upsertNode(db: SqlDatabase, n: NodeInput, now: number): Promise<void> {
-  await db.run(
+/**
+ * Records a node's heartbeat; keeps what was measured about it (throughput, latency…). With a
+ * `seq`, only when it is above the stored one: false when the heartbeat was no newer (a replay).
+ */
+export async function upsertNode(db: SqlDatabase, n: NodeInput, now: number): Promise<boolean> {
+  const { changes } = await db.run(
     `INSERT INTO nodes (peer_id, operator, kind, multiaddrs, http_url, region, capacity_bytes,
-       used_bytes, egress_cap_bps, active_transfers, last_seen, donor)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+       used_bytes, egress_cap_bps, active_transfers, last_seen, donor, heartbeat_seq)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
      ON CONFLICT (peer_id) DO UPDATE SET operator = excluded.operator, kind = excluded.kind,
        multiaddrs = excluded.multiaddrs, http_url = excluded.http_url, region = excluded.region,
        capacity_bytes = excluded.capacity_bytes, used_bytes = excluded.used_bytes,
        egress_cap_bps = excluded.egress_cap_bps, active_transfers = excluded.active_transfers,
-       last_seen = excluded.last_seen, donor = excluded.donor`,
+       last_seen = excluded.last_seen, donor = excluded.donor,
+       heartbeat_seq = CASE WHEN excluded.heartbeat_seq = 0 THEN nodes.heartbeat_seq ELSE excluded.heartbeat_seq END
+     WHERE excluded.heartbeat_seq = 0 OR nodes.heartbeat_seq < excluded.heartbeat_seq`,
     [
       n.peerId,
       n.operator,
@@ -35,8 +40,15 @@ export async function upsertNode(db: SqlDatabase, n: NodeInput, now: number): Pr
       n.activeTransfers,
       now,
       n.donor === undefined ? null : JSON.stringify(n.donor),
+      n.seq ?? 0,
     ],
   )
+  return changes > 0
+}
+
+/** Records that `url` answered the identity challenge with `peerId`'s key. */
+export async function setVerifiedUrl(db: SqlDatabase, peerId: string, url: string): Promise<void> {
+  await db.run('UPDATE nodes SET verified_url = $2 WHERE peer_id = $1', [peerId, url])
 }
 
 /** Every known node, by peer id. */

@@ -1,0 +1,123 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { signHeartbeat } from '@konbini/browser-node'
+import { type Heartbeat, IDENTITY_PATH, identityChallengeMessage, type NodeInfo, type SignedHeartbeat } from '@konbini/protocol'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startTestNetwork, type TestNetwork } from './network.ts'
+import { nowSeconds } from './wire.ts'
+
+/** A node as a stranger runs it: its own operator key, its own peer key, maybe its own HTTP server. */
+interface Stranger {
+  account: PrivateKeyAccount
+  key: PrivateKey
+  peerId: string
+}
+
+/**
+ * Registration attacked as a stranger would: before, any validly signed heartbeat registered a
+ * live full node (any URL scheme, a URL that was another node's), 2,000 of them from one address
+ * in 7 s, and one replayed byte for byte, or dated 1970, kept a dead node live forever.
+ */
+describe('a node earns its place: fresh, numbered heartbeats, a URL that proves the node', () => {
+  let net: TestNetwork
+  let server: Server
+  let ownUrl: string
+  const self: Stranger[] = []
+
+  const stranger = async (): Promise<Stranger> => {
+    const key = await generateKeyPair('Ed25519')
+    return { account: privateKeyToAccount(generatePrivateKey()), key, peerId: peerIdFromPrivateKey(key).toString() }
+  }
+  const heartbeat = (s: Stranger, httpUrl: string, over: Partial<Heartbeat> = {}) =>
+    signHeartbeat({
+      account: s.account,
+      privateKey: s.key,
+      body: {
+        peerId: s.peerId,
+        kind: 'full',
+        multiaddrs: [],
+        httpUrl,
+        region: 'local',
+        capacityBytes: 2 ** 50,
+        usedBytes: 0,
+        egressCapBps: 0,
+        activeTransfers: 0,
+        trustedMetas: net.file.metaAddresses ?? [],
+        ...over,
+      },
+    })
+  const post = async (body: SignedHeartbeat | unknown): Promise<{ status: number; name: string | undefined }> => {
+    const res = await fetch(new URL('/v1/nodes/heartbeat', net.file.metaUrls[0]), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    })
+    const json = (await res.json()) as { error?: { name: string } }
+    return { status: res.status, name: json.error?.name }
+  }
+  const known = async (peerId: string): Promise<NodeInfo | undefined> =>
+    ((await (await fetch(new URL('/v1/nodes', net.file.metaUrls[0]))).json()) as { nodes: NodeInfo[] }).nodes.find((n) => n.peerId === peerId)
+
+  beforeAll(async () => {
+    net = await startTestNetwork({ resources: 2 })
+    // a stranger's own server, answering the identity challenge with its own key — honestly
+    self.push(await stranger())
+    server = createServer(async (req, res) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      const s = self[0] as Stranger
+      if (url.pathname !== IDENTITY_PATH) return void res.writeHead(404).end()
+      const signature = Buffer.from(await s.key.sign(identityChallengeMessage(url.searchParams.get('challenge') ?? ''))).toString('base64url')
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ peerId: s.peerId, signature }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    ownUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  }, 60_000)
+  afterAll(async () => {
+    server?.close()
+    await net?.stop()
+  })
+
+  test('error: a heartbeat naming a URL that is not http(s) is refused with InvalidRequestError, nothing registered', async () => {
+    const s = await stranger()
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'gopher://127.0.0.1:70/']) {
+      expect(await post(await heartbeat(s, url)), url).toEqual({ status: 400, name: 'InvalidRequestError' })
+    }
+    expect(await known(s.peerId)).toBeUndefined()
+  })
+
+  test("error: a heartbeat naming a real node's URL under another peer id, or a URL nobody answers at, is refused with NodeUrlUnverifiedError", async () => {
+    const s = await stranger()
+    const real = net.file.nodes[0]?.httpUrl as string
+    expect(await post(await heartbeat(s, real))).toEqual({ status: 403, name: 'NodeUrlUnverifiedError' })
+    expect(await post(await heartbeat(s, 'http://127.0.0.1:9/'))).toEqual({ status: 403, name: 'NodeUrlUnverifiedError' })
+    expect(await known(s.peerId)).toBeUndefined()
+    // the real nodes are registered, their URLs verified by the same check
+    for (const n of net.file.nodes) expect((await known(n.peerId))?.live, n.peerId).toBe(true)
+  })
+
+  test('error: a heartbeat replayed byte for byte is refused with HeartbeatReplayedError, one dated 1970 or an hour ahead with HeartbeatStaleError', async () => {
+    const s = self[0] as Stranger
+    const first = await heartbeat(s, ownUrl)
+    expect(await post(first)).toEqual({ status: 200, name: undefined })
+    const seen = (await known(s.peerId))?.lastSeen
+    expect(seen).toBeDefined()
+    expect(await post(first)).toEqual({ status: 409, name: 'HeartbeatReplayedError' })
+    expect(await post(await heartbeat(s, ownUrl, { seq: first.body.seq - 1 }))).toEqual({ status: 409, name: 'HeartbeatReplayedError' })
+    expect(await post(await heartbeat(s, ownUrl, { issuedAt: 0 }))).toEqual({ status: 400, name: 'HeartbeatStaleError' })
+    expect(await post(await heartbeat(s, ownUrl, { issuedAt: nowSeconds() + 3600 }))).toEqual({ status: 400, name: 'HeartbeatStaleError' })
+    // and a fresh, higher-numbered one is taken
+    expect(await post(await heartbeat(s, ownUrl))).toEqual({ status: 200, name: undefined })
+  })
+
+  test('error: a flood of heartbeats from one source is throttled with RateLimitedError (429), and every process still answers', async () => {
+    const answers = await Promise.all(Array.from({ length: 200 }, async () => post(await heartbeat(await stranger(), ownUrl, { capacityBytes: 1 }))))
+    const limited = answers.filter((a) => a.status === 429)
+    expect(limited.length).toBeGreaterThan(100)
+    expect(new Set(limited.map((a) => a.name))).toEqual(new Set(['RateLimitedError']))
+    for (const n of net.file.nodes) expect((await fetch(`${n.httpUrl}/healthz`)).status, n.peerId).toBe(200)
+  })
+})
