@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createKonbiniClient } from '@konbini/browser-node'
+import { createKonbiniClient, signPlacement } from '@konbini/browser-node'
 import { createNodeClientLibp2p, writeDownload } from '@konbini/browser-node/node'
 import { decode as decodeDagPb } from '@ipld/dag-pb'
 import {
@@ -13,6 +13,7 @@ import {
   MAX_QUEUED_WANTS,
   MAX_WANTLIST_SIZE,
   type ProvidersResponse,
+  DEVNET_CHAIN_ID,
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { varint } from 'multiformats'
@@ -24,7 +25,8 @@ import { evilFolder, placement, uploadTo } from './evil-dag.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 import { errorName, exchange, openBlocks, postJson, rawBlock, rawCidOf, uploadBody } from './wire.ts'
 
-const owner = privateKeyToAccount(generatePrivateKey()).address
+const ownerKey = privateKeyToAccount(generatePrivateKey())
+const owner = ownerKey.address
 
 function lengthPrefix(n: number): Uint8Array {
   return varint.encodeTo(n, new Uint8Array(varint.encodingLength(n)))
@@ -97,7 +99,7 @@ describe('bad input on a devnet', () => {
   })
 
   test('error: an upload frame longer than MAX_MESSAGE_SIZE gets MessageTooLargeError', async () => {
-    const place = await placement(metaUrl, owner, 'big.bin', 1024)
+    const place = await placement(metaUrl, ownerKey, 'big.bin', 1024)
     const body = Buffer.concat([lengthPrefix(MAX_MESSAGE_SIZE + 1), Buffer.from([FrameKind.Block]), randomBytes(1024)])
     const answer = await uploadTo(place, body)
     expect(answer.status).toBe(413)
@@ -115,7 +117,7 @@ describe('bad input on a devnet', () => {
 
   test('error: an uploaded block whose bytes do not match its CID gets BlockHashMismatchError', async () => {
     const [claimed, actual] = [await rawBlock(), await rawBlock()]
-    const place = await placement(metaUrl, owner, 'liar.bin', 1024)
+    const place = await placement(metaUrl, ownerKey, 'liar.bin', 1024)
     const answer = await uploadTo(place, uploadBody([{ cid: claimed.cid, bytes: actual.bytes }], claimed.cid))
     expect(answer.status).toBe(400)
     expect(answer.body.error?.name).toBe('BlockHashMismatchError')
@@ -194,7 +196,7 @@ describe('bad input on a devnet', () => {
   })
 
   test.each(['../x', 'a/b', '..', 'nul\u0000', 'line\nbreak', '\u001b[31mred'])('error: a placement named %j gets InvalidNameError', async (name) => {
-    const answer = await postJson(metaUrl, '/v1/uploads', { owner, name, size: 10 })
+    const answer = await postJson(metaUrl, '/v1/uploads', await signPlacement(ownerKey, { owner, name, size: 10 }, DEVNET_CHAIN_ID))
     expect(answer.status).toBe(400)
     expect(answer.body.error?.name).toBe('InvalidNameError')
   })
@@ -218,7 +220,7 @@ describe('bad input on a devnet', () => {
     'error: downloading a stored DAG with an entry named %j fails with InvalidNameError and writes nothing outside',
     async (name) => {
       const evil = await evilFolder(name)
-      const place = await placement(metaUrl, owner, 'evil', evil.size)
+      const place = await placement(metaUrl, ownerKey, 'evil', evil.size)
       const stored = await uploadTo(place, uploadBody(evil.blocks, evil.root))
       expect(stored.status, JSON.stringify(stored.body)).toBe(200)
       const status = await fetch(`${metaUrl}/v1/uploads/${place.upload.ticket.id}?wait=30`).then((r) => r.json())

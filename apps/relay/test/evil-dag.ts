@@ -1,8 +1,10 @@
 import * as dagPb from '@ipld/dag-pb'
-import type { PlacementResponse } from '@konbini/protocol'
+import { signPlacement } from '@konbini/browser-node'
+import { DEVNET_CHAIN_ID, type PlacementResponse } from '@konbini/protocol'
 import { UnixFS } from 'ipfs-unixfs'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
+import type { PrivateKeyAccount } from 'viem/accounts'
 import { postJson, postUpload, rawBlock, type WireAnswer } from './wire.ts'
 
 /** Hand-built UnixFS DAGs with entry names the importer would never write, for tests of downloaders. */
@@ -39,8 +41,8 @@ export async function evilFolder(name: string): Promise<{ root: CID; blocks: Blo
 }
 
 /** Asks the meta node for a real placement (a signed upload ticket and its pipeline). */
-export async function placement(metaUrl: string, owner: string, name: string, size: number): Promise<PlacementResponse> {
-  const answer = await postJson(metaUrl, '/v1/uploads', { owner, name, size })
+export async function placement(metaUrl: string, owner: PrivateKeyAccount, name: string, size: number): Promise<PlacementResponse> {
+  const answer = await postJson(metaUrl, '/v1/uploads', await signPlacement(owner, { owner: owner.address, name, size }, DEVNET_CHAIN_ID))
   if (answer.status !== 200) throw new Error(`placement failed: ${JSON.stringify(answer.body)}`)
   return answer.body as unknown as PlacementResponse
 }

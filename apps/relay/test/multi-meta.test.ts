@@ -1,4 +1,6 @@
 import { join } from 'node:path'
+import { signPlacement } from '@konbini/browser-node'
+import { DEVNET_CHAIN_ID } from '@konbini/protocol'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { MetaStore } from '../src/meta/db/meta-store.ts'
@@ -40,11 +42,12 @@ describe.skipIf(pg === undefined)('two meta processes sharing one PostgreSQL ind
   })
 
   test('behavior: the same placement request sent to both metas at once is placed once', async () => {
-    const owner = privateKeyToAccount(generatePrivateKey()).address
-    const request = { owner, name: 'once.bin', size: 1234, requestId: 'aa'.repeat(16) }
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const request = { owner: owner.address, name: 'once.bin', size: 1234, requestId: 'aa'.repeat(16) }
+    const signed = await signPlacement(owner, request, DEVNET_CHAIN_ID)
     const answers = await Promise.all(
       net.file.metaUrls.map(async (u) =>
-        (await fetch(`${u}/v1/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) })).json(),
+        (await fetch(`${u}/v1/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(signed) })).json(),
       ),
     )
     const ids = answers.map((a) => (a as { upload: { ticket: { id: string } } }).upload.ticket.id)

@@ -1,4 +1,11 @@
-import { canonicalJson, type OwnerRequest, type PlacementRequest, ownerRequestTypedData, type SignedOwnerRequest, type SignedPlacement } from '@konbini/protocol'
+import {
+  canonicalJson,
+  type OwnerRequest,
+  type PlacementRequest,
+  ownerRequestTypedData,
+  type SignedOwnerRequest,
+  type SignedPlacement,
+} from '@konbini/protocol'
 import { keccak256, toHex } from 'viem'
 import { randomHex } from './encoding.ts'
 

@@ -13,8 +13,10 @@ describe('openApiDocument', () => {
     }
   })
 
-  test('behavior: the placement body schema is the zod schema (required fields, name limits)', () => {
-    const schema = (openApiDocument().paths['/v1/uploads'] as any).post.requestBody.content['application/json'].schema
+  test('behavior: the placement body schema is the zod schema (the placement and its owner signature, required fields)', () => {
+    const body = (openApiDocument().paths['/v1/uploads'] as any).post.requestBody.content['application/json'].schema
+    expect(body.required).toEqual(expect.arrayContaining(['placement', 'auth']))
+    const schema = body.properties.placement
     expect(schema.required).toEqual(expect.arrayContaining(['owner', 'name', 'size']))
     expect(schema.properties.owner.pattern).toBe('^0x[0-9a-fA-F]{40}$')
   })

@@ -43,7 +43,7 @@ export const metaRoutes = {
   placement: {
     method: 'post',
     path: '/v1/uploads',
-    summary: "Place an upload on R nodes (owner-signed); returns a signed upload ticket.",
+    summary: 'Place an upload on R nodes (owner-signed); returns a signed upload ticket.',
     body: signedPlacement,
     response: placementResponse,
   },

@@ -14,6 +14,7 @@ export const uploadTicketTypes = {
     { name: 'owner', type: 'address' },
     { name: 'payer', type: 'address' },
     { name: 'nodes', type: 'string[]' },
+    { name: 'urls', type: 'string[]' },
     { name: 'maxBytes', type: 'uint64' },
     { name: 'epoch', type: 'uint64' },
     { name: 'expiresAt', type: 'uint64' },

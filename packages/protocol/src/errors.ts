@@ -197,6 +197,11 @@ export class NodeUrlUnverifiedError extends named('NodeUrlUnverifiedError', 403)
     super(`The node's URL ${url.slice(0, 200)} did not prove the node's identity: ${reason}.`)
   }
 }
+export class UploadTicketUsedError extends named('UploadTicketUsedError', 409) {
+  constructor({ ticketId }: { ticketId: string }) {
+    super(`Upload ticket ${ticketId} has stored its upload already; place the next upload for a new ticket.`)
+  }
+}
 export class TransferReportScopeError extends named('TransferReportScopeError', 403) {
   constructor({ ticketId, reason }: { ticketId: string; reason: string }) {
     super(`A transfer report for ticket ${ticketId} does not count: ${reason}.`)

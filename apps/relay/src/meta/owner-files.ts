@@ -1,10 +1,4 @@
-import {
-  FileNotFoundError,
-  type FileRecord,
-  NotOwnerError,
-  parseCid,
-  type SignedOwnerRequest,
-} from '@konbini/protocol'
+import { FileNotFoundError, type FileRecord, NotOwnerError, parseCid, type SignedOwnerRequest } from '@konbini/protocol'
 import type { MetaContext } from './context.ts'
 import { authorize } from './authorize-owner.ts'
 

@@ -86,7 +86,8 @@ async function repairRoot(init: RepairInit, root: RootState, live: NodeInfo[], n
 
 async function replicateTo(ctx: MetaContext, root: RootState, spare: NodeInfo, sources: NodeInfo[], now: number): Promise<void> {
   const maxBytes = byteBudget(root.size)
-  const upload = await ctx.issuer.upload({ owner: root.owner, payer: NO_PAYER, epoch: 0, nodes: [spare.peerId], maxBytes }, now)
+  if (spare.httpUrl === undefined) throw new Error(`spare ${spare.peerId} has no HTTP URL`)
+  const upload = await ctx.issuer.upload({ owner: root.owner, payer: NO_PAYER, epoch: 0, nodes: [spare.peerId], urls: [spare.httpUrl], maxBytes }, now)
   await ctx.store.createUpload({
     ticketId: upload.ticket.id,
     owner: root.owner,
@@ -103,11 +104,12 @@ async function replicateTo(ctx: MetaContext, root: RootState, spare: NodeInfo, s
     { consumer: ctx.issuer.address, payer: NO_PAYER, epoch: 0, root: root.root, providers: sources.map((s) => s.peerId), maxBytes },
     now,
   )
-  if (spare.httpUrl === undefined) throw new Error(`spare ${spare.peerId} has no HTTP URL`)
+  const sourceEndpoints = sources.map(({ peerId, multiaddrs, httpUrl }) => ({ peerId, multiaddrs, ...(httpUrl !== undefined && { httpUrl }) }))
+  const order = await ctx.issuer.replicateOrder(spare.peerId, { upload, download, sources: sourceEndpoints })
   const res = await fetch(new URL('/v1/replicate', spare.httpUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ upload, download, sources: sources.map(({ peerId, multiaddrs, httpUrl }) => ({ peerId, multiaddrs, httpUrl })) }),
+    body: JSON.stringify(order),
     signal: AbortSignal.timeout(10_000),
   })
   if (!res.ok) throw new Error(`spare answered ${res.status}: ${await res.text()}`)

@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto'
 import {
+  canonicalJson,
   type DownloadTicket,
+  nodeStatementTypedData,
+  type ReplicateOrder,
+  type ReplicateRequest,
   downloadTicketTypedData,
   type SignedDownloadTicket,
   type SignedUploadTicket,
   type UploadTicket,
   uploadTicketTypedData,
 } from '@konbini/protocol'
+import { keccak256, toHex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 /** How long an upload ticket stays valid: long enough for a large upload to start. */
@@ -33,10 +38,17 @@ export class TicketIssuer {
     return this.account.address
   }
 
-  async upload(fields: Pick<UploadTicket, 'owner' | 'payer' | 'nodes' | 'maxBytes' | 'epoch'>, now: number): Promise<SignedUploadTicket> {
+  async upload(fields: Pick<UploadTicket, 'owner' | 'payer' | 'nodes' | 'urls' | 'maxBytes' | 'epoch'>, now: number): Promise<SignedUploadTicket> {
     const ticket: UploadTicket = { id: newTicketId(), meta: this.account.address, expiresAt: now + UPLOAD_TICKET_SECONDS, ...fields }
     const signature = await this.account.signTypedData(uploadTicketTypedData(ticket, this.chainId))
     return { ticket, signature }
+  }
+
+  /** Signs a repair order for `peerId` (a `NodeStatement` of kind `replicate` over the order's digest): nodes take orders only from trusted meta nodes. */
+  async replicateOrder(peerId: string, order: ReplicateOrder): Promise<ReplicateRequest> {
+    const digest = keccak256(toHex(canonicalJson(order)))
+    const signature = await this.account.signTypedData(nodeStatementTypedData({ kind: 'replicate', peerId, digest }, this.chainId))
+    return { ...order, signature }
   }
 
   async download(fields: Pick<DownloadTicket, 'consumer' | 'payer' | 'root' | 'providers' | 'maxBytes' | 'epoch'>, now: number): Promise<SignedDownloadTicket> {

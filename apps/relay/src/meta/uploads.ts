@@ -37,10 +37,10 @@ export async function placeUpload(ctx: MetaContext, { placement: request, auth }
   if (owner !== request.owner.toLowerCase()) throw new SignatureInvalidError()
   if (auth.request.target !== keccak256(toHex(canonicalJson(request)))) throw new SignatureInvalidError()
   if (request.requestId) {
+    // a retry, or a replay: the ticket first issued, nothing new (the request id is the replay guard)
     const placed = await ctx.store.getUploadByRequest(owner, request.requestId)
     if (placed?.ticketJson) return JSON.parse(placed.ticketJson) as PlacementResponse
-  }
-  await spendNonce(ctx, owner, auth)
+  } else await spendNonce(ctx, owner, auth)
   ctx.ticketLimit.take(`owner:${owner}`)
   const replicas = request.replicas ?? DEFAULT_REPLICAS
   const now = ctx.now()
@@ -53,7 +53,10 @@ export async function placeUpload(ctx: MetaContext, { placement: request, auth }
   const reusable = previous?.replicas === replicas && previous.nodes.every((id) => live.some((n) => n.peerId === id))
   const chosen = reusable ? previous.nodes.map((id) => live.find((n) => n.peerId === id) as (typeof live)[number]) : live.slice(0, replicas)
   const payment = await chooseUploadPayment(ctx, owner)
-  const upload = await ctx.issuer.upload({ owner, ...payment, nodes: chosen.map((n) => n.peerId), maxBytes: byteBudget(request.size) }, now)
+  const upload = await ctx.issuer.upload(
+    { owner, ...payment, nodes: chosen.map((n) => n.peerId), urls: chosen.map((n) => n.httpUrl as string), maxBytes: byteBudget(request.size) },
+    now,
+  )
   if (payment.payer !== NO_PAYER) await ctx.pot.addTicket(upload)
   const answer: PlacementResponse = {
     upload,

@@ -57,6 +57,8 @@ export function httpBlocksHandler(init: HttpBlocksInit): Handler {
     try {
       for (const cid of cids) {
         if (res.destroyed) return true
+        // a ticket serves its root's DAG and nothing else
+        await init.tickets.assertInRoot(ticket, cid)
         const bytes = await init.blockstore.getBytes(cid).catch(() => undefined)
         if (bytes === undefined) {
           res.write(encodeLengthPrefixed({ kind: FrameKind.DontHave, cid }))

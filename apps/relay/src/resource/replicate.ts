@@ -1,5 +1,16 @@
 import { copyDag, ProviderPool } from '@konbini/browser-node'
-import { InvalidRequestError, type ReplicateRequest, replicateRequest } from '@konbini/protocol'
+import {
+  canonicalJson,
+  InvalidRequestError,
+  nodeStatementTypedData,
+  type ReplicateRequest,
+  replicateRequest,
+  SignatureInvalidError,
+  TicketScopeError,
+  UntrustedMetaError,
+} from '@konbini/protocol'
+import { keccak256, toHex } from 'viem'
+import { recoverTypedDataSigner } from '../pot/recover-typed-data.ts'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
@@ -31,7 +42,7 @@ export function replicateHandler(init: ReplicateInit): Handler {
     if (url.pathname !== '/v1/replicate') return false
     if (req.method !== 'POST') throw new InvalidRequestError({ reason: 'replication requests are POSTed' })
     const request = await readJson(req, replicateRequest)
-    await verifyUploadTicket(request.upload, init.policy)
+    await verifyOrder(request, init.policy)
     const root = request.download.ticket.root
     if (!running.has(root)) {
       running.add(root)
@@ -42,6 +53,27 @@ export function replicateHandler(init: ReplicateInit): Handler {
     sendJson(res, 202, { accepted: root })
     return true
   }
+}
+
+/**
+ * A repair order counts only signed by a trusted meta node for this node, with that meta's
+ * tickets — an upload ticket naming this node alone, a download ticket of its own (repair is the
+ * network's traffic) — and sources among the download ticket's providers.
+ */
+async function verifyOrder(request: ReplicateRequest, policy: TicketPolicy): Promise<void> {
+  const { signature, ...order } = request
+  const digest = keccak256(toHex(canonicalJson(order)))
+  const signer = recoverTypedDataSigner(nodeStatementTypedData({ kind: 'replicate', peerId: policy.peerId, digest }, policy.chainId), signature)
+  if (signer === undefined) throw new SignatureInvalidError()
+  if (!policy.trustedMetas.includes(signer)) throw new UntrustedMetaError({ meta: signer })
+  const upload = await verifyUploadTicket(request.upload, policy)
+  // the order's signature covers the download ticket (its sources check the ticket's own when they serve)
+  const download = request.download.ticket
+  const scope = (reason: string) => new TicketScopeError({ ticketId: download.id, reason })
+  if (upload.meta.toLowerCase() !== signer || download.meta.toLowerCase() !== signer) throw scope("its tickets are not the ordering meta node's")
+  if (upload.nodes.length !== 1) throw scope('a repair places one copy, here')
+  if (download.consumer.toLowerCase() !== signer) throw scope("the download is not the meta node's own")
+  if (!request.sources.every((s) => download.providers.includes(s.peerId))) throw scope('a source is not among its providers')
 }
 
 async function replicate(init: ReplicateInit, request: ReplicateRequest): Promise<void> {

@@ -16,6 +16,7 @@ import { recoverReceiptSignerNative } from '../pot/receipt-verifier.ts'
 import { httpBlocksHandler } from './http-blocks.ts'
 import { httpReceiptsHandler } from './http-receipts.ts'
 import { identityHandler } from './identity-handler.ts'
+import { UploadTicketUse } from './upload-ticket-use.ts'
 import { replicateHandler } from './replicate.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
@@ -73,7 +74,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   metrics.gauge('konbini_active_transfers', () => activeTransfers)
   metrics.gauge('konbini_stored_bytes', () => blockstore.used)
 
-  const tickets = new DownloadTickets({ ...policy, recoverReceiptSigner: recoverReceiptSignerNative, receiptWaitMs: config.receiptWaitMs })
+  const tickets = new DownloadTickets({ ...policy, blocks: blockstore, recoverReceiptSigner: recoverReceiptSignerNative, receiptWaitMs: config.receiptWaitMs })
   const receiptsLog = log.child({ component: 'receipts' })
   const receipts = forwardReceipts({
     tickets,
@@ -104,7 +105,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   })
   const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter }) : undefined
   const handlers: Handler[] = [
-    uploadHandler({ blockstore, policy, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
+    uploadHandler({ blockstore, policy, uses: new UploadTicketUse(), reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
     haveHandler({ blockstore, policy }),
     httpBlocksHandler({ blockstore, tickets, egress, metrics, onTransfer }),
     httpReceiptsHandler({ tickets }),

@@ -6,7 +6,6 @@ import {
   InvalidMessageError,
   InvalidRequestError,
   nodeEndpoint,
-  QuotaExceededError,
   PART_HEADER,
   TICKET_HEADER,
   verifyBlock,
@@ -22,6 +21,7 @@ import { summarizeDag } from './dag-walk.ts'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import { type Forward, forwardUpload } from './forward.ts'
 import type { MetaReporter } from './reporter.ts'
+import type { UploadTicketUse } from './upload-ticket-use.ts'
 import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
 import { decodeTicketHeader } from './json-headers.ts'
 
@@ -35,6 +35,8 @@ export class IncompleteDagError extends BaseError {
 export interface UploadHandlerInit {
   blockstore: DurableBlockstore
   policy: TicketPolicy
+  /** What each upload ticket stored here so far (its budget counts across requests). */
+  uses: UploadTicketUse
   reporter: MetaReporter
   metrics: Metrics
   log: Logger
@@ -73,6 +75,9 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
   if (pipeline.map((n) => n.peerId).join() !== ticket.nodes.join()) throw new InvalidRequestError({ reason: 'the route does not match the ticket' })
   const self = ticket.nodes.indexOf(init.policy.peerId)
   const next = pipeline[self + 1]
+  // the body goes on only to the URL the meta node signed for the next node, never one the request names
+  if (next !== undefined && next.httpUrl !== ticket.urls[self + 1]) throw new InvalidRequestError({ reason: "the route's next hop is not the ticket's" })
+  init.uses.assertOpen(ticket)
   // a part carries blocks only: browsers cannot stream one request body over HTTP/1.1, so they send parts, then the End
   const part = req.headers[PART_HEADER] === '1'
   const forward: Forward | undefined = next ? forwardUpload(next, String(ticketHeader), routeHeader, part) : undefined
@@ -102,7 +107,7 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
         }
         if (frame.kind !== FrameKind.Block) throw new InvalidMessageError({ reason: 'an upload carries only blocks' })
         received += frame.bytes.byteLength
-        if (received > ticket.maxBytes) throw new QuotaExceededError({ ticketId: ticket.id, max: ticket.maxBytes })
+        init.uses.charge(ticket, frame.bytes.byteLength)
         await verifyBlock(frame.cid, frame.bytes)
         batch.push({ cid: frame.cid, bytes: frame.bytes })
         if (batch.length >= limit) await commit()
@@ -128,6 +133,7 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
     forward?.abort()
     throw new IncompleteDagError({ root: root.toString(), missing: summary.missing.length })
   }
+  init.uses.finish(ticket)
   init.metrics.inc('konbini_uploads_stored_total')
   init.metrics.inc('konbini_bytes_stored_total', received)
 

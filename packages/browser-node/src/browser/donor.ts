@@ -103,7 +103,12 @@ export class Donor extends EventTarget {
   async start(): Promise<void> {
     const { libp2p, ledger } = this.init
     await this.pause.start()
-    const tickets = new DownloadTickets({ trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()), chainId: this.init.chainId, peerId: this.peerId })
+    const tickets = new DownloadTickets({
+      trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()),
+      chainId: this.init.chainId,
+      peerId: this.peerId,
+      blocks: this.init.cache,
+    })
     // what the tab earns counts once a meta node has its receipts (the viewer hands them in too)
     this.receipts = forwardReceipts({
       tickets,

@@ -87,6 +87,8 @@ async function session(stream: Stream, remotePeer: string, init: BlockExchangeSe
         continue
       }
       const [key, cid] = next.value
+      // a ticket serves its root's DAG and nothing else
+      await init.tickets.assertInRoot(ticket as DownloadTicket, cid)
       const bytes = await read(key, cid)
       if (!queue.has(key)) continue
       readNext()

@@ -12,11 +12,17 @@ import {
   signedDownloadTicket,
   signedReceipt,
   TicketExpiredError,
+  TicketScopeError,
 } from '@konbini/protocol'
+import type { CID } from 'multiformats/cid'
+import type { ServedBlocks } from './block-exchange.ts'
+import { DagScope } from './dag-scope.ts'
 import { type RecoverReceiptSigner, recoverReceiptSignerWithViem } from './recover-receipt.ts'
 import { type TicketPolicy, verifyDownloadTicket } from './verify-ticket.ts'
 
 export interface DownloadTicketsInit extends TicketPolicy {
+  /** The blocks this node serves: a ticket serves only those under its root. */
+  blocks: ServedBlocks
   /** How a receipt's signer is recovered (full nodes pass native secp256k1; default: viem). */
   recoverReceiptSigner?: RecoverReceiptSigner
   /** How long a paid session waits for an overdue receipt before it ends (ms). */
@@ -47,9 +53,16 @@ export class DownloadTickets {
   private readonly init: DownloadTicketsInit
   private readonly accepted = new Map<string, Accepted>()
   private readonly byId = new Map<string, Accepted>()
+  private readonly scope: DagScope
 
   constructor(init: DownloadTicketsInit) {
     this.init = init
+    this.scope = new DagScope(init.blocks)
+  }
+
+  /** Throws TicketScopeError unless `cid` is the ticket's root or a block under it (as this node holds the DAG). */
+  async assertInRoot(ticket: DownloadTicket, cid: CID): Promise<void> {
+    if (!(await this.scope.contains(ticket.root, cid))) throw new TicketScopeError({ ticketId: ticket.id, reason: `${cid} is not in the DAG of its root` })
   }
 
   async verify(value: unknown): Promise<DownloadTicket> {

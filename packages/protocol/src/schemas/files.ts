@@ -99,12 +99,18 @@ export type SignedOwnerRequest = z.infer<typeof signedOwnerRequest>
 export const signedPlacement = z.object({ placement: placementRequest, auth: signedOwnerRequest })
 export type SignedPlacement = z.infer<typeof signedPlacement>
 
-/** Meta → resource node: copy a DAG from these sources (repair), then report it under the upload ticket. */
-export const replicateRequest = z.object({
+/**
+ * Meta → resource node: copy a DAG from these sources (repair), then report it under the upload
+ * ticket. `signature`: the meta node's `NodeStatement` of kind `replicate` for the target node's
+ * peer id over keccak256 of the canonical JSON of `{ upload, download, sources }`.
+ */
+export const replicateOrder = z.object({
   upload: signedUploadTicket,
   download: signedDownloadTicket,
   sources: z.array(nodeEndpoint).min(1).max(16),
 })
+export type ReplicateOrder = z.infer<typeof replicateOrder>
+export const replicateRequest = replicateOrder.extend({ signature })
 export type ReplicateRequest = z.infer<typeof replicateRequest>
 
 export const lsResponse = z.object({ files: z.array(fileRecord) })

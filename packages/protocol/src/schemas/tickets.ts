@@ -9,6 +9,11 @@ export const uploadTicket = z.object({
   /** Whose credit pays every replica's received bytes (NO_PAYER: unpaid). */
   payer: address,
   nodes: z.array(peerId).min(1).max(16),
+  /** Each node's HTTP URL, in `nodes` order: a node forwards the upload only to the next one's. */
+  urls: z
+    .array(z.url({ protocol: /^https?$/ }).max(512))
+    .min(1)
+    .max(16),
   maxBytes: byteCount,
   /** The meta node's open epoch when it issued the ticket: the receipts' epoch. */
   epoch: z.number().int().nonnegative(),
