@@ -5,9 +5,12 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync } from 'node:fs'
 import { delimiter, dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+// this process, too, ends when its parent (npm, a shell) dies: SIGTERM, passed on to the child below
+import '../../../packages/contracts/bin/exit-with-parent.mjs'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+const exitWithParent = join(repoRoot, 'packages', 'contracts', 'bin', 'exit-with-parent.mjs')
 
 /** Path of a Node >= 24 binary: this one, or the project's own copy (installed on first use). */
 export function node24() {
@@ -30,7 +33,8 @@ export function node24() {
 export function run(args) {
   const binary = node24()
   const env = { ...process.env, PATH: `${dirname(binary)}${delimiter}${process.env.PATH ?? ''}` }
-  const child = spawn(binary, args, { stdio: 'inherit', env })
+  // the child ends itself when this process dies, even by kill -9
+  const child = spawn(binary, ['--import', pathToFileURL(exitWithParent).href, ...args], { stdio: 'inherit', env })
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal))
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))
 }

@@ -14,7 +14,7 @@ import { runRelay } from './main.ts'
 const usage = `konbini — decentralized storage and CDN
 
 Usage:
-  konbini devnet [--data .konbini] [--nodes 4] [--no-web]   start a local network and the portal
+  konbini devnet [--data .konbini] [--nodes 4] [--no-web] [--base-port 7070]   start a local network and the portal (--base-port 0: free ports)
   konbini node --roles resource,meta --data DIR [options]   run one relay process
   konbini put <file-or-folder> [--replicas 3] [--public]    upload; done when R nodes hold it (--public: browser peers may cache it)
   konbini get <cid> [-o <path>]                             download, verifying every block
@@ -46,6 +46,7 @@ const options = {
   data: { type: 'string' },
   nodes: { type: 'string' },
   'no-web': { type: 'boolean', default: false },
+  'base-port': { type: 'string' },
   roles: { type: 'string' },
   'http-port': { type: 'string' },
   'p2p-port': { type: 'string' },
@@ -140,12 +141,16 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function devnet(flags: GlobalFlags, values: { data?: string | undefined; nodes?: string | undefined; 'no-web': boolean }): Promise<void> {
+async function devnet(
+  flags: GlobalFlags,
+  values: { data?: string | undefined; nodes?: string | undefined; 'no-web': boolean; 'base-port'?: string | undefined },
+): Promise<void> {
   const net = await startDevnet({
     dataDir: values.data ?? '.konbini',
     resources: positiveInt(values.nodes, 'nodes') ?? 4,
     web: !values['no-web'],
-    basePort: 7070,
+    // 0: every listener on a free port (a second devnet beside `npm start`, tests)
+    basePort: values['base-port'] === '0' ? 0 : (positiveInt(values['base-port'], 'base-port') ?? 7070),
     chain: true,
   })
   print(flags.json, net.file, () =>

@@ -47,6 +47,10 @@ export const relayEnv = z.object({
   KONBINI_LIVE_SECONDS: z.coerce.number().int().positive().default(10),
   KONBINI_TICKET_RATE: z.coerce.number().positive().default(50),
   KONBINI_HEARTBEAT_RATE: z.coerce.number().positive().default(20),
+  KONBINI_MIN_STAKE: z
+    .string()
+    .regex(/^[0-9]{1,40}$/, 'a decimal amount in wei')
+    .optional(),
   KONBINI_REPAIR_AFTER_SECONDS: z.coerce.number().int().positive().default(600),
   KONBINI_REPAIR_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
   KONBINI_ADMINS: csv.pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address'))),
@@ -105,6 +109,8 @@ export type RelayConfig = {
   ticketRate: number
   /** Heartbeats a meta node takes per second from one source address, and from one operator (bursts of twice that). */
   heartbeatRate: number
+  /** With a chain: the least stake (wei) a full node needs in the Registry to be registered here; undefined: the Registry's own minimum. */
+  minStake: bigint | undefined
   /** A replica holder unseen this long has its files copied elsewhere (meta role). */
   repairAfterSeconds: number
   repairIntervalMs: number
@@ -160,6 +166,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     liveSeconds: e.KONBINI_LIVE_SECONDS,
     ticketRate: e.KONBINI_TICKET_RATE,
     heartbeatRate: e.KONBINI_HEARTBEAT_RATE,
+    minStake: e.KONBINI_MIN_STAKE === undefined ? undefined : BigInt(e.KONBINI_MIN_STAKE),
     repairAfterSeconds: e.KONBINI_REPAIR_AFTER_SECONDS,
     repairIntervalMs: e.KONBINI_REPAIR_INTERVAL_MS,
     admins: e.KONBINI_ADMINS.map((a) => a.toLowerCase()),

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { BaseError } from '@konbini/protocol'
@@ -60,7 +61,9 @@ export async function startAnvil(options: StartAnvilOptions = {}): Promise<Local
   if (options.dumpState !== undefined) args.push('--dump-state', options.dumpState)
   // not --preserve-historical-states: after 400 transactions it wrote 44 MB every 2 s (13 % of a core idle) against 1.5 MB
   if (options.state !== undefined) args.push('--state', options.state, '--state-interval', String(options.stateIntervalSeconds ?? 2))
-  const child = spawn(anvilPath(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  // through a guard that ends anvil when the process that started it dies, even by kill -9
+  const guard = fileURLToPath(new URL('../bin/exit-with-parent.mjs', import.meta.url))
+  const child = spawn(process.execPath, [guard, anvilPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   const rpcUrl = await new Promise<string>((resolve, reject) => {
     let output = ''
     const timer = setTimeout(

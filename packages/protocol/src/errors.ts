@@ -202,6 +202,11 @@ export class UploadTicketUsedError extends named('UploadTicketUsedError', 409) {
     super(`Upload ticket ${ticketId} has stored its upload already; place the next upload for a new ticket.`)
   }
 }
+export class NodeNotStakedError extends named('NodeNotStakedError', 403) {
+  constructor({ peerId, reason }: { peerId: string; reason: string }) {
+    super(`Node ${peerId} is not placeable: ${reason}. Register it with stake on the chain (konbini register).`)
+  }
+}
 export class TransferReportScopeError extends named('TransferReportScopeError', 403) {
   constructor({ ticketId, reason }: { ticketId: string; reason: string }) {
     super(`A transfer report for ticket ${ticketId} does not count: ${reason}.`)
@@ -241,7 +246,11 @@ export class InternalError extends named('InternalError', 500) {
 /** Makes names with control characters safe to echo back in a message. */
 function printable(value: string): string {
   const clipped = value.length > 120 ? `${value.slice(0, 120)}…` : value
-  return clipped.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+  // control characters, bidirectional controls and line separators: shown as escapes, never raw
+  return clipped.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g, (c) => {
+    const code = c.charCodeAt(0)
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`
+  })
 }
 
 /** An error that came over the wire: keeps the sender's name so callers can branch on it. */

@@ -43,6 +43,13 @@ const bad: Array<[string, string]> = [
   ['\u001b[31mred', 'an ANSI escape'],
   ['bell\u0007', 'a bell'],
   ['del\u007f', 'DEL'],
+  ['next\u0085line', 'a C1 next-line'],
+  ['\u009b31mred', 'a C1 escape (CSI)'],
+  ['evil\u202etxt.exe', 'a right-to-left override (shows as evilexe.txt)'],
+  ['\u2066isolate\u2069', 'bidirectional isolates'],
+  ['mark\u200f', 'a right-to-left mark'],
+  ['line\u2028separator', 'a Unicode line separator'],
+  ['paragraph\u2029', 'a Unicode paragraph separator'],
   ['x'.repeat(MAX_NAME_BYTES + 1), 'one byte too long'],
   ['あ'.repeat(Math.floor(MAX_NAME_BYTES / 3) + 1), 'too long in UTF-8 bytes though short in characters'],
 ]
@@ -56,7 +63,7 @@ describe('assertSafeName', () => {
     const err = thrown(() => assertSafeName(name))
     expect(err.name).toBe('InvalidNameError')
     // the message is safe to print: control characters are escaped, not echoed raw
-    expect(err.message).not.toMatch(/[\u0000-\u001f\u007f]/)
+    expect(err.message).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/)
   })
 
   test('behavior: a refused name is echoed with its control characters escaped', () => {

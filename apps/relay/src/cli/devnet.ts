@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
+import { EXIT_WITH_PARENT } from './exit-with-parent.ts'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { DEVNET_CHAIN_ID } from '@konbini/protocol'
@@ -171,6 +172,11 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         const nodeDir = join(dataDir, `node${i + 1}`)
         await chain.registerNode(await loadOperatorKey(nodeDir), await loadPeerKey(nodeDir))
       }
+      // a node is placeable once staked: the meta takes it at its next heartbeat
+      await untilLive(
+        metaUrls[0] as string,
+        nodes.map((n) => n.ready?.peerId ?? ''),
+      )
     }
     const devnetPath = join(dataDir, 'devnet.json')
     const file: DevnetFile = {
@@ -186,7 +192,7 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
       file.webUrl = `http://localhost:${webPort}`
       const next = join(dirname(resolveNext(webDir)), '..', 'bin', 'next')
       // its own process group: `next dev` forks a server that forks workers; stop ends them all
-      web = spawn(process.execPath, [next, 'dev', '-p', String(webPort), '-H', '127.0.0.1'], {
+      web = spawn(process.execPath, ['--import', EXIT_WITH_PARENT, next, 'dev', '-p', String(webPort), '-H', '127.0.0.1'], {
         cwd: webDir,
         env: {
           ...process.env,
@@ -207,7 +213,9 @@ export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
         httpUrl: n.ready?.httpUrl ?? '',
         pid: n.ready?.pid ?? 0,
       }))
-      await writeFile(devnetPath, `${JSON.stringify({ ...file, metaPids: metas.map((m) => m.ready?.pid) }, null, 2)}\n`)
+      // it carries the dev key (the meta admin's): readable by its owner only, also when it existed before
+      await writeFile(devnetPath, `${JSON.stringify({ ...file, metaPids: metas.map((m) => m.ready?.pid) }, null, 2)}\n`, { mode: 0o600 })
+      await chmod(devnetPath, 0o600)
     }
     await save()
     return { file, metas, nodes, ...(web && { web }), ...(chain && { chain }), save, stop }
@@ -245,4 +253,18 @@ function resolveNext(from: string): string {
   const found = candidates.find((c) => existsSync(c))
   if (!found) throw new Error('Next.js is not installed; run npm install first.')
   return found
+}
+
+/** Waits until the meta node at `metaUrl` lists every one of `peerIds` as live (at most 30 s). */
+async function untilLive(metaUrl: string, peerIds: string[]): Promise<void> {
+  const deadline = performance.now() + 30_000
+  for (;;) {
+    const listed = await fetch(new URL('/v1/nodes', metaUrl))
+      .then(async (res) => ((await res.json()) as { nodes: Array<{ peerId: string; live: boolean }> }).nodes)
+      .catch(() => [])
+    const live = new Set(listed.filter((n) => n.live).map((n) => n.peerId))
+    if (peerIds.every((id) => live.has(id))) return
+    if (performance.now() > deadline) throw new Error(`the meta node lists ${live.size} of ${peerIds.length} nodes live after 30 s`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }

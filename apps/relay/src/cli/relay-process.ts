@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { EXIT_WITH_PARENT } from './exit-with-parent.ts'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -38,7 +39,8 @@ export class RelayProcess {
 
   /** Starts the process and resolves with its ready line; rejects if it exits first. */
   async start(): Promise<RelayReady> {
-    const argv = [...this.wrapper, process.execPath, relayMain]
+    // the relay ends itself when the process that started it dies, even by kill -9
+    const argv = [...this.wrapper, process.execPath, '--import', EXIT_WITH_PARENT, relayMain]
     // block writes fsync in parallel on libuv's pool: give it room
     const child = spawn(argv[0] as string, argv.slice(1), { env: { UV_THREADPOOL_SIZE: '16', ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child

@@ -3,6 +3,7 @@ import type { Metrics } from '../http/metrics.ts'
 import type { MetaStore } from './db/meta-store.ts'
 import type { PotStore } from './db/pot-store.ts'
 import type { EpochClock } from './epochs.ts'
+import type { NodeStakes } from './node-stake.ts'
 import type { KeyedRateLimit } from './rate-limit.ts'
 import type { TicketIssuer } from './tickets.ts'
 
@@ -17,6 +18,8 @@ export interface MetaContext {
   ticketLimit: KeyedRateLimit
   /** Heartbeats per source address and per operator. */
   heartbeatLimit: KeyedRateLimit
+  /** Full nodes' stakes on chain; undefined without a chain (any node that proves its URL is taken). */
+  stakes: NodeStakes | undefined
   metrics: Metrics
   /** Unix seconds. */
   now(): number

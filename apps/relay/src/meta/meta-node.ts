@@ -20,6 +20,7 @@ import { KeyedRateLimit } from './rate-limit.ts'
 import { startRepair } from './repair.ts'
 import { TicketIssuer } from './tickets.ts'
 import { acceptTransferReport } from './transfer-reports.ts'
+import { NodeStakes } from './node-stake.ts'
 import { acceptStorageReport, placeUpload, uploadStatus } from './uploads.ts'
 import { PotStore } from './db/pot-store.ts'
 import { EpochClock } from './epochs.ts'
@@ -85,6 +86,7 @@ export async function startMetaNode({
     config,
     ticketLimit: new KeyedRateLimit({ rate: config.ticketRate, what: 'ticket requests' }),
     heartbeatLimit: new KeyedRateLimit({ rate: config.heartbeatRate, what: 'heartbeats' }),
+    stakes: chain === undefined ? undefined : new NodeStakes(chain, config.minStake),
     metrics,
     now,
   }

@@ -41,6 +41,8 @@ export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: Sig
   if (body.kind === 'full' && body.httpUrl === undefined) throw new InvalidRequestError({ reason: 'a full node needs an httpUrl' })
   const known = await ctx.store.getNode(body.peerId)
   if (known?.seq !== undefined && known.seq >= body.seq) throw new HeartbeatReplayedError({ peerId: body.peerId, seq: body.seq })
+  // a full node earns its place: staked on chain by the operator that signs for it
+  if (body.kind === 'full') await ctx.stakes?.assertStaked(body.peerId, signer)
   const url = body.kind === 'full' ? body.httpUrl : undefined
   if (url !== undefined && known?.verifiedUrl !== url) await verifyNodeUrl(url, body.peerId)
   const { issuedAt: _issuedAt, binding: _binding, trustedMetas: _trusted, holds, donor, ...node } = body

@@ -1,4 +1,5 @@
-import { creditAbi, settlementAbi } from '@konbini/contracts'
+import { creditAbi, registryAbi, settlementAbi } from '@konbini/contracts'
+import { registryNodeId } from '../chain/node-registration.ts'
 import type { ChainContracts, EpochReport } from '@konbini/protocol'
 import { type Address, createPublicClient, createWalletClient, defineChain, type Hex, http, parseAbiItem } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
@@ -11,6 +12,14 @@ export interface CreditState {
   pending: bigint
   /** Most it pays per epoch for others' downloads of its files. */
   cap: bigint
+}
+
+/** A node's entry in the Registry (operator 0x0…0: not registered). */
+export interface NodeStake {
+  operator: string
+  stake: bigint
+  /** Its operator asked to unstake. */
+  unbonding: boolean
 }
 
 /** What a meta node reads from and sends to the settlement contracts. */
@@ -26,6 +35,10 @@ export interface SettlementChain {
   credit(payer: string, block?: bigint): Promise<CreditState>
   /** Every account that has deposited credit up to `block`. */
   depositors(block: bigint): Promise<string[]>
+  /** A resource node's stake in the Registry, by peer id. */
+  nodeStake(peerId: string): Promise<NodeStake>
+  /** The least stake the Registry takes for a node. */
+  minNodeStake(): Promise<bigint>
   /** Submits a report with its packed quorum signatures; resolves once mined. */
   submit(report: EpochReport, signatures: Hex): Promise<{ txHash: Hex; gasUsed: bigint }>
 }
@@ -56,6 +69,7 @@ export async function openSettlementChain({
   const wallet = createWalletClient({ account, chain, transport })
   const settlement = { address: contracts.settlement as Address, abi: settlementAbi } as const
   const credit = { address: contracts.credit as Address, abi: creditAbi } as const
+  const registry = { address: contracts.registry as Address, abi: registryAbi } as const
   const at = (block?: bigint) => (block === undefined ? {} : { blockNumber: block })
   return {
     chainId,
@@ -89,6 +103,11 @@ export async function openSettlementChain({
       const logs = await pub.getLogs({ address: credit.address, event: deposited, fromBlock: 0n, toBlock: block })
       return [...new Set(logs.map((l) => (l.args.account as string).toLowerCase()))].sort()
     },
+    async nodeStake(peerId) {
+      const [operator, stake, unbondingEnds] = await pub.readContract({ ...registry, functionName: 'nodes', args: [registryNodeId(peerId)] })
+      return { operator, stake: BigInt(stake), unbonding: BigInt(unbondingEnds) !== 0n }
+    },
+    minNodeStake: () => pub.readContract({ ...registry, functionName: 'minNodeStake' }),
     async submit(report, signatures) {
       const hash = await wallet.writeContract({ ...settlement, functionName: 'submitReport', args: [report, signatures] })
       const receipt = await pub.waitForTransactionReceipt({ hash })
