@@ -1,14 +1,13 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { signHeartbeat } from '@konbini/browser-node'
-import { type Heartbeat, IDENTITY_PATH, identityChallengeMessage, type NodeInfo, type SignedHeartbeat } from '@konbini/protocol'
+import type { Heartbeat, NodeInfo, SignedHeartbeat } from '@konbini/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { startIdentityServer } from './identity-server.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
-import { nowSeconds } from './wire.ts'
+import { nowSeconds, postForError } from './wire.ts'
 
 /** A node as a stranger runs it: its own operator key, its own peer key, maybe its own HTTP server. */
 interface Stranger {
@@ -24,7 +23,7 @@ interface Stranger {
  */
 describe('a node earns its place: fresh, numbered heartbeats, a URL that proves the node', () => {
   let net: TestNetwork
-  let server: Server
+  let server: Awaited<ReturnType<typeof startIdentityServer>>
   let ownUrl: string
   const self: Stranger[] = []
 
@@ -50,15 +49,7 @@ describe('a node earns its place: fresh, numbered heartbeats, a URL that proves 
         ...over,
       },
     })
-  const post = async (body: SignedHeartbeat | unknown): Promise<{ status: number; name: string | undefined }> => {
-    const res = await fetch(new URL('/v1/nodes/heartbeat', net.file.metaUrls[0]), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    const json = (await res.json()) as { error?: { name: string } }
-    return { status: res.status, name: json.error?.name }
-  }
+  const post = (body: SignedHeartbeat) => postForError(net.file.metaUrls[0] as string, '/v1/nodes/heartbeat', body)
   const known = async (peerId: string): Promise<NodeInfo | undefined> =>
     ((await (await fetch(new URL('/v1/nodes', net.file.metaUrls[0]))).json()) as { nodes: NodeInfo[] }).nodes.find((n) => n.peerId === peerId)
 
@@ -66,15 +57,8 @@ describe('a node earns its place: fresh, numbered heartbeats, a URL that proves 
     net = await startTestNetwork({ resources: 2 })
     // a stranger's own server, answering the identity challenge with its own key — honestly
     self.push(await stranger())
-    server = createServer(async (req, res) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1')
-      const s = self[0] as Stranger
-      if (url.pathname !== IDENTITY_PATH) return void res.writeHead(404).end()
-      const signature = Buffer.from(await s.key.sign(identityChallengeMessage(url.searchParams.get('challenge') ?? ''))).toString('base64url')
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ peerId: s.peerId, signature }))
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    ownUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await startIdentityServer((self[0] as Stranger).key)
+    ownUrl = server.url
   }, 60_000)
   afterAll(async () => {
     server?.close()

@@ -1,8 +1,5 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { signHeartbeat } from '@konbini/browser-node'
 import { DEPLOY_DEFAULTS } from '@konbini/contracts'
-import { IDENTITY_PATH, identityChallengeMessage } from '@konbini/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createPublicClient, createWalletClient, defineChain, type Hex, http } from 'viem'
@@ -10,7 +7,9 @@ import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { registerNode } from '../src/chain/node-registration.ts'
 import { devnetChainClients } from './chain.ts'
+import { startIdentityServer } from './identity-server.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
+import { postForError } from './wire.ts'
 
 /**
  * A node earns its place with stake: before, any node that signed its heartbeat was placed on.
@@ -19,7 +18,7 @@ import { startTestNetwork, type TestNetwork } from './network.ts'
  */
 describe('a full node is placeable only when staked on chain', () => {
   let net: TestNetwork
-  let server: Server
+  let server: Awaited<ReturnType<typeof startIdentityServer>>
   let url: string
   const operator = privateKeyToAccount(generatePrivateKey())
   let key: Awaited<ReturnType<typeof generateKeyPair>>
@@ -42,12 +41,7 @@ describe('a full node is placeable only when staked on chain', () => {
         trustedMetas: net.file.metaAddresses ?? [],
       },
     })
-    const res = await fetch(new URL('/v1/nodes/heartbeat', net.file.metaUrls[0]), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(signed),
-    })
-    return { status: res.status, name: ((await res.json()) as { error?: { name: string } }).error?.name }
+    return postForError(net.file.metaUrls[0] as string, '/v1/nodes/heartbeat', signed)
   }
 
   beforeAll(async () => {
@@ -55,14 +49,8 @@ describe('a full node is placeable only when staked on chain', () => {
     key = await generateKeyPair('Ed25519')
     peerId = peerIdFromPrivateKey(key).toString()
     // the stranger's own server proves its URL honestly: only the stake is missing
-    server = createServer(async (req, res) => {
-      const challenge = new URL(req.url ?? '/', 'http://127.0.0.1').searchParams.get('challenge') ?? ''
-      if (!req.url?.startsWith(IDENTITY_PATH)) return void res.writeHead(404).end()
-      const signature = Buffer.from(await key.sign(identityChallengeMessage(challenge))).toString('base64url')
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ peerId, signature }))
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await startIdentityServer(key)
+    url = server.url
   }, 120_000)
   afterAll(async () => {
     server?.close()

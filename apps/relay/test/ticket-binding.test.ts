@@ -1,8 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import { mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
 import {
   canonicalJson,
@@ -19,8 +16,8 @@ import type { Libp2p } from '@libp2p/interface'
 import { keccak256, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { readConfig } from '../src/config.ts'
-import { createRelay, type Relay } from '../src/relay.ts'
+import { startLoneNode } from './lone-node.ts'
+import type { Relay } from '../src/relay.ts'
 import {
   base64urlJson,
   CHAIN_ID,
@@ -46,7 +43,7 @@ type Hex = `0x${string}`
 describe('tickets bind what they say', () => {
   const metaKey = generatePrivateKey()
   const otherKey = generatePrivateKey()
-  let dir: string
+  let lone: Awaited<ReturnType<typeof startLoneNode>> | undefined
   let relay: Relay
   let client: Libp2p
   let self: NodeEndpoint
@@ -66,18 +63,9 @@ describe('tickets bind what they say', () => {
   }
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'konbini-binding-'))
-    relay = await createRelay(
-      readConfig({
-        KONBINI_ROLES: 'resource',
-        KONBINI_DATA_DIR: dir,
-        KONBINI_TRUSTED_METAS: privateKeyToAccount(metaKey).address,
-        KONBINI_BITSWAP: 'false',
-        KONBINI_LOG_LEVEL: 'silent',
-      }),
-    )
-    const libp2p = relay.libp2p as Libp2p
-    self = { peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map(String), httpUrl: relay.httpUrl }
+    lone = await startLoneNode(metaKey)
+    relay = lone.relay
+    self = lone.self
     client = await createNodeClientLibp2p()
     // where an attacker wants the node to send bytes
     capture = createServer((req, res) => {
@@ -91,8 +79,7 @@ describe('tickets bind what they say', () => {
   afterAll(async () => {
     capture?.close()
     await client?.stop()
-    await relay?.stop()
-    await rm(dir, { recursive: true, force: true })
+    await lone?.stop()
   })
 
   test("error: a route whose next hop's URL is not the ticket's is refused with InvalidRequestError, and nothing is sent there", async () => {

@@ -1,13 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
 import { FrameKind, type NodeEndpoint, ownerRequestTypedData, sessionGrantTypedData } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { readConfig } from '../src/config.ts'
-import { createRelay, type Relay } from '../src/relay.ts'
+import type { Relay } from '../src/relay.ts'
+import { startLoneNode } from './lone-node.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 import { readFrames, sendFrame } from '@konbini/browser-node'
 import {
@@ -29,7 +28,7 @@ type Hex = `0x${string}`
 describe('a resource node checks tickets', () => {
   const metaKey = generatePrivateKey()
   const otherKey = generatePrivateKey()
-  let dir: string
+  let lone: Awaited<ReturnType<typeof startLoneNode>> | undefined
   let relay: Relay
   let client: Libp2p
   let self: NodeEndpoint
@@ -37,18 +36,9 @@ describe('a resource node checks tickets', () => {
   let stored: Awaited<ReturnType<typeof rawBlock>>
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'konbini-tickets-'))
-    relay = await createRelay(
-      readConfig({
-        KONBINI_ROLES: 'resource',
-        KONBINI_DATA_DIR: dir,
-        KONBINI_TRUSTED_METAS: privateKeyToAccount(metaKey).address,
-        KONBINI_BITSWAP: 'false',
-        KONBINI_LOG_LEVEL: 'silent',
-      }),
-    )
-    const libp2p = relay.libp2p as Libp2p
-    self = { peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map(String), httpUrl: relay.httpUrl }
+    lone = await startLoneNode(metaKey)
+    relay = lone.relay
+    self = lone.self
     stranger = await strangerPeerId()
     client = await createNodeClientLibp2p()
     // one block stored under a valid ticket: the download cases ask for it
@@ -63,8 +53,7 @@ describe('a resource node checks tickets', () => {
 
   afterAll(async () => {
     await client?.stop()
-    await relay?.stop()
-    await rm(dir, { recursive: true, force: true })
+    await lone?.stop()
   })
 
   test('default', async () => {

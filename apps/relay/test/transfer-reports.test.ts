@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { devnetChainClients } from './chain.ts'
 import { writeRandomFile } from './files.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
+import { postForError } from './wire.ts'
 
 /**
  * Transfer reports attacked as a stranger would: before, one unsigned loop of reports naming the
@@ -36,15 +37,7 @@ describe('transfer reports are believed only as far as they are proven', () => {
   const meta = () => new MetaClient({ urls: net.file.metaUrls })
   const chainId = () => net.file.chain?.chainId ?? 0
   const nodes = async (): Promise<NodeInfo[]> => (await (await fetch(new URL('/v1/nodes', net.file.metaUrls[0]))).json()).nodes
-  const post = async (body: unknown): Promise<{ status: number; name: string | undefined }> => {
-    const res = await fetch(new URL('/v1/reports/transfer', net.file.metaUrls[0]), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    })
-    const json = (await res.json()) as { error?: { name: string } }
-    return { status: res.status, name: json.error?.name }
-  }
+  const post = (body: unknown) => postForError(net.file.metaUrls[0] as string, '/v1/reports/transfer', body)
   /** A report on `ticket` signed by `by`. */
   const signed = async (by: PrivateKeyAccount, ticket: SignedDownloadTicket, report: TransferReport) => {
     const digest = keccak256(toHex(canonicalJson(report)))

@@ -124,6 +124,12 @@ export async function postJson(url: string, path: string, body: unknown): Promis
   return { status: res.status, body: (await res.json()) as WireAnswer['body'] }
 }
 
+/** POSTs JSON to `path` at `url`: the status and the named error of the answer (undefined when it succeeded). */
+export async function postForError(url: string, path: string, body: unknown): Promise<{ status: number; name: string | undefined }> {
+  const answer = await postJson(url, path, body)
+  return { status: answer.status, name: answer.body.error?.name }
+}
+
 /** Opens `/konbini/blocks/1.0.0` to a node. */
 export async function openBlocks(libp2p: Libp2p, endpoint: Pick<NodeEndpoint, 'peerId' | 'multiaddrs'>): Promise<Stream> {
   const addrs = endpoint.multiaddrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${endpoint.peerId}`))
