@@ -15,7 +15,7 @@ import {
 import type { BenchPage } from './browser/api.ts'
 import { type BenchResult, goalMet, log, MiB, round } from './harness.ts'
 import { watchRefusals } from './limits.ts'
-import { type BenchNet, startBenchNet } from './net.ts'
+import { type BenchNet, startBenchNet, untilHoldersServe } from './net.ts'
 import type { DevnetOptions } from '../apps/relay/src/cli/devnet.ts'
 
 declare global {
@@ -101,6 +101,7 @@ export async function startBrowserSession(options: Partial<DevnetOptions> & { re
         const { client, libp2p } = await net.client()
         try {
           const r = await client.put([{ path: name, content: random(size) }], { name, size, public: true, ...(replicas !== undefined && { replicas }) })
+          await untilHoldersServe(net.devnet, r.root, r.holders)
           return r.root
         } finally {
           await libp2p.stop()

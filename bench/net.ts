@@ -6,6 +6,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { ImportCandidate } from 'ipfs-unixfs-importer'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { type Devnet, type DevnetOptions, startDevnet } from '../apps/relay/src/cli/devnet.ts'
+import { untilGatewayServes } from '../apps/relay/test/public-gateway.ts'
 import { log, MiB, tempDir } from './harness.ts'
 
 /** A devnet of real relay processes on 127.0.0.1 (ephemeral ports) in a temp folder. */
@@ -62,7 +63,9 @@ export async function startBenchNet(options: Partial<DevnetOptions> & { resource
   const put = async (candidates: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, name: string, size: number, replicas?: number) => {
     const { client: c, libp2p } = await client()
     try {
-      const r = await c.put(candidates, { name, size, ...(replicas !== undefined && { replicas }) })
+      // public, so the gateway baselines can read the same bytes; holders learn it at their next heartbeat
+      const r = await c.put(candidates, { name, size, public: true, ...(replicas !== undefined && { replicas }) })
+      await untilHoldersServe(devnet, r.root, r.holders)
       return { root: r.root, holders: r.holders }
     } finally {
       await libp2p.stop()
@@ -123,4 +126,9 @@ export async function waitForNode(
     if (performance.now() > deadline) throw new Error(`node ${peerId} did not come back live within ${timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 200))
   }
+}
+
+/** Waits until every holder's gateway serves a public root (holders learn it is public at their next heartbeat). */
+export async function untilHoldersServe(devnet: Devnet, root: string, holders: readonly string[]): Promise<void> {
+  for (const node of devnet.file.nodes) if (holders.includes(node.peerId)) await untilGatewayServes(`${node.httpUrl}/ipfs/${root}`)
 }

@@ -16,7 +16,7 @@ const usage = `konbini — decentralized storage and CDN
 Usage:
   konbini devnet [--data .konbini] [--nodes 4] [--no-web] [--base-port 7070]   start a local network and the portal (--base-port 0: free ports)
   konbini node --roles resource,meta --data DIR [options]   run one relay process
-  konbini put <file-or-folder> [--replicas 3] [--public]    upload; done when R nodes hold it (--public: browser peers may cache it)
+  konbini put <file-or-folder> [--replicas 3] [--public]    upload; done when R nodes hold it (--public: gateways serve it, browser peers cache it)
   konbini get <cid> [-o <path>]                             download, verifying every block
   konbini ls                                                your files
   konbini stat <cid>                                        a file and its holders

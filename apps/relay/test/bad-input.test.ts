@@ -1,3 +1,5 @@
+import { holdersOnDisk } from './on-disk.ts'
+import { untilGatewayServes } from './public-gateway.ts'
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -47,20 +49,20 @@ describe('bad input on a devnet', () => {
 
   /** True when no node of the devnet holds the block. */
   async function storedNowhere(cid: string): Promise<boolean> {
-    const answers = await Promise.all(net.file.nodes.map((n) => fetch(`${n.httpUrl}/ipfs/${cid}?format=raw`, { method: 'HEAD' })))
-    return answers.every((a) => a.status === 404)
+    return (await holdersOnDisk(net.dataDir, net.file.nodes.length, cid)) === 0
   }
 
   beforeAll(async () => {
     net = await startTestNetwork()
     metaUrl = net.file.metaUrls[0] as string
     await writeFile(join(net.workDir, 'keep.bin'), content)
-    const put = await net.cli(['put', join(net.workDir, 'keep.bin'), '--json'])
+    const put = await net.cli(['put', join(net.workDir, 'keep.bin'), '--public', '--json'])
     expect(put.code, put.stderr).toBe(0)
     root = JSON.parse(put.stdout).root
     const answer = await postJson(metaUrl, '/v1/providers', { root, consumer: owner })
     expect(answer.status).toBe(200)
     providers = answer.body as unknown as ProvidersResponse
+    for (const p of providers.providers) if (p.httpUrl !== undefined) await untilGatewayServes(`${p.httpUrl}/ipfs/${root}`)
     libp2p = await createNodeClientLibp2p()
   })
 
@@ -69,12 +71,13 @@ describe('bad input on a devnet', () => {
     await net?.stop()
   })
 
-  test('error: the gateway names malformed and unknown CIDs', async () => {
+  test('error: the gateway names malformed CIDs, and answers an unknown CID as it answers a private one (NotPublicError)', async () => {
     const unknown = (await rawBlock()).cid.toString()
     for (const node of net.file.nodes) {
       expect(await getJson(`${node.httpUrl}/ipfs/not-a-cid`)).toMatchObject({ status: 400, body: { error: { name: 'InvalidCidError' } } })
-      expect(await getJson(`${node.httpUrl}/ipfs/${unknown}?format=raw`)).toMatchObject({ status: 404, body: { error: { name: 'BlockNotFoundError' } } })
-      expect(await getJson(`${node.httpUrl}/ipfs/${unknown}`)).toMatchObject({ status: 404, body: { error: { name: 'BlockNotFoundError' } } })
+      // the same answer for a block absent and a block of someone's private file: the gateway tells nobody what it holds
+      expect(await getJson(`${node.httpUrl}/ipfs/${unknown}?format=raw`)).toMatchObject({ status: 403, body: { error: { name: 'NotPublicError' } } })
+      expect(await getJson(`${node.httpUrl}/ipfs/${unknown}`)).toMatchObject({ status: 403, body: { error: { name: 'NotPublicError' } } })
     }
   })
 
@@ -220,7 +223,8 @@ describe('bad input on a devnet', () => {
     'error: downloading a stored DAG with an entry named %j fails with InvalidNameError and writes nothing outside',
     async (name) => {
       const evil = await evilFolder(name)
-      const place = await placement(metaUrl, ownerKey, 'evil', evil.size)
+      // public, so anyone (the CLI's key, a stranger's client) may try to download it
+      const place = await placement(metaUrl, ownerKey, 'evil', evil.size, true)
       const stored = await uploadTo(place, uploadBody(evil.blocks, evil.root))
       expect(stored.status, JSON.stringify(stored.body)).toBe(200)
       const status = await fetch(`${metaUrl}/v1/uploads/${place.upload.ticket.id}?wait=30`).then((r) => r.json())

@@ -41,8 +41,8 @@ export async function evilFolder(name: string): Promise<{ root: CID; blocks: Blo
 }
 
 /** Asks the meta node for a real placement (a signed upload ticket and its pipeline). */
-export async function placement(metaUrl: string, owner: PrivateKeyAccount, name: string, size: number): Promise<PlacementResponse> {
-  const answer = await postJson(metaUrl, '/v1/uploads', await signPlacement(owner, { owner: owner.address, name, size }, DEVNET_CHAIN_ID))
+export async function placement(metaUrl: string, owner: PrivateKeyAccount, name: string, size: number, isPublic = false): Promise<PlacementResponse> {
+  const answer = await postJson(metaUrl, '/v1/uploads', await signPlacement(owner, { owner: owner.address, name, size, public: isPublic }, DEVNET_CHAIN_ID))
   if (answer.status !== 200) throw new Error(`placement failed: ${JSON.stringify(answer.body)}`)
   return answer.body as unknown as PlacementResponse
 }

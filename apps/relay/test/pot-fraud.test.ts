@@ -67,8 +67,14 @@ describe('Proof of Traffic refuses fraud', () => {
     const path = join(net.workDir, name)
     await writeRandomFile(path, size)
     const source = await fsSource(path)
-    return (await createKonbiniClient({ metaUrls: net.file.metaUrls, account: who, libp2p }).put(source.candidates(), { name, size: source.size, replicas: 2 }))
-      .root
+    return (
+      await createKonbiniClient({ metaUrls: net.file.metaUrls, account: who, libp2p }).put(source.candidates(), {
+        name,
+        size: source.size,
+        replicas: 2,
+        public: true,
+      })
+    ).root
   }
 
   beforeAll(async () => {
@@ -284,7 +290,7 @@ describe('Proof of Traffic refuses fraud', () => {
     expect(err).toHaveProperty('name', 'CreditExhaustedError')
     // nor may it upload: uploads are paid traffic too
     const upload = await createKonbiniClient({ metaUrls: net.file.metaUrls, account: stranger, libp2p })
-      .put([{ content: new Uint8Array(1024) }], { name: 'free.bin', size: 1024, replicas: 2 })
+      .put([{ content: new Uint8Array(1024) }], { name: 'free.bin', size: 1024, replicas: 2, public: true })
       .catch((e: Error) => e)
     expect(upload).toHaveProperty('name', 'CreditExhaustedError')
     await send(dev, { ...credit(), functionName: 'setSpendCap', args: [parseEther('1')] })

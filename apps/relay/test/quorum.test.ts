@@ -159,7 +159,7 @@ describe.skipIf(pg === undefined)('2 of 3 meta nodes settle each epoch', () => {
     }
     const client = createKonbiniClient({ metaUrls: net.file.metaUrls.slice(1), account: privateKeyToAccount(net.file.devKey as Hex), libp2p })
     const bytes = new TextEncoder().encode(JSON.stringify(archive))
-    const { root: archiveCid } = await client.put([{ content: bytes }], { name: 'archive.json', size: bytes.byteLength, replicas: 2 })
+    const { root: archiveCid } = await client.put([{ content: bytes }], { name: 'archive.json', size: bytes.byteLength, replicas: 2, public: true })
     const tree = (entries: Iterable<[string, string]>) => {
       const list = [...entries].map(([account, amount]) => ({ account: account as Address, amount: BigInt(amount) }))
       return list.length === 0 ? EMPTY_TREE_ROOT : new CumulativeTree(list).root

@@ -10,6 +10,7 @@ import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { sha256File, writeRandomFile, writeSampleTree } from './files.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
+import { untilGatewayServes } from './public-gateway.ts'
 import { stockHelia } from './stock-helia.ts'
 import { treeDigest } from './tree.ts'
 
@@ -33,7 +34,7 @@ afterAll(async () => {
 
 describe('the spine on a local network (meta + 4 resource processes)', () => {
   test('default: put of a 256 MiB file reports 3 holders; get writes identical bytes', async () => {
-    const put = await net.cli(['put', bigPath, '--json'])
+    const put = await net.cli(['put', bigPath, '--public', '--json'])
     expect(put.stderr).toBe('')
     expect(put.code).toBe(0)
     const result = JSON.parse(put.stdout)
@@ -90,6 +91,7 @@ describe('the spine on a local network (meta + 4 resource processes)', () => {
   test('behavior: curl of the plain URL with a Range header returns exactly those bytes', async () => {
     const holder = net.file.nodes.find((n) => n.peerId === bigHolders[0]) as { httpUrl: string }
     const url = `${holder.httpUrl}/ipfs/${bigRoot}`
+    await untilGatewayServes(url)
     const start = 1_048_000
     const end = 3_500_000
     const { stdout } = await exec('curl', ['-s', '-f', '-r', `${start}-${end}`, url], { encoding: 'buffer', maxBuffer: 8 << 20 })
@@ -103,8 +105,9 @@ describe('the spine on a local network (meta + 4 resource processes)', () => {
   test('behavior: the gateway CAR passes a stock CAR reader and every block hashes to its CID', async () => {
     const small = join(net.workDir, 'car-src.bin')
     await writeRandomFile(small, 5 * 1024 * 1024 + 3)
-    const { root, holders } = JSON.parse((await net.cli(['put', small, '--json'])).stdout)
+    const { root, holders } = JSON.parse((await net.cli(['put', small, '--public', '--json'])).stdout)
     const holder = net.file.nodes.find((n) => n.peerId === holders[1]) as { httpUrl: string }
+    await untilGatewayServes(`${holder.httpUrl}/ipfs/${root}`)
     const res = await fetch(`${holder.httpUrl}/ipfs/${root}`, { headers: { accept: 'application/vnd.ipld.car' } })
     expect(res.headers.get('content-type')).toMatch(/^application\/vnd\.ipld\.car/)
     const car = await CarBlockIterator.fromBytes(new Uint8Array(await res.arrayBuffer()))
@@ -123,8 +126,9 @@ describe('the spine on a local network (meta + 4 resource processes)', () => {
   test('behavior: a stock Helia node fetches the CID over Bitswap', async () => {
     const small = join(net.workDir, 'bitswap.bin')
     await writeRandomFile(small, 2 * 1024 * 1024 + 100)
-    const { root, holders } = JSON.parse((await net.cli(['put', small, '--json'])).stdout)
-    const holder = net.file.nodes.find((n) => n.peerId === holders[0]) as { multiaddrs: string[]; peerId: string }
+    const { root, holders } = JSON.parse((await net.cli(['put', small, '--public', '--json'])).stdout)
+    const holder = net.file.nodes.find((n) => n.peerId === holders[0]) as { httpUrl: string; multiaddrs: string[]; peerId: string }
+    await untilGatewayServes(`${holder.httpUrl}/ipfs/${root}`)
     const helia = await stockHelia()
     try {
       const tcpAddr = holder.multiaddrs.find((a) => !a.includes('/ws')) as string

@@ -69,6 +69,7 @@ describe('sybil nodes of one operator', () => {
       name: source.name,
       size: source.size,
       replicas: SYBILS + 1,
+      public: true,
     })
     expect(put.holders).toHaveLength(SYBILS + 1)
     root = put.root

@@ -194,7 +194,7 @@ describe('owner requests on a devnet', () => {
   beforeAll(async () => {
     net = await startTestNetwork()
     await writeFile(join(net.workDir, 'mine.bin'), content)
-    const put = await net.cli(['put', join(net.workDir, 'mine.bin'), '--json'])
+    const put = await net.cli(['put', join(net.workDir, 'mine.bin'), '--public', '--json'])
     expect(put.code, put.stderr).toBe(0)
     root = JSON.parse(put.stdout).root
   })

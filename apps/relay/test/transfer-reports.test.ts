@@ -60,8 +60,13 @@ describe('transfer reports are believed only as far as they are proven', () => {
     const path = join(net.workDir, 'first.bin')
     await writeRandomFile(path, 2 * 1024 * 1024)
     const source = await fsSource(path)
-    root = (await createKonbiniClient({ metaUrls: net.file.metaUrls, account: dev, libp2p }).put(source.candidates(), { name: 'first.bin', size: source.size }))
-      .root
+    root = (
+      await createKonbiniClient({ metaUrls: net.file.metaUrls, account: dev, libp2p }).put(source.candidates(), {
+        name: 'first.bin',
+        size: source.size,
+        public: true,
+      })
+    ).root
   }, 120_000)
   afterAll(async () => {
     await libp2p?.stop()

@@ -1,5 +1,7 @@
 import {
   canonicalJson,
+  DEVNET_CHAIN_ID,
+  type SignedAccessGrant,
   MAX_RECEIPTS_PER_POST,
   NoProvidersError,
   type ProvidersResponse,
@@ -12,6 +14,7 @@ import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import { keccak256, toHex } from 'viem'
 import type { MetaClient } from './meta-client.ts'
 import type { OpenStream } from './block-session.ts'
+import { signOwnerRequest } from './owner.ts'
 import { ProviderPool } from './provider-pool.ts'
 import { ReceiptSigner, type TypedDataSigner } from './receipt-signer.ts'
 
@@ -24,6 +27,8 @@ export interface OpenOptions {
   signer?: TypedDataSigner
   /** Sign receipts (default true). False only to measure what receipts cost: a paid download then stops after `MAX_UNSIGNED_BYTES` per provider. */
   receipts?: boolean
+  /** The owner's access grant, to read a root that is not public and that the consumer does not own. */
+  grant?: SignedAccessGrant
   /** The chain id of the receipts' EIP-712 domain (default: the devnet's). */
   chainId?: number
   region?: string
@@ -65,12 +70,17 @@ export interface Download {
  * multi-provider pool. Read a file with `entry.content({ blockReadConcurrency: readAhead })`.
  */
 export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: string, options: OpenOptions): Promise<Download> {
-  const ask = (providers?: string[]) =>
+  // the consumer's signed `read` proves who asks: a root that is not public is read only by its owner or a grant's holder
+  const ask = async (providers?: string[]) =>
     meta.post('providers', {
       root,
       consumer: options.consumer,
       ...(options.region !== undefined && { region: options.region }),
       ...(providers !== undefined && { providers }),
+      ...(options.signer !== undefined && {
+        auth: await signOwnerRequest(options.signer, 'read', root, options.chainId ?? DEVNET_CHAIN_ID, options.consumer),
+      }),
+      ...(options.grant !== undefined && { grant: options.grant }),
     })
   const signerFor = (ticket: SignedDownloadTicket) =>
     options.signer && options.receipts !== false && ReceiptSigner.needed(ticket.ticket)

@@ -273,3 +273,22 @@ export function toWireError(err: unknown): { status: number; body: { error: { na
 export function isErrorNamed(err: unknown, name: string): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === name
 }
+
+/** An admin denylisted the root: no Konbini node serves it, on any path. */
+export class ContentDeniedError extends named('ContentDeniedError', 451) {
+  constructor({ cid }: { cid: string }) {
+    super(`${cid} is on the network's denylist: it is not served here.`)
+  }
+}
+/** A root that is not public is served only under a ticket issued to its owner or a grant holder. */
+export class NotPublicError extends named('NotPublicError', 403) {
+  constructor({ cid }: { cid: string }) {
+    super(`${cid} is not a public file here: ask its owner for access (a download ticket or an access grant).`)
+  }
+}
+/** The caller may not read this root: it is neither its owner nor the holder of the owner's access grant. */
+export class AccessDeniedError extends named('AccessDeniedError', 403) {
+  constructor({ cid, account }: { cid: string; account: string }) {
+    super(`${account} may not read ${cid}: it is private to its owner and those the owner granted access.`)
+  }
+}

@@ -19,14 +19,17 @@ import { recoverStatementSigner, verifyNodeBinding } from './verify-signatures.t
 
 /** How far a leave's `issuedAt` may be from the meta node's clock (replayed old leaves are refused). */
 const LEAVE_SKEW_SECONDS = 300
+/** Most roots one heartbeat answer lists (denylist, a full node's public roots). */
+const MAX_LISTED_ROOTS = 10_000
 
 /**
  * Registers or refreshes a node: its operator signed the heartbeat and its peer key signed the
  * binding; it is fresh (issued within HEARTBEAT_SKEW_SECONDS) and numbered above the last one
  * taken from its peer id, so a replay is refused; a full node's URL has answered the identity
  * challenge with the node's own peer key (checked when the URL is new). Rate-limited per source
- * address and per operator. A light peer's `holds` replace its cached holdings, and its answer
- * carries what to cache next and the denylist.
+ * address and per operator. The answer carries the denylist; a full node's also the public roots
+ * it holds (its gateway and Bitswap serve only those); a light peer's `holds` replace its cached
+ * holdings and its answer carries what to cache next.
  */
 export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: SignedHeartbeat, caller: Caller): Promise<HeartbeatResponse> {
   const now = ctx.now()
@@ -51,10 +54,10 @@ export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: Sig
   if (!taken) throw new HeartbeatReplayedError({ peerId: body.peerId, seq: body.seq })
   if (url !== undefined && known?.verifiedUrl !== url) await ctx.store.setVerifiedUrl(body.peerId, url)
   await ctx.pot.setBinding(body.peerId, body.operator, body.binding)
-  if (!light) return { ok: true }
+  const denylist = (await ctx.store.denylist()).slice(-MAX_LISTED_ROOTS)
+  if (!light) return { ok: true, denylist, publicRoots: await ctx.store.publicRootsHeldBy(body.peerId, MAX_LISTED_ROOTS) }
   await ctx.store.setLightHoldings(body.peerId, holds ?? [], now)
   const row = await ctx.store.getNode(body.peerId)
-  const denylist = (await ctx.store.denylist()).slice(-10_000)
   return { ok: true, cache: row ? await cacheAssignments(ctx, row, now) : [], denylist }
 }
 

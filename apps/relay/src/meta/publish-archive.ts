@@ -4,8 +4,8 @@ import { isErrorNamed } from '@konbini/protocol'
 /**
  * Stores an epoch's receipts archive on the network itself, owned by the meta node, through the
  * meta node's own API (placement, pipeline upload, storage reports), as any client would. Three
- * replicas where the network has them, else one. Reading it is free (tickets for a meta node's
- * own files are unpaid).
+ * replicas where the network has them, else one. It is public: anyone reads it from a holder's
+ * gateway (holders learn it is public at their next heartbeat; readers retry until then).
  */
 export async function publishArchive({
   metaUrl,
@@ -29,6 +29,8 @@ export async function publishArchive({
       chainId,
       name: `konbini-epoch-${epoch}.json`,
       size: archive.byteLength,
+      // anyone verifies a report from its archive, read from any holder's public gateway
+      public: true,
       ...(replicas !== undefined && { replicas }),
     })
   try {

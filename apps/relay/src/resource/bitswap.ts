@@ -4,6 +4,7 @@ import type { Libp2p, Startable } from '@libp2p/interface'
 import type { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import type { DurableBlockstore } from './durable-blockstore.ts'
+import type { RootAccess } from './root-access.ts'
 import type { ByteRateLimiter } from '@konbini/browser-node'
 
 /** Options of the Bitswap server. */
@@ -14,6 +15,8 @@ export interface BitswapInit {
   limiter?: ByteRateLimiter
   /** The operator's egress cap, when Bitswap traffic should count against it too. */
   egress?: ByteRateLimiter
+  /** Which blocks are public here: any other block is answered as absent. */
+  access?: RootAccess
 }
 
 /** Bitswap's ledger tells "I don't have it" from a real failure by this error name. */
@@ -26,8 +29,8 @@ function unsupported(): never {
 }
 
 /**
- * Serves this node's blocks over Bitswap (`/ipfs/bitswap/1.2.0`) to stock IPFS peers: the public,
- * rate-limited path. It is `@helia/bitswap` mounted on a minimal host instead of a Helia node, so
+ * Serves this node's public blocks over Bitswap (`/ipfs/bitswap/1.2.0`) to stock IPFS peers: the
+ * public, rate-limited path (blocks of private or denylisted roots are never sent). It is `@helia/bitswap` mounted on a minimal host instead of a Helia node, so
  * nothing else comes along: no routers, no gateways, no other block brokers. The host's block store
  * is read-only and local, and nobody calls `want()`, so the node never fetches from peers.
  *
@@ -36,10 +39,13 @@ function unsupported(): never {
  * await bitswap.stop()
  */
 export async function startBitswap(init: BitswapInit): Promise<{ stop(): Promise<void> }> {
-  const { blockstore, limiter, egress } = init
+  const { blockstore, limiter, egress, access } = init
+  // a private or denylisted block is, to a Bitswap peer, a block this node does not have
+  const mayServe = (cid: CID) => access === undefined || access.isPublic(cid)
   const served = {
-    has: (cid: CID) => blockstore.has(cid),
+    has: async (cid: CID) => mayServe(cid) && (await blockstore.has(cid)),
     async *get(cid: CID) {
+      if (!mayServe(cid)) throw new NotFoundError(`Block ${cid} is not served here.`)
       let bytes: Uint8Array
       try {
         bytes = await blockstore.getBytes(cid)

@@ -38,3 +38,27 @@ export async function summarizeDag(store: DurableBlockstore, root: CID, maxMissi
   }
   return summary
 }
+
+/**
+ * Every block of a dag-pb/raw DAG held in the local store (a missing block's subtree is skipped
+ * and `whole` is false).
+ */
+export async function dagCids(store: DurableBlockstore, root: CID): Promise<{ cids: string[]; whole: boolean }> {
+  const cids: string[] = []
+  const seen = new Set<string>()
+  const stack: CID[] = [root]
+  let whole = true
+  while (stack.length > 0) {
+    const cid = stack.pop() as CID
+    const key = cid.toString()
+    if (seen.has(key)) continue
+    seen.add(key)
+    if (!(await store.has(cid))) {
+      whole = false
+      continue
+    }
+    cids.push(key)
+    if (cid.code === DAG_PB_CODEC) for (const link of decodePb(await store.getBytes(cid)).Links) stack.push(link.Hash)
+  }
+  return { cids, whole }
+}

@@ -7,6 +7,7 @@ import type { DurableBlockstore } from './durable-blockstore.ts'
 import type { ByteRateLimiter } from '@konbini/browser-node'
 import { type GatewayRequest, immutableHeaders, parseGatewayPath, PathNotFoundError, sendNotModified } from './gateway-request.ts'
 import { readableStore, sendDeserialized } from './gateway-unixfs.ts'
+import type { RootAccess } from './root-access.ts'
 import { sendBody } from './send-body.ts'
 
 const RAW_TYPE = 'application/vnd.ipld.raw'
@@ -21,13 +22,19 @@ export interface GatewayInit {
   publicLimiter?: ByteRateLimiter
   /** False turns the public gateway off (its routes fall through to 404). Default true. */
   enabled?: boolean
+  /**
+   * Which roots are public here and which are denied: a request for anything else is refused
+   * (403 NotPublicError, 451 ContentDeniedError). Absent, every block held is served (tests only).
+   */
+  access?: RootAccess
 }
 
 /**
  * The IPFS trustless gateway (`application/vnd.ipld.raw` blocks, `application/vnd.ipld.car` DAGs)
  * plus a deserialized UnixFS view (`/ipfs/{cid}/path` with HTTP Range) so `curl`, `<img>` and
  * `<video>` work. GET and HEAD only; everything is read from the local block store, nothing is
- * fetched from the network.
+ * fetched from the network. Only public, non-denylisted roots are served (`access`): a private
+ * root needs a ticket, on Konbini's block exchange.
  *
  * @example
  * const server = createServer(route([gatewayHandler({ blockstore, egress })]))
@@ -38,6 +45,8 @@ export function gatewayHandler(init: GatewayInit): Handler {
     const path = parseGatewayPath(req, url)
     if (path === undefined) return false
     const format = negotiateFormat(req.headers.accept, url)
+    // a path below the root stays inside its DAG, so the root decides
+    init.access?.assertPublic(path.cid)
     const controller = new AbortController()
     const abort = () => controller.abort()
     res.once('close', abort)

@@ -1,5 +1,5 @@
 import { type HeartbeatBody, MetaClient, signHeartbeat, signNodeStatement } from '@konbini/browser-node'
-import { MetaUnavailableError, type ReceiptsResponse, type SignedReceipt, type StorageReport } from '@konbini/protocol'
+import { type HeartbeatResponse, MetaUnavailableError, type ReceiptsResponse, type SignedReceipt, type StorageReport } from '@konbini/protocol'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 export interface ReporterInit {
@@ -30,10 +30,10 @@ export class MetaReporter {
     return this.client
   }
 
-  /** Signs (the same way light peers do) and sends a heartbeat. */
-  async heartbeat(body: HeartbeatBody): Promise<void> {
+  /** Signs (the same way light peers do) and sends a heartbeat; the answer lists what to serve publicly and what to refuse. */
+  async heartbeat(body: HeartbeatBody): Promise<HeartbeatResponse> {
     const { init } = this
-    await this.meta.post('heartbeat', await signHeartbeat({ account: init.operator, body, chainId: init.chainId }))
+    return this.meta.post('heartbeat', await signHeartbeat({ account: init.operator, body, chainId: init.chainId }))
   }
 
   /** Reports an upload durable; the report names this node and its operator. */

@@ -18,6 +18,7 @@ import { httpReceiptsHandler } from './http-receipts.ts'
 import { identityHandler } from './identity-handler.ts'
 import { UploadTicketUse } from './upload-ticket-use.ts'
 import { replicateHandler } from './replicate.ts'
+import { RootAccess } from './root-access.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
 
@@ -74,7 +75,15 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   metrics.gauge('konbini_active_transfers', () => activeTransfers)
   metrics.gauge('konbini_stored_bytes', () => blockstore.used)
 
-  const tickets = new DownloadTickets({ ...policy, blocks: blockstore, recoverReceiptSigner: recoverReceiptSignerNative, receiptWaitMs: config.receiptWaitMs })
+  // what the public path may serve and what every path refuses, from each heartbeat's answer
+  const access = new RootAccess(blockstore)
+  const tickets = new DownloadTickets({
+    ...policy,
+    blocks: blockstore,
+    isDenied: (cid) => access.isDenied(cid),
+    recoverReceiptSigner: recoverReceiptSignerNative,
+    receiptWaitMs: config.receiptWaitMs,
+  })
   const receiptsLog = log.child({ component: 'receipts' })
   const receipts = forwardReceipts({
     tickets,
@@ -103,20 +112,21 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
     onThrottled: () => metrics.inc('konbini_wantlist_throttled_total'),
     onSessionError: (err) => blocksLog.debug({ err }, 'block session ended with an error'),
   })
-  const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter }) : undefined
+  const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter, access }) : undefined
+  const uses = new UploadTicketUse()
   const handlers: Handler[] = [
-    uploadHandler({ blockstore, policy, uses: new UploadTicketUse(), reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
-    haveHandler({ blockstore, policy }),
+    uploadHandler({ blockstore, access, policy, uses, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
+    haveHandler({ blockstore, policy, uses, access }),
     httpBlocksHandler({ blockstore, tickets, egress, metrics, onTransfer }),
     httpReceiptsHandler({ tickets }),
     replicateHandler({ libp2p, blockstore, policy, reporter, metrics, log: log.child({ component: 'replicate' }) }),
-    gatewayHandler({ blockstore, egress, publicLimiter }),
+    gatewayHandler({ blockstore, egress, publicLimiter, access }),
     identityHandler({ peerId, peerKey: init.peerKey }),
   ]
 
   const binding = await nodeBinding(init.peerKey, init.operator.address)
   const heartbeat = async () => {
-    await reporter.heartbeat({
+    const answer = await reporter.heartbeat({
       peerId,
       multiaddrs: libp2p.getMultiaddrs().map((a) => a.toString()),
       httpUrl: init.httpUrl,
@@ -131,6 +141,7 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
       trustedMetas,
       binding,
     })
+    await access.apply(answer)
   }
   const beat = () =>
     heartbeat().catch((err) => {

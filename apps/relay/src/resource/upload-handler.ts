@@ -8,6 +8,7 @@ import {
   nodeEndpoint,
   PART_HEADER,
   TICKET_HEADER,
+  type UploadTicket,
   verifyBlock,
 } from '@konbini/protocol'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -17,10 +18,11 @@ import { z } from 'zod'
 import type { Metrics } from '../http/metrics.ts'
 import { parseWith, sendJson } from '../http/respond.ts'
 import type { Handler } from '../http/router.ts'
-import { summarizeDag } from './dag-walk.ts'
+import { dagCids, summarizeDag } from './dag-walk.ts'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import { type Forward, forwardUpload } from './forward.ts'
 import type { MetaReporter } from './reporter.ts'
+import type { RootAccess } from './root-access.ts'
 import type { UploadTicketUse } from './upload-ticket-use.ts'
 import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
 import { decodeTicketHeader } from './json-headers.ts'
@@ -32,8 +34,19 @@ export class IncompleteDagError extends BaseError {
   }
 }
 
+/** An upload named a root whose blocks it did not send (and that is not public here). */
+export class RootNotSentError extends BaseError {
+  override name = 'RootNotSentError'
+  override readonly status = 403
+  constructor({ root }: { root: string }) {
+    super(`The upload named ${root} as its root without sending its blocks: send the file's bytes (only a public root is shared without them).`)
+  }
+}
+
 export interface UploadHandlerInit {
   blockstore: DurableBlockstore
+  /** Public and denied roots: a denied root is refused, a public one may be claimed without its bytes. */
+  access: RootAccess
   policy: TicketPolicy
   /** What each upload ticket stored here so far (its budget counts across requests). */
   uses: UploadTicketUse
@@ -109,6 +122,7 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
         received += frame.bytes.byteLength
         init.uses.charge(ticket, frame.bytes.byteLength)
         await verifyBlock(frame.cid, frame.bytes)
+        init.uses.received(ticket, frame.cid.toString())
         batch.push({ cid: frame.cid, bytes: frame.bytes })
         if (batch.length >= limit) await commit()
       }
@@ -132,6 +146,12 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
   if (summary.missing.length > 0) {
     forward?.abort()
     throw new IncompleteDagError({ root: root.toString(), missing: summary.missing.length })
+  }
+  try {
+    await assertClaimable(root, ticket, init)
+  } catch (err) {
+    forward?.abort()
+    throw err
   }
   init.uses.finish(ticket)
   init.metrics.inc('konbini_uploads_stored_total')
@@ -159,6 +179,20 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
     init.log.warn({ err }, 'storage report was not accepted')
   }
   sendJson(res, 200, { root: root.toString(), stored, reported })
+}
+
+/**
+ * An upload may end on a root only if it is not denylisted and its owner's tickets sent every
+ * block of its DAG here — or the block belongs to a public root. Otherwise a stranger could name
+ * someone's private root in an End frame and pin it as its own.
+ */
+async function assertClaimable(root: CID, ticket: UploadTicket, init: UploadHandlerInit): Promise<void> {
+  init.access.assertNotDenied(root)
+  const { cids } = await dagCids(init.blockstore, root)
+  for (const cid of cids) {
+    init.access.assertNotDenied(cid)
+    if (!init.uses.sentBy(ticket.owner, cid) && !init.access.isPublic(cid)) throw new RootNotSentError({ root: root.toString() })
+  }
 }
 
 /** A part is durable here: answer once the rest of the pipeline has it durable too. */

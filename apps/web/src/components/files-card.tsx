@@ -21,6 +21,8 @@ const columns = (nodes: readonly NodeInfo[]): Column<FileRecord>[] => [
   {
     header: 'Open',
     cell: (f) => {
+      // gateways serve public files only: a private one is read with a ticket, through the app
+      if (!f.public) return <span className="text-xs text-zinc-500">private</span>
       const url = plainFileUrl(f, nodes)
       if (!url) return <span className="text-xs text-zinc-500">no live holder</span>
       return (

@@ -1,4 +1,5 @@
 import {
+  ContentDeniedError,
   type DownloadTicket,
   MAX_UNSIGNED_BYTES,
   NO_PAYER,
@@ -27,6 +28,8 @@ export interface DownloadTicketsInit extends TicketPolicy {
   recoverReceiptSigner?: RecoverReceiptSigner
   /** How long a paid session waits for an overdue receipt before it ends (ms). */
   receiptWaitMs?: number
+  /** Whether a root or block is denylisted: no ticket serves it (ContentDeniedError, 451). */
+  isDenied?: (cid: string) => boolean
 }
 
 interface Accepted {
@@ -60,12 +63,24 @@ export class DownloadTickets {
     this.scope = new DagScope(init.blocks)
   }
 
-  /** Throws TicketScopeError unless `cid` is the ticket's root or a block under it (as this node holds the DAG). */
+  /**
+   * Throws TicketScopeError unless `cid` is the ticket's root or a block under it (as this node
+   * holds the DAG), and ContentDeniedError when either is denylisted.
+   */
   async assertInRoot(ticket: DownloadTicket, cid: CID): Promise<void> {
+    const denied = this.init.isDenied
+    if (denied !== undefined && (denied(ticket.root) || denied(cid.toString()))) throw new ContentDeniedError({ cid: ticket.root })
     if (!(await this.scope.contains(ticket.root, cid))) throw new TicketScopeError({ ticketId: ticket.id, reason: `${cid} is not in the DAG of its root` })
   }
 
+  /** The ticket, once its signature, signer, expiry and naming of this node are checked; ContentDeniedError when its root is denylisted. */
   async verify(value: unknown): Promise<DownloadTicket> {
+    const ticket = await this.verifySignature(value)
+    if (this.init.isDenied?.(ticket.root)) throw new ContentDeniedError({ cid: ticket.root })
+    return ticket
+  }
+
+  private async verifySignature(value: unknown): Promise<DownloadTicket> {
     const parsed = signedDownloadTicket.safeParse(value)
     const known = parsed.success ? this.accepted.get(parsed.data.signature) : undefined
     // a ticket accepted earlier is taken again only while its meta node is still trusted (one kicked by vote is not)

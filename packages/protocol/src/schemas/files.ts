@@ -2,6 +2,21 @@ import { z } from 'zod'
 import { address, byteCount, cidString, fileName, peerId, signature, unixSeconds } from './common.ts'
 import { nodeEndpoint, nodeInfo } from './nodes.ts'
 import { signedDownloadTicket, signedUploadTicket } from './tickets.ts'
+import { signedAccessGrant } from '../access-grant.ts'
+
+/** A request an owner signs to read or change their own files. */
+/** `deny`/`allow` add a root to or drop it from the light peers' denylist: only meta-configured admins may. */
+export const ownerAction = z.enum(['ls', 'stat', 'rm', 'deny', 'allow', 'place', 'read'])
+export const ownerRequest = z.object({
+  owner: address,
+  action: ownerAction,
+  target: z.string().max(200),
+  nonce: z.string().regex(/^[0-9a-f]{16,64}$/),
+  expiresAt: unixSeconds,
+})
+export type OwnerRequest = z.infer<typeof ownerRequest>
+export const signedOwnerRequest = z.object({ request: ownerRequest, signature })
+export type SignedOwnerRequest = z.infer<typeof signedOwnerRequest>
 
 export const placementRequest = z.object({
   owner: address,
@@ -45,6 +60,13 @@ export const providersRequest = z.object({
    * ticket names those of them that still hold the root and are live.
    */
   providers: z.array(peerId).min(1).max(32).optional(),
+  /**
+   * For a root that is not public: the consumer's own signed `read` request (target: the root),
+   * proving the caller is the consumer, by its key or a session key it granted.
+   */
+  auth: signedOwnerRequest.optional(),
+  /** For a non-public root the consumer does not own: the owner's access grant. */
+  grant: signedAccessGrant.optional(),
 })
 export type ProvidersRequest = z.infer<typeof providersRequest>
 
@@ -76,20 +98,6 @@ export const fileRecord = z.object({
   public: z.boolean().default(false),
 })
 export type FileRecord = z.infer<typeof fileRecord>
-
-/** A request an owner signs to read or change their own files. */
-/** `deny`/`allow` add a root to or drop it from the light peers' denylist: only meta-configured admins may. */
-export const ownerAction = z.enum(['ls', 'stat', 'rm', 'deny', 'allow', 'place'])
-export const ownerRequest = z.object({
-  owner: address,
-  action: ownerAction,
-  target: z.string().max(200),
-  nonce: z.string().regex(/^[0-9a-f]{16,64}$/),
-  expiresAt: unixSeconds,
-})
-export type OwnerRequest = z.infer<typeof ownerRequest>
-export const signedOwnerRequest = z.object({ request: ownerRequest, signature })
-export type SignedOwnerRequest = z.infer<typeof signedOwnerRequest>
 
 /**
  * `POST /v1/uploads`: a placement and the owner's signature of it — an owner request of action

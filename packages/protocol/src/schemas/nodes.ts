@@ -97,13 +97,18 @@ export const signedHeartbeat = signedStatement(heartbeat)
 export const cacheAssignment = z.object({ root: cidString, size: byteCount })
 export type CacheAssignment = z.infer<typeof cacheAssignment>
 
-/** The meta node's answer to a heartbeat: for light peers, what to cache and what to drop. */
+/** The meta node's answer to a heartbeat: what to serve publicly, what to refuse, and (light peers) what to cache. */
 export const heartbeatResponse = z.object({
   ok: z.literal(true),
   /** Light peers: public roots to fetch into the cache, most requested first, fitting the peer's free storage. */
   cache: z.array(cacheAssignment).max(256).optional(),
   /** Roots no light peer may hold or serve: drop them from the cache and refuse wants for their blocks. */
   denylist: z.array(cidString).max(10_000).optional(),
+  /**
+   * Full nodes: the public roots this node holds (newest 10,000). Its gateway and Bitswap serve
+   * only their blocks; every other root needs a ticket.
+   */
+  publicRoots: z.array(cidString).max(10_000).optional(),
 })
 export type HeartbeatResponse = z.infer<typeof heartbeatResponse>
 

@@ -90,3 +90,16 @@ export async function deny(db: SqlDatabase, root: string, by: string, now: numbe
 export async function allow(db: SqlDatabase, root: string): Promise<void> {
   await db.run('DELETE FROM denylist WHERE root = $1', [root])
 }
+
+/** The public, non-denylisted roots a node holds, newest first: what its gateway and Bitswap may serve. */
+export async function publicRootsHeldBy(db: SqlDatabase, peerId: string, limit: number): Promise<string[]> {
+  const rows = await db.query<{ root: string }>(
+    `SELECT h.root FROM holders h
+     WHERE h.peer_id = $1
+       AND EXISTS (SELECT 1 FROM files f WHERE f.root = h.root AND f.public = 1)
+       AND NOT EXISTS (SELECT 1 FROM denylist d WHERE d.root = h.root)
+     ORDER BY h.since DESC, h.root LIMIT $2`,
+    [peerId, limit],
+  )
+  return rows.map((r) => r.root)
+}

@@ -228,6 +228,11 @@ export class MetaStore {
     return cdn.denylist(this.db)
   }
 
+  /** The public, non-denylisted roots a node holds, newest first. */
+  publicRootsHeldBy(peerId: string, limit: number): Promise<string[]> {
+    return cdn.publicRootsHeldBy(this.db, peerId, limit)
+  }
+
   isDenied(root: string): Promise<boolean> {
     return cdn.isDenied(this.db, root)
   }
