@@ -203,6 +203,55 @@ describe('access follows ownership; the denylist binds full nodes', () => {
     expect(Buffer.compare(await readAll(await client(bob).open(open.root)), publicBytes)).toBe(0)
   }, 90_000)
 
+  test('error: a page on another origin can send no simple request (form or plain-text POST: SimpleRequestRefusedError) and gets CORS only on the routes browsers use', async () => {
+    const node = net.file.nodes[0]?.httpUrl as string
+    const origin = { origin: 'https://evil.example' }
+    for (const [base, path] of [
+      [metaUrl(), '/v1/providers'],
+      [metaUrl(), '/v1/denylist'],
+      [node, '/v1/blocks'],
+      [node, '/v1/replicate'],
+    ] as const) {
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+        const res = await fetch(new URL(path, base), {
+          method: 'POST',
+          headers: { ...origin, ...(type !== undefined && { 'content-type': type }) },
+          body: JSON.stringify({ root: open.root, consumer: bob.address }),
+        })
+        expect(res.status, `${path} ${type}`).toBe(415)
+        expect(((await res.json()) as { error: { name: string } }).error.name).toBe('SimpleRequestRefusedError')
+      }
+    }
+    const preflight = async (base: string, path: string) => {
+      const res = await fetch(new URL(path, base), {
+        method: 'OPTIONS',
+        headers: { ...origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      })
+      return { origin: res.headers.get('access-control-allow-origin'), methods: res.headers.get('access-control-allow-methods') ?? '' }
+    }
+    // what browsers use: the portal, donor tabs and the browser client
+    for (const [base, path] of [
+      [metaUrl(), '/v1/providers'],
+      [metaUrl(), '/v1/uploads'],
+      [node, '/v1/blocks'],
+      [node, '/v1/upload'],
+    ] as const)
+      expect(await preflight(base, path)).toMatchObject({ origin: '*', methods: expect.stringContaining('POST') })
+    // what only processes call: an admin's denylist change, co-signing, storage reports, repair orders
+    for (const [base, path] of [
+      [metaUrl(), '/v1/denylist'],
+      [metaUrl(), '/v1/epochs/cosign'],
+      [metaUrl(), '/v1/reports/storage'],
+      [node, '/v1/replicate'],
+    ] as const) {
+      const answer = await preflight(base, path)
+      expect(answer.origin, path).toBeNull()
+      expect(answer.methods, path).not.toContain('POST')
+    }
+    // reads stay open to pages: public content and public data
+    expect((await fetch(`${urlOf(open.holders[0] as string)}/ipfs/${open.root}`, { headers: origin })).headers.get('access-control-allow-origin')).toBe('*')
+  })
+
   test('behavior: afterwards every process answers and the first file downloads intact for its owner', async () => {
     for (const url of [...net.file.metaUrls, ...net.file.nodes.map((n) => n.httpUrl)]) expect((await fetch(`${url}/healthz`)).status).toBe(200)
     expect(Buffer.compare(await readAll(await client(alice).open(secret.root)), secretBytes)).toBe(0)
