@@ -53,6 +53,8 @@ export const relayEnv = z.object({
     .optional(),
   KONBINI_REPAIR_AFTER_SECONDS: z.coerce.number().int().positive().default(600),
   KONBINI_REPAIR_INTERVAL_MS: z.coerce.number().int().positive().default(5000),
+  KONBINI_AUDIT_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  KONBINI_AUDITS_PER_ROUND: z.coerce.number().int().positive().max(10_000).default(32),
   KONBINI_ADMINS: csv.pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'an EVM address'))),
   KONBINI_POPULARITY_HALF_LIFE_SECONDS: z.coerce.number().positive().default(3600),
   KONBINI_CACHE_ASSIGNMENTS: z.coerce.number().int().min(0).max(256).default(8),
@@ -78,6 +80,24 @@ export const relayEnv = z.object({
   KONBINI_RECEIPT_FORWARD_MS: z.coerce.number().int().positive().default(3000),
   /** Resource role: how long a paid session waits for an overdue receipt before it ends (ReceiptsOverdueError). */
   KONBINI_RECEIPT_WAIT_MS: z.coerce.number().int().positive().default(RECEIPT_WAIT_MS),
+  /** HTTP: the request line and headers must all arrive within this time (slow-header clients are closed). */
+  KONBINI_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(20_000),
+  /**
+   * HTTP: a connection on which nothing moves for this long while the client is the one to act
+   * (send the body it announced, read the response it asked for, or send a next request) is closed.
+   * Time the relay itself spends (a rate limit, a long-poll, a slow disk) does not count.
+   */
+  KONBINI_HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
+  /** HTTP: a request body must bring at least this many bytes per second over each idle window (0: no floor). */
+  KONBINI_HTTP_MIN_BODY_BPS: z.coerce.number().int().nonnegative().default(1024),
+  /** HTTP: open connections from one address (IPv6: one /64); more are refused with 503 TooManyConnectionsError. */
+  KONBINI_HTTP_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().default(64),
+  /** HTTP: open connections in all; more are refused the same way. */
+  KONBINI_HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(4096),
+  /** Meta role: long-polls (`GET /v1/uploads/{id}?wait=`) one address may hold open at once; more get 429 TooManyWaitersError. */
+  KONBINI_UPLOAD_WAITERS_PER_ADDRESS: z.coerce.number().int().positive().default(32),
+  /** Meta role: long-polls held open in all. */
+  KONBINI_UPLOAD_WAITERS: z.coerce.number().int().positive().default(2048),
   KONBINI_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
 })
 
@@ -114,6 +134,9 @@ export type RelayConfig = {
   /** A replica holder unseen this long has its files copied elsewhere (meta role). */
   repairAfterSeconds: number
   repairIntervalMs: number
+  /** Time between proof-of-storage audit rounds, and holders challenged per round. */
+  auditIntervalMs: number
+  auditsPerRound: number
   /** Addresses (lower-case) allowed to change the denylist (meta role). */
   admins: string[]
   /** Provider requests count for half as much after this many seconds (meta role: what light peers cache). */
@@ -129,7 +152,20 @@ export type RelayConfig = {
   ticketSeconds: number
   receiptForwardMs: number
   receiptWaitMs: number
+  /** HTTP bounds on what one stranger can make the process hold (see the KONBINI_HTTP_* settings). */
+  http: HttpLimits
+  /** Meta role: upload-status long-polls held at once, per address and in all. */
+  uploadWaiters: { perAddress: number; total: number }
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
+}
+
+/** The HTTP server's timeouts and connection caps. */
+export interface HttpLimits {
+  headersTimeoutMs: number
+  idleTimeoutMs: number
+  minBodyBps: number
+  connectionsPerAddress: number
+  maxConnections: number
 }
 
 function parseContracts(json: string | undefined): ChainContracts {
@@ -169,6 +205,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     minStake: e.KONBINI_MIN_STAKE === undefined ? undefined : BigInt(e.KONBINI_MIN_STAKE),
     repairAfterSeconds: e.KONBINI_REPAIR_AFTER_SECONDS,
     repairIntervalMs: e.KONBINI_REPAIR_INTERVAL_MS,
+    auditIntervalMs: e.KONBINI_AUDIT_INTERVAL_MS,
+    auditsPerRound: e.KONBINI_AUDITS_PER_ROUND,
     admins: e.KONBINI_ADMINS.map((a) => a.toLowerCase()),
     popularityHalfLifeSeconds: e.KONBINI_POPULARITY_HALF_LIFE_SECONDS,
     cacheAssignments: e.KONBINI_CACHE_ASSIGNMENTS,
@@ -180,6 +218,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     ticketSeconds: e.KONBINI_TICKET_SECONDS,
     receiptForwardMs: e.KONBINI_RECEIPT_FORWARD_MS,
     receiptWaitMs: e.KONBINI_RECEIPT_WAIT_MS,
+    http: {
+      headersTimeoutMs: e.KONBINI_HTTP_HEADERS_TIMEOUT_MS,
+      idleTimeoutMs: e.KONBINI_HTTP_IDLE_TIMEOUT_MS,
+      minBodyBps: e.KONBINI_HTTP_MIN_BODY_BPS,
+      connectionsPerAddress: e.KONBINI_HTTP_CONNECTIONS_PER_ADDRESS,
+      maxConnections: e.KONBINI_HTTP_MAX_CONNECTIONS,
+    },
+    uploadWaiters: { perAddress: e.KONBINI_UPLOAD_WAITERS_PER_ADDRESS, total: e.KONBINI_UPLOAD_WAITERS },
     logLevel: e.KONBINI_LOG_LEVEL,
   }
 }

@@ -2,8 +2,10 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Libp2p } from 'libp2p'
 import type { RelayConfig } from './config.ts'
+import { capConnections } from './http/connection-caps.ts'
 import { Metrics } from './http/metrics.ts'
 import { type Handler, route } from './http/router.ts'
+import { guardSlowClients, slowClientServerOptions } from './http/slow-clients.ts'
 import { loadOperatorKey, loadPeerKey } from './keys.ts'
 import { createRelayLibp2p } from './libp2p.ts'
 import { createLogger } from './log.ts'
@@ -27,9 +29,19 @@ export async function createRelay(config: RelayConfig): Promise<Relay> {
   const log = createLogger(config.logLevel)
   const metrics = new Metrics()
   const handlers: Handler[] = [healthz(config), metrics.handler()]
-  const server = createServer(route(handlers, (err, path) => log.error({ err, path }, 'internal error')))
+  const serve = route(handlers, (err, path) => log.error({ err, path }, 'internal error'))
+  // what a stranger can make this process hold is bounded per connection (timeouts) and in count (caps)
+  const server = createServer(slowClientServerOptions(config.http), (req, res) => {
+    if (!caps.isRefused(req.socket)) void serve(req, res)
+  })
   server.keepAliveTimeout = 30_000
-  server.requestTimeout = 0
+  const caps = capConnections(server, {
+    perAddress: config.http.connectionsPerAddress,
+    total: config.http.maxConnections,
+    onRefused: (scope) => metrics.inc('konbini_http_connections_refused_total', 1, { scope }),
+  })
+  const slowClients = guardSlowClients(server, config.http, (why) => metrics.inc('konbini_http_slow_clients_closed_total', 1, { why }))
+  metrics.gauge('konbini_http_connections_open', () => caps.open)
   await listen(server, config.httpPort, config.host)
   const httpUrl = `http://${config.host}:${(server.address() as AddressInfo).port}`
 
@@ -55,6 +67,7 @@ export async function createRelay(config: RelayConfig): Promise<Relay> {
       log.info({ peerId: libp2p.peerId.toString(), multiaddrs: libp2p.getMultiaddrs().map(String), httpUrl }, 'resource node started')
     }
   } catch (err) {
+    slowClients.stop()
     server.close()
     await libp2p?.stop()
     await meta?.stop()
@@ -68,6 +81,7 @@ export async function createRelay(config: RelayConfig): Promise<Relay> {
     resource,
     metrics,
     async stop() {
+      slowClients.stop()
       server.closeAllConnections()
       await new Promise((r) => server.close(r))
       await resource?.stop()

@@ -4,6 +4,7 @@ import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { sha256File, writeRandomFile, writeSampleTree } from './files.ts'
+import { untilGatewayServes } from './public-gateway.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
 let net: TestNetwork
@@ -63,7 +64,7 @@ describe('repair', () => {
     for (const size of [3 * 1024 * 1024 + 7, 9 * 1024 * 1024]) {
       const path = join(net.workDir, `f${size}.bin`)
       await writeRandomFile(path, size)
-      files.push({ path, root: JSON.parse((await net.cli(['put', path, '--json'])).stdout).root })
+      files.push({ path, root: JSON.parse((await net.cli(['put', path, '--public', '--json'])).stdout).root })
     }
     const tree = join(net.workDir, 'tree')
     await writeSampleTree(tree)
@@ -91,6 +92,8 @@ describe('repair', () => {
     for (const f of files.filter((x) => !x.tree)) {
       for (const holder of (await stat(f.root)).holders) {
         const url = net.file.nodes.find((n) => n.peerId === holder)?.httpUrl
+        // public files: each holder's gateway serves them once its heartbeat learned they are
+        await untilGatewayServes(`${url}/ipfs/${f.root}`)
         const res = await fetch(`${url}/ipfs/${f.root}`)
         const body = Buffer.from(await res.arrayBuffer())
         const { createHash } = await import('node:crypto')

@@ -292,3 +292,9 @@ export class AccessDeniedError extends named('AccessDeniedError', 403) {
     super(`${account} may not read ${cid}: it is private to its owner and those the owner granted access.`)
   }
 }
+/** A holder did not prove it keeps a root's blocks: it sent none, or other bytes, or no answer in time. */
+export class StorageProofFailedError extends named('StorageProofFailedError', 422) {
+  constructor({ peerId, root, reason }: { peerId: string; root: string; reason: string }) {
+    super(`Node ${peerId} did not prove it stores ${root}: ${reason}.`)
+  }
+}

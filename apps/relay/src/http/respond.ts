@@ -23,7 +23,8 @@ export function sendError(res: ServerResponse, err: unknown): void {
 export async function readJson<T extends z.ZodType>(req: IncomingMessage, schema: T, max = MAX_JSON_BODY): Promise<z.infer<T>> {
   const chunks: Buffer[] = []
   let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
+  // a refusal breaks off the loop: the request must stay readable so the router can drain it
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.byteLength
     if (size > max) throw new MessageTooLargeError({ size, max })
     chunks.push(chunk)

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { BaseError } from '@konbini/protocol'
+import { answerCors, refuseSimpleRequest } from './cors.ts'
+import { settleRefusedBody } from './refuse-body.ts'
 import { sendError } from './respond.ts'
 
 /** A request handler; returns false when the route is not its own. */
@@ -23,17 +25,9 @@ export function route(handlers: readonly Handler[], onInternalError?: (err: unkn
       sendError(res, new RouteNotFoundError(String(req.url)))
       return
     }
-    res.setHeader('access-control-allow-origin', '*')
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, {
-        'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
-        'access-control-allow-headers': 'content-type, range, x-konbini-ticket, x-konbini-receipt, x-konbini-route, x-konbini-part',
-        'access-control-max-age': '600',
-      })
-      res.end()
-      return
-    }
+    if (answerCors(req, res, url)) return
     try {
+      refuseSimpleRequest(req)
       for (const handler of handlers) {
         if (await handler(req, res, url)) return
       }
@@ -41,26 +35,8 @@ export function route(handlers: readonly Handler[], onInternalError?: (err: unkn
     } catch (err) {
       // a named error is the client's; anything else is ours and must reach the operator's log
       if (!(err instanceof BaseError)) onInternalError?.(err, url.pathname)
-      drainRequest(req)
+      settleRefusedBody(req, res)
       sendError(res, err)
     }
   }
-}
-
-/** Most body bytes read and dropped after a refusal, so the client gets to read the named error. */
-const DRAIN_LIMIT = 64 * 1024 * 1024
-
-/**
- * After an early refusal the client may still be sending: closing now would reset the connection
- * before it reads the answer. Read and drop the rest (bounded), then let keep-alive carry on.
- */
-function drainRequest(req: IncomingMessage): void {
-  if (req.complete || req.destroyed) return
-  let drained = 0
-  req.on('data', (chunk: Buffer) => {
-    drained += chunk.byteLength
-    if (drained > DRAIN_LIMIT) req.destroy()
-  })
-  req.on('error', () => {})
-  req.resume()
 }

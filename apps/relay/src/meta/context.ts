@@ -6,6 +6,7 @@ import type { EpochClock } from './epochs.ts'
 import type { NodeStakes } from './node-stake.ts'
 import type { KeyedRateLimit } from './rate-limit.ts'
 import type { TicketIssuer } from './tickets.ts'
+import type { UploadWaiters } from './upload-waiters.ts'
 
 /** What every meta route works with. */
 export interface MetaContext {
@@ -21,6 +22,8 @@ export interface MetaContext {
   /** Full nodes' stakes on chain; undefined without a chain (any node that proves its URL is taken). */
   stakes: NodeStakes | undefined
   metrics: Metrics
+  /** Upload-status long-polls: woken by the storage report that completes their upload. */
+  uploadWaiters: UploadWaiters
   /** Unix seconds. */
   now(): number
 }

@@ -17,11 +17,14 @@ import { changeDenylist, getDenylist } from './denylist.ts'
 import { acceptHeartbeat, acceptLeave, listNodes } from './nodes.ts'
 import { listOwnerFiles, removeOwnerFile, statOwnerFile } from './owner-files.ts'
 import { KeyedRateLimit } from './rate-limit.ts'
+import { startAudits } from './audits.ts'
 import { startRepair } from './repair.ts'
 import { TicketIssuer } from './tickets.ts'
 import { acceptTransferReport } from './transfer-reports.ts'
 import { NodeStakes } from './node-stake.ts'
 import { acceptStorageReport, placeUpload, uploadStatus } from './uploads.ts'
+import { UploadWaiters } from './upload-waiters.ts'
+import { closedSignal } from '../http/closed-signal.ts'
 import { PotStore } from './db/pot-store.ts'
 import { EpochClock } from './epochs.ts'
 import { acceptReceipts } from './receipts.ts'
@@ -39,6 +42,8 @@ export interface MetaNode {
   store: MetaStore
   handlers: Handler[]
   repair: { runOnce(): Promise<number> }
+  /** The proof-of-storage audit loop (`runOnce` returns how many audits failed). */
+  audits: { runOnce(): Promise<number> }
   stop(): Promise<void>
 }
 
@@ -88,8 +93,10 @@ export async function startMetaNode({
     heartbeatLimit: new KeyedRateLimit({ rate: config.heartbeatRate, what: 'heartbeats' }),
     stakes: chain === undefined ? undefined : new NodeStakes(chain, config.minStake),
     metrics,
+    uploadWaiters: new UploadWaiters(config.uploadWaiters),
     now,
   }
+  metrics.gauge('konbini_upload_waiters', () => ctx.uploadWaiters.size)
   await pot.announceMeta(account.address, httpUrl, now())
   if (config.epochAggregator) await epochs?.start()
   const repair = startRepair({
@@ -98,13 +105,17 @@ export async function startMetaNode({
     intervalMs: config.repairIntervalMs,
     log: log.child({ component: 'repair' }),
   })
+  const audits = startAudits({ ctx, intervalMs: config.auditIntervalMs, perRound: config.auditsPerRound, log: log.child({ component: 'audits' }) })
   return {
     address: account.address,
     store,
     handlers: [metaHandler(ctx, account)],
     repair,
+    audits,
     async stop() {
+      ctx.uploadWaiters.stop()
       repair.stop()
+      audits.stop()
       await epochs?.stop()
       await db.close()
     },
@@ -157,7 +168,7 @@ export function metaHandler(ctx: MetaContext, account: PrivateKeyAccount): Handl
     else if (req.method === 'GET' && grantPath.test(path)) result = await grantOf(ctx, addressIn(grantPath, path))
     else if (req.method === 'GET' && uploadStatusPath.test(path)) {
       const ticketId = decodeURIComponent(uploadStatusPath.exec(path)?.[1] ?? '')
-      result = await uploadStatus(ctx, ticketId, Number(url.searchParams.get('wait') ?? 0) || 0)
+      result = await uploadStatus(ctx, ticketId, Number(url.searchParams.get('wait') ?? 0) || 0, caller, closedSignal(res))
     } else return false
     sendJson(res, 200, result)
     return true

@@ -1,18 +1,21 @@
-import { type NodeInfo, scoreNode } from '@konbini/protocol'
+import { auditFactor, type NodeInfo, scoreNode } from '@konbini/protocol'
 import type { NodeRow } from './db/meta-store.ts'
 
 /** A node as clients see it, with liveness and score computed for this request. */
 export function toNodeInfo(row: NodeRow, now: number, liveSeconds: number, region?: string, extraBytes = 0): NodeInfo {
   const live = now - row.lastSeen <= liveSeconds
   const free = row.capacityBytes - row.usedBytes - extraBytes
-  const score = scoreNode({
-    throughputBps: row.throughputBps,
-    latencyMs: row.latencyMs,
-    successRate: row.successRate,
-    activeTransfers: row.activeTransfers,
-    sameRegion: region !== undefined && region === row.region,
-    freeFraction: row.capacityBytes > 0 ? free / row.capacityBytes : 0,
-  })
+  // a node that failed storage challenges ranks lower, and past the limit not at all
+  const score =
+    auditFactor(row.auditFailures) *
+    scoreNode({
+      throughputBps: row.throughputBps,
+      latencyMs: row.latencyMs,
+      successRate: row.successRate,
+      activeTransfers: row.activeTransfers,
+      sameRegion: region !== undefined && region === row.region,
+      freeFraction: row.capacityBytes > 0 ? free / row.capacityBytes : 0,
+    })
   return {
     peerId: row.peerId,
     multiaddrs: row.multiaddrs,
@@ -29,6 +32,7 @@ export function toNodeInfo(row: NodeRow, now: number, liveSeconds: number, regio
     throughputBps: row.throughputBps,
     latencyMs: row.latencyMs,
     successRate: row.successRate,
+    auditFailures: row.auditFailures,
     score,
   }
 }

@@ -67,7 +67,8 @@ async function repairRoot(init: RepairInit, root: RootState, live: NodeInfo[], n
   }
   const need = root.replicas - (replicas.length - gone.length)
   const sources = live.filter((n) => root.holders.some((h) => h.peerId === n.peerId))
-  const spares = live.filter((n) => !root.holders.some((h) => h.peerId === n.peerId)).slice(0, need)
+  // a copy goes only to a node with a clean audit record (and counts only once it proves the copy)
+  const spares = live.filter((n) => n.auditFailures === 0 && !root.holders.some((h) => h.peerId === n.peerId)).slice(0, need)
   if (need <= 0 || sources.length === 0 || spares.length === 0) return 0
   const holder = ctx.issuer.address
   if (!(await ctx.store.tryLease(root.root, holder, now, now + (init.leaseSeconds ?? 120)))) return 0

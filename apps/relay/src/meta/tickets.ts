@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import {
+  canonicalDigest,
   canonicalJson,
   type DownloadTicket,
   nodeStatementTypedData,
@@ -7,7 +8,9 @@ import {
   type ReplicateRequest,
   downloadTicketTypedData,
   type SignedDownloadTicket,
+  type SignedStorageChallenge,
   type SignedUploadTicket,
+  type StorageChallenge,
   type UploadTicket,
   uploadTicketTypedData,
 } from '@konbini/protocol'
@@ -42,6 +45,13 @@ export class TicketIssuer {
     const ticket: UploadTicket = { id: newTicketId(), meta: this.account.address, expiresAt: now + UPLOAD_TICKET_SECONDS, ...fields }
     const signature = await this.account.signTypedData(uploadTicketTypedData(ticket, this.chainId))
     return { ticket, signature }
+  }
+
+  /** Signs a storage challenge (a `NodeStatement` of kind `challenge` over its digest): nodes answer only trusted meta nodes' challenges. */
+  async challenge(challenge: StorageChallenge): Promise<SignedStorageChallenge> {
+    const digest = canonicalDigest(challenge)
+    const signature = await this.account.signTypedData(nodeStatementTypedData({ kind: 'challenge', peerId: challenge.peerId, digest }, this.chainId))
+    return { challenge, signature }
   }
 
   /** Signs a repair order for `peerId` (a `NodeStatement` of kind `replicate` over the order's digest): nodes take orders only from trusted meta nodes. */

@@ -1,4 +1,6 @@
 import {
+  AUDIT_FAILURE_LIMIT,
+  StorageProofFailedError,
   DEFAULT_REPLICAS,
   NO_PAYER,
   InvalidRequestError,
@@ -13,8 +15,10 @@ import {
   canonicalJson,
 } from '@konbini/protocol'
 import { keccak256, toHex } from 'viem'
+import { type AuditOutcome, auditHolder } from './audit.ts'
 import { ownerOf, spendNonce } from './authorize-owner.ts'
 import type { Caller, MetaContext } from './context.ts'
+import type { NodeRow } from './db/meta-store.ts'
 import { chooseUploadPayment } from './payer.ts'
 import { rankLive } from './ranking.ts'
 import { byteBudget } from './tickets.ts'
@@ -87,7 +91,11 @@ export async function placeUpload(ctx: MetaContext, { placement: request, auth }
   return answer
 }
 
-/** Records a node's signed storage report; the upload completes (file → holders) once R nodes agree on the root. */
+/**
+ * Records a node's signed storage report once the node passed a storage challenge for the root
+ * (StorageProofFailedError otherwise: nothing is counted); the upload completes (file → holders)
+ * once R nodes proved the root, or every node of its ticket proved it or failed.
+ */
 export async function acceptStorageReport(ctx: MetaContext, { body, signature }: SignedStorageReport): Promise<{ ok: true }> {
   const node = await ctx.store.getNode(body.peerId)
   const signer = await recoverStatementSigner('storage', body.peerId, body, signature, ctx.config.chainId)
@@ -97,28 +105,79 @@ export async function acceptStorageReport(ctx: MetaContext, { body, signature }:
   if (upload === undefined) throw new InvalidRequestError({ reason: `unknown ticket ${body.ticketId}` })
   if (!upload.nodes.includes(body.peerId)) throw new TicketScopeError({ ticketId: body.ticketId, reason: 'it did not place data on this node' })
   const now = ctx.now()
-  const agreeing = await ctx.store.addUploadReport({ ...body, reportedAt: now })
-  if (agreeing.length >= upload.replicas) {
-    await ctx.store.completeUpload({ ticketId: body.ticketId, root: body.root, holders: agreeing, now })
+  // a report counts only once the node proved, on the spot, that it keeps the blocks it reports
+  const proof = await proveStorage(ctx, node, body.root)
+  if (!proof.passed) {
+    await ctx.store.addFailedReport({ ticketId: body.ticketId, peerId: body.peerId, root: body.root, reportedAt: now })
+    // the upload need not wait for a liar: it completes with the nodes that proved it, and repair adds the rest
+    await completeIfSettled(ctx, body.ticketId, body.root, now)
+    throw new StorageProofFailedError({ peerId: body.peerId, root: body.root, reason: proof.reason })
   }
+  await ctx.store.addUploadReport({ ...body, reportedAt: now })
+  await completeIfSettled(ctx, body.ticketId, body.root, now)
   if (upload.completedAt != null && upload.root === body.root) await ctx.store.addHolders(body.root, [body.peerId], now)
   ctx.metrics.inc('konbini_storage_reports_total')
   return { ok: true }
 }
 
-/** Where an upload stands; waits up to `waitSeconds` for it to complete. */
-export async function uploadStatus(ctx: MetaContext, ticketId: string, waitSeconds: number): Promise<UploadStatus> {
+/** Longest wait an upload-status request may ask for. */
+const MAX_WAIT_SECONDS = 30
+
+/**
+ * Where an upload stands; waits up to `waitSeconds` for it to complete. A waiting request costs a
+ * timer, not a loop: the storage report that completes the upload wakes it (`ctx.uploadWaiters`),
+ * and waiters are capped per address (TooManyWaitersError).
+ */
+export async function uploadStatus(ctx: MetaContext, ticketId: string, waitSeconds: number, caller: Caller, signal?: AbortSignal): Promise<UploadStatus> {
   if (!/^0x[0-9a-fA-F]{64}$/.test(ticketId)) throw new InvalidRequestError({ reason: 'a ticket id is 32 bytes of hex' })
-  const deadline = performance.now() + Math.min(Math.max(waitSeconds, 0), 30) * 1000
-  for (;;) {
+  const read = async () => {
     const upload = await ctx.store.getUpload(ticketId)
     if (upload === undefined) throw new InvalidRequestError({ reason: `unknown ticket ${ticketId}` })
-    const complete = upload.completedAt != null
-    if (complete || performance.now() >= deadline) {
-      const root = upload.root ?? upload.reports[0]?.root ?? null
-      const holders = complete && root ? await ctx.store.holdersOf(root) : upload.reports.map((r) => r.peerId)
-      return { ticketId, replicas: upload.replicas, root, holders, complete }
-    }
-    await new Promise((r) => setTimeout(r, 50))
+    return upload
+  }
+  let upload = await read()
+  const ms = Math.min(Math.max(waitSeconds, 0), MAX_WAIT_SECONDS) * 1000
+  if (upload.completedAt == null && ms > 0) {
+    const isDone = async () => (await ctx.store.getUpload(ticketId))?.completedAt != null
+    await ctx.uploadWaiters.wait({ ticketId, address: caller.ip, ms, isDone, ...(signal && { signal }) })
+    upload = await read()
+  }
+  const complete = upload.completedAt != null
+  const root = upload.root ?? upload.reports[0]?.root ?? null
+  const holders = complete && root ? await ctx.store.holdersOf(root) : upload.reports.map((r) => r.peerId)
+  return { ticketId, replicas: upload.replicas, root, holders, complete }
+}
+
+/** Random root-to-leaf paths a node must prove before its storage report counts. */
+const PATHS_AT_REPORT = 2
+
+/**
+ * Audits a reporting node for `root`. A node that reports blocks it cannot produce lied: it is
+ * banned at once (its failures raised to AUDIT_FAILURE_LIMIT). Silence counts as one failure.
+ */
+async function proveStorage(ctx: MetaContext, node: NodeRow, root: string): Promise<AuditOutcome> {
+  if (node.httpUrl === undefined) return { passed: false, lost: false, reason: 'it has no URL to challenge' }
+  const outcome = await auditHolder(ctx.issuer, { peerId: node.peerId, httpUrl: node.httpUrl }, root, PATHS_AT_REPORT)
+  ctx.metrics.inc('konbini_audits_total', 1, { outcome: outcome.passed ? 'passed' : 'failed' })
+  if (!outcome.passed) {
+    const banAt = outcome.lost ? AUDIT_FAILURE_LIMIT : 0
+    await ctx.store.recordAudit({ root, peerId: node.peerId, passed: false, dropReplica: true, now: ctx.now(), banAt })
+  }
+  return outcome
+}
+
+/**
+ * Completes an upload once R nodes proved the same root — or once every node of its ticket has
+ * either proved it or failed its proof (at least one proved): the file is pinned with the nodes
+ * that proved it and the repair loop copies it until it has R replicas.
+ */
+async function completeIfSettled(ctx: MetaContext, ticketId: string, root: string, now: number): Promise<void> {
+  const upload = await ctx.store.getUpload(ticketId)
+  if (upload === undefined || upload.completedAt != null) return
+  const agreeing = upload.reports.filter((r) => r.root === root).map((r) => r.peerId)
+  const settled = agreeing.length + upload.failedNodes.length >= upload.nodes.length
+  if (agreeing.length >= upload.replicas || (settled && agreeing.length > 0)) {
+    await ctx.store.completeUpload({ ticketId, root, holders: agreeing, now })
+    ctx.uploadWaiters.notify(ticketId)
   }
 }

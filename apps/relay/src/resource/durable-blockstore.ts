@@ -1,9 +1,23 @@
 import { randomBytes } from 'node:crypto'
+import { read } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockNotFoundError } from '@konbini/protocol'
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
+import { PiecePool } from './piece-pool.ts'
+
+/** Bytes one streaming read takes from a block file at a time (`readRange`). */
+const READ_PIECE = 64 * 1024
+/** Idle read buffers kept for the next reads; the rest are freed as they come back. */
+const IDLE_PIECES = 64
+
+/** Part of a block opened for streaming (`DurableBlockstore.openRange`). */
+export interface BlockRange {
+  /** The next piece, or undefined past the end of the range. */
+  read(): Promise<Uint8Array | undefined>
+  close(): Promise<void>
+}
 
 /**
  * A filesystem block store whose `put` resolves only once the block is durable:
@@ -15,6 +29,8 @@ export class DurableBlockstore {
   private readonly knownDirs = new Set<string>()
   /** Bytes of block data held, kept current by put and delete. */
   used = 0
+  /** The buffers `readRange` reads into. */
+  readonly pieces = new PiecePool({ pieceBytes: READ_PIECE, keep: IDLE_PIECES })
 
   constructor(root: string) {
     this.root = root
@@ -81,6 +97,45 @@ export class DurableBlockstore {
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
     } catch {
       throw new BlockNotFoundError({ cid: cid.toString() })
+    }
+  }
+
+  /**
+   * Opens bytes [start, end) of a block (end clipped to the block) to be read one piece at a time as
+   * the consumer pulls: a reader holds one piece, never the whole block, however many readers there
+   * are (the kernel's read-ahead keeps sequential reads fast). Pieces come from `pieces`: hand each
+   * back with `pieces.give` once its bytes are written, or drop it. The caller must `close` it.
+   */
+  async openRange(cid: CID, start = 0, end = Number.POSITIVE_INFINITY): Promise<BlockRange> {
+    const handle = await open(this.locate(cid).file, 'r').catch(() => {
+      throw new BlockNotFoundError({ cid: cid.toString() })
+    })
+    const stop = await handle.stat().then(
+      (s) => Math.min(end, s.size),
+      async (err: unknown) => {
+        await handle.close()
+        throw err
+      },
+    )
+    const pieces = this.pieces
+    let at = start
+    return {
+      // callback-style reads: a FileHandle read allocates several promises per piece
+      read: () =>
+        new Promise((resolve, reject) => {
+          if (at >= stop) return resolve(undefined)
+          const piece = pieces.take()
+          read(handle.fd, piece, 0, Math.min(piece.byteLength, stop - at), at, (err, n) => {
+            // a file cut short (a crash, an operator) ends the block early: the caller sees fewer bytes
+            if (err !== null || n === 0) {
+              pieces.give(piece)
+              return err === null ? resolve(undefined) : reject(err)
+            }
+            at += n
+            resolve(n === piece.byteLength ? piece : piece.subarray(0, n))
+          })
+        }),
+      close: () => handle.close(),
     }
   }
 

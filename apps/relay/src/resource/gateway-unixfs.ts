@@ -1,15 +1,12 @@
-import { BaseError, RAW_CODEC, UnsupportedCidError } from '@konbini/protocol'
+import { BaseError, BlockNotFoundError, RAW_CODEC, UnsupportedCidError } from '@konbini/protocol'
 import type { CID } from 'multiformats/cid'
 import { exporter, type ReadableStorage, type UnixFSDirectory, type UnixFSEntry } from 'ipfs-unixfs-exporter'
 import type { DurableBlockstore } from './durable-blockstore.ts'
 import { contentTypeFor, type GatewayRequest, immutableHeaders, PathNotFoundError, sendNotModified } from './gateway-request.ts'
 import { parseRange } from './range.ts'
 import { sendBody } from './send-body.ts'
+import { unixfsFileBytes } from './unixfs-file-bytes.ts'
 
-/** Blocks read ahead in parallel while a file streams: keeps time to first byte flat with size. */
-const BLOCK_READ_CONCURRENCY = 8
-/** The exporter reads a slice ahead of the client without backpressure: slices bound that memory. */
-const SLICE = 8 * 1024 * 1024
 /** A folder listing names at most this many entries. */
 const MAX_LISTING = 1000
 
@@ -46,14 +43,39 @@ export async function resolveEntry(g: GatewayRequest): Promise<UnixFSEntry> {
   }
 }
 
+/** A file as it is served: no block of it is held (the exporter's entry may hold a whole raw block). */
+interface ServedFile {
+  cid: CID
+  size: number
+  /** The bytes of an identity CID: they are the CID itself. */
+  inline?: (offset: number, length: number) => AsyncIterable<Uint8Array>
+}
+
 /** Serves a UnixFS file's bytes (with single-range support) or a folder's JSON listing. */
 export async function sendDeserialized(g: GatewayRequest): Promise<void> {
+  const found = await findServed(g)
+  if ('type' in found) return sendListing(g, found)
+  return sendFile(g, found)
+}
+
+async function findServed(g: GatewayRequest): Promise<UnixFSDirectory | ServedFile> {
+  const { cid, segments } = g.path
+  // a raw block is its own file: its size is all the headers need, the bytes stream later
+  if (segments.length === 0 && cid.code === RAW_CODEC && cid.multihash.code !== 0) {
+    const size = await g.store.size(cid)
+    if (size === undefined) throw new BlockNotFoundError({ cid: cid.toString() })
+    return { cid, size }
+  }
   const entry = await resolveEntry(g)
-  if (entry.type === 'directory') return sendListing(g, entry)
-  if (entry.type !== 'file' && entry.type !== 'raw' && entry.type !== 'identity')
-    throw new UnsupportedCidError({ cid: entry.cid.toString(), reason: 'it is not a UnixFS file or folder' })
-  const size = Number(entry.size)
-  const etag = `"${entry.cid}"`
+  if (entry.type === 'directory') return entry
+  if (entry.type === 'identity') return { cid: entry.cid, size: Number(entry.size), inline: (offset, length) => entry.content({ offset, length }) }
+  if (entry.type !== 'file' && entry.type !== 'raw') throw new UnsupportedCidError({ cid: entry.cid.toString(), reason: 'it is not a UnixFS file or folder' })
+  return { cid: entry.cid, size: Number(entry.size) }
+}
+
+async function sendFile(g: GatewayRequest, file: ServedFile): Promise<void> {
+  const { size } = file
+  const etag = `"${file.cid}"`
   if (sendNotModified(g, etag)) return
   const range = parseRange(g.req.headers.range, size)
   const headers = {
@@ -74,19 +96,8 @@ export async function sendDeserialized(g: GatewayRequest): Promise<void> {
     g.res.writeHead(200, { ...headers, 'content-length': length })
   }
   if (g.req.method === 'HEAD') return void g.res.end()
-  await sendBody(g.res, fileBytes(entry, start, length, g.signal), g.limiters, g.signal)
-}
-
-async function* fileBytes(
-  entry: Extract<UnixFSEntry, { type: 'file' | 'raw' | 'identity' }>,
-  start: number,
-  length: number,
-  signal: AbortSignal,
-): AsyncGenerator<Uint8Array> {
-  for (let offset = start; offset < start + length; offset += SLICE) {
-    const n = Math.min(SLICE, start + length - offset)
-    yield* entry.content({ offset, length: n, blockReadConcurrency: BLOCK_READ_CONCURRENCY, signal })
-  }
+  const bytes = file.inline?.(start, length) ?? unixfsFileBytes(g.store, file.cid, start, length, g.signal)
+  await sendBody(g.res, bytes, g.limiters, g.signal, (chunk) => g.store.pieces.give(chunk))
 }
 
 async function sendListing(g: GatewayRequest, dir: UnixFSDirectory): Promise<void> {

@@ -6,7 +6,7 @@ import type { DurableBlockstore } from './durable-blockstore.ts'
 import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
 import { decodeTicketHeader } from './json-headers.ts'
 import type { RootAccess } from './root-access.ts'
-import type { UploadTicketUse } from './upload-ticket-use.ts'
+import type { SentBlocks } from './sent-blocks.ts'
 
 /** Most CIDs one `have` request may ask about. */
 export const MAX_HAVE_CIDS = 1024
@@ -16,7 +16,7 @@ const haveRequest = z.object({ cids: z.array(z.string().max(200)).max(MAX_HAVE_C
 export interface HaveHandlerInit {
   blockstore: DurableBlockstore
   policy: TicketPolicy
-  uses: UploadTicketUse
+  sent: SentBlocks
   access: RootAccess
 }
 
@@ -36,7 +36,7 @@ export function haveHandler(init: HaveHandlerInit): Handler {
       cids.map(async (c) => {
         const cid = parseCid(c)
         const key = cid.toString()
-        const theirs = init.uses.sentBy(ticket.owner, key) || init.access.isPublic(key)
+        const theirs = init.sent.sentBy(ticket.owner, key) || init.access.isPublic(key)
         return theirs && (await init.blockstore.has(cid))
       }),
     )

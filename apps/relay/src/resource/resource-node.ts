@@ -15,10 +15,12 @@ import { watchMetaWhitelist } from '../pot/meta-whitelist.ts'
 import { recoverReceiptSignerNative } from '../pot/receipt-verifier.ts'
 import { httpBlocksHandler } from './http-blocks.ts'
 import { httpReceiptsHandler } from './http-receipts.ts'
+import { challengeHandler } from './challenge-handler.ts'
 import { identityHandler } from './identity-handler.ts'
 import { UploadTicketUse } from './upload-ticket-use.ts'
 import { replicateHandler } from './replicate.ts'
 import { RootAccess } from './root-access.ts'
+import { SentBlocks } from './sent-blocks.ts'
 import { MetaReporter } from './reporter.ts'
 import { uploadHandler } from './upload-handler.ts'
 
@@ -114,14 +116,17 @@ export async function startResourceNode(init: ResourceNodeInit): Promise<Resourc
   })
   const bitswap = config.bitswap ? await startBitswap({ libp2p, blockstore, limiter: publicLimiter, access }) : undefined
   const uses = new UploadTicketUse()
+  const sent = new SentBlocks(join(config.dataDir, 'sent-blocks.log'))
+  await sent.open()
   const handlers: Handler[] = [
-    uploadHandler({ blockstore, access, policy, uses, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
-    haveHandler({ blockstore, policy, uses, access }),
+    uploadHandler({ blockstore, access, policy, uses, sent, reporter, metrics, log: log.child({ component: 'upload' }), onTransfer }),
+    haveHandler({ blockstore, policy, sent, access }),
     httpBlocksHandler({ blockstore, tickets, egress, metrics, onTransfer }),
     httpReceiptsHandler({ tickets }),
     replicateHandler({ libp2p, blockstore, policy, reporter, metrics, log: log.child({ component: 'replicate' }) }),
     gatewayHandler({ blockstore, egress, publicLimiter, access }),
     identityHandler({ peerId, peerKey: init.peerKey }),
+    challengeHandler({ blockstore, policy, egress }),
   ]
 
   const binding = await nodeBinding(init.peerKey, init.operator.address)

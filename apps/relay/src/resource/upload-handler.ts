@@ -23,6 +23,7 @@ import type { DurableBlockstore } from './durable-blockstore.ts'
 import { type Forward, forwardUpload } from './forward.ts'
 import type { MetaReporter } from './reporter.ts'
 import type { RootAccess } from './root-access.ts'
+import type { SentBlocks } from './sent-blocks.ts'
 import type { UploadTicketUse } from './upload-ticket-use.ts'
 import { type TicketPolicy, verifyUploadTicket } from '@konbini/browser-node'
 import { decodeTicketHeader } from './json-headers.ts'
@@ -50,6 +51,8 @@ export interface UploadHandlerInit {
   policy: TicketPolicy
   /** What each upload ticket stored here so far (its budget counts across requests). */
   uses: UploadTicketUse
+  /** Which blocks each owner's tickets sent here. */
+  sent: SentBlocks
   reporter: MetaReporter
   metrics: Metrics
   log: Logger
@@ -103,7 +106,14 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
     const blocks = batch
     batch = []
     await committing
-    committing = init.blockstore.putMany(blocks)
+    // durable first, then marked as this owner's (a resumed upload may skip them; its End may name them)
+    committing = init.blockstore.putMany(blocks).then(() =>
+      init.sent.record(
+        ticket.owner,
+        blocks.map((b) => b.cid.toString()),
+        ticket.expiresAt,
+      ),
+    )
   }
   let received = 0
   let root: CID | undefined
@@ -122,7 +132,6 @@ async function receive(req: IncomingMessage, res: ServerResponse, init: UploadHa
         received += frame.bytes.byteLength
         init.uses.charge(ticket, frame.bytes.byteLength)
         await verifyBlock(frame.cid, frame.bytes)
-        init.uses.received(ticket, frame.cid.toString())
         batch.push({ cid: frame.cid, bytes: frame.bytes })
         if (batch.length >= limit) await commit()
       }
@@ -191,7 +200,7 @@ async function assertClaimable(root: CID, ticket: UploadTicket, init: UploadHand
   const { cids } = await dagCids(init.blockstore, root)
   for (const cid of cids) {
     init.access.assertNotDenied(cid)
-    if (!init.uses.sentBy(ticket.owner, cid) && !init.access.isPublic(cid)) throw new RootNotSentError({ root: root.toString() })
+    if (!init.sent.sentBy(ticket.owner, cid) && !init.access.isPublic(cid)) throw new RootNotSentError({ root: root.toString() })
   }
 }
 

@@ -127,6 +127,8 @@ export const nodeInfo = nodeState.extend({
   throughputBps: z.number().nonnegative(),
   latencyMs: z.number().nonnegative(),
   successRate: z.number().min(0).max(1),
+  /** Storage challenges the node failed (proof of storage): each halves its score; at AUDIT_FAILURE_LIMIT it is left out. */
+  auditFailures: z.number().int().nonnegative().default(0),
   score: z.number(),
 })
 export type NodeInfo = z.infer<typeof nodeInfo>

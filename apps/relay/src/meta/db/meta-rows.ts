@@ -40,6 +40,9 @@ export interface NodeRow extends NodeInput {
   transfers: number
   /** The URL that answered the identity challenge with this node's peer key (undefined: none yet). */
   verifiedUrl?: string
+  /** Storage challenges it failed and passed (proof of storage). */
+  auditFailures: number
+  auditsPassed: number
 }
 
 /** One measured transfer from a node. */
@@ -89,6 +92,8 @@ export interface UploadRow extends UploadInput {
   root: string | null
   completedAt: number | null
   reports: { peerId: string; root: string; blocks: number; bytes: number }[]
+  /** Nodes of the ticket whose storage report failed its proof: they will never hold it. */
+  failedNodes: string[]
 }
 
 /** An owner's pinned file and the nodes holding its root. */
@@ -125,6 +130,8 @@ export interface NodeRecord {
   donor: string | null
   heartbeat_seq: number
   verified_url: string
+  audit_failures: number
+  audits_passed: number
 }
 
 /** Maps a raw `nodes` row to a {@link NodeRow}. */
@@ -147,6 +154,8 @@ export function toNodeRow(r: NodeRecord): NodeRow {
     transfers: r.transfers,
     seq: Number(r.heartbeat_seq),
     ...(r.verified_url !== '' && { verifiedUrl: r.verified_url }),
+    auditFailures: Number(r.audit_failures ?? 0),
+    auditsPassed: Number(r.audits_passed ?? 0),
     ...(r.donor && { donor: parseDonor(r.donor) }),
   }
 }

@@ -86,6 +86,11 @@ export class MetaStore {
     return uploads.addUploadReport(this.db, r)
   }
 
+  /** Records a storage report that failed its proof (it never counts for the upload). */
+  addFailedReport(r: { ticketId: string; peerId: string; root: string; reportedAt: number }): Promise<void> {
+    return uploads.addFailedReport(this.db, r)
+  }
+
   /**
    * Completes an upload and pins its file with its holders, in one transaction. True only for
    * the call that completed it; false when unknown or already completed (then, if it was
@@ -178,6 +183,16 @@ export class MetaStore {
   /** Takes a root's repair lease unless another meta process holds an unexpired one. */
   tryLease(root: string, holder: string, now: number, expiresAt: number): Promise<boolean> {
     return repair.tryLease(this.db, root, holder, now, expiresAt)
+  }
+
+  /** Replica holders on full nodes, least recently audited first. */
+  auditTargets(limit: number): Promise<repair.AuditTarget[]> {
+    return repair.auditTargets(this.db, limit)
+  }
+
+  /** Records a storage audit's outcome (see repair-queries `recordAudit`). */
+  recordAudit(a: { root: string; peerId: string; passed: boolean; dropReplica: boolean; now: number; banAt?: number }): Promise<void> {
+    return repair.recordAudit(this.db, a)
   }
 
   releaseLease(root: string, holder: string): Promise<void> {

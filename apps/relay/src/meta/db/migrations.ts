@@ -179,6 +179,19 @@ export const migrations: readonly Migration[] = [
       "ALTER TABLE nodes ADD COLUMN verified_url TEXT NOT NULL DEFAULT ''",
     ],
   },
+  {
+    version: 6,
+    name: 'trust: proof-of-storage audits',
+    up: [
+      // storage challenges a node failed (no block, other bytes, no answer) and passed, over its life
+      'ALTER TABLE nodes ADD COLUMN audit_failures INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE nodes ADD COLUMN audits_passed INTEGER NOT NULL DEFAULT 0',
+      // when this holder last proved it keeps the root (0: never audited since it reported)
+      'ALTER TABLE holders ADD COLUMN audited_at BIGINT NOT NULL DEFAULT 0',
+      // a storage report whose node failed the challenge for it: counted out of the upload, never as a holder
+      'ALTER TABLE upload_reports ADD COLUMN failed INTEGER NOT NULL DEFAULT 0',
+    ],
+  },
 ]
 
 /** Key of the PostgreSQL advisory lock that serializes migrations across processes ("konb"). */

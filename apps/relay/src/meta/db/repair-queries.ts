@@ -59,3 +59,47 @@ export async function tryLease(db: SqlDatabase, root: string, holder: string, no
 export async function releaseLease(db: SqlDatabase, root: string, holder: string): Promise<void> {
   await db.run('DELETE FROM repair_leases WHERE root = $1 AND holder = $2', [root, holder])
 }
+
+/** A holder to audit: a replica on a full node with a URL. */
+export interface AuditTarget {
+  root: string
+  peerId: string
+  httpUrl: string
+  auditedAt: number
+}
+
+/** Replica holders on full nodes, least recently audited first (at most `limit`). */
+export async function auditTargets(db: SqlDatabase, limit: number): Promise<AuditTarget[]> {
+  const rows = await db.query<{ root: string; peer_id: string; http_url: string; audited_at: number }>(
+    `SELECT h.root, h.peer_id, n.http_url, h.audited_at FROM holders h JOIN nodes n ON n.peer_id = h.peer_id
+     WHERE h.role = 'replica' AND n.kind = 'full' AND n.http_url <> ''
+     ORDER BY h.audited_at, h.since LIMIT $1`,
+    [limit],
+  )
+  return rows.map((r) => ({ root: r.root, peerId: r.peer_id, httpUrl: r.http_url, auditedAt: Number(r.audited_at) }))
+}
+
+/**
+ * Records an audit's outcome: a pass stamps the holder and counts for the node; a failure counts
+ * against the node (raising its failures to at least `banAt`) and, when `dropReplica`, forgets the
+ * holder (the repair loop replaces it).
+ */
+export async function recordAudit(
+  db: SqlDatabase,
+  a: { root: string; peerId: string; passed: boolean; dropReplica: boolean; now: number; banAt?: number },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (a.passed) {
+      await tx.run('UPDATE holders SET audited_at = $3 WHERE root = $1 AND peer_id = $2', [a.root, a.peerId, a.now])
+      await tx.run('UPDATE nodes SET audits_passed = audits_passed + 1 WHERE peer_id = $1', [a.peerId])
+      return
+    }
+    // a lie (a report of blocks the node does not have) counts as every failure allowed at once
+    await tx.run('UPDATE nodes SET audit_failures = CASE WHEN audit_failures + 1 > $2 THEN audit_failures + 1 ELSE $2 END WHERE peer_id = $1', [
+      a.peerId,
+      a.banAt ?? 0,
+    ])
+    if (a.dropReplica) await tx.run('DELETE FROM holders WHERE root = $1 AND peer_id = $2', [a.root, a.peerId])
+    else await tx.run('UPDATE holders SET audited_at = $3 WHERE root = $1 AND peer_id = $2', [a.root, a.peerId, a.now])
+  })
+}

@@ -69,10 +69,11 @@ export async function findResumableUpload(db: SqlDatabase, owner: string, name: 
 export async function getUpload(db: SqlDatabase, ticketId: string): Promise<UploadRow | undefined> {
   const [u] = await db.query<UploadRecord>('SELECT * FROM uploads WHERE ticket_id = $1', [ticketId])
   if (u === undefined) return undefined
-  const reports = await db.query<{ peer_id: string; root: string; blocks: number; bytes: number }>(
-    'SELECT peer_id, root, blocks, bytes FROM upload_reports WHERE ticket_id = $1 ORDER BY reported_at, peer_id',
+  const reports = await db.query<{ peer_id: string; root: string; blocks: number; bytes: number; failed: number }>(
+    'SELECT peer_id, root, blocks, bytes, failed FROM upload_reports WHERE ticket_id = $1 ORDER BY reported_at, peer_id',
     [ticketId],
   )
+  const failed = (r: { failed: number }) => Number(r.failed) === 1
   return {
     ticketId: u.ticket_id,
     owner: u.owner,
@@ -88,7 +89,8 @@ export async function getUpload(db: SqlDatabase, ticketId: string): Promise<Uplo
     ticketJson: u.ticket_json ?? undefined,
     purpose: u.purpose === 'repair' ? 'repair' : 'upload',
     public: Number(u.public) === 1,
-    reports: reports.map((r) => ({ peerId: r.peer_id, root: r.root, blocks: r.blocks, bytes: r.bytes })),
+    reports: reports.filter((r) => !failed(r)).map((r) => ({ peerId: r.peer_id, root: r.root, blocks: r.blocks, bytes: r.bytes })),
+    failedNodes: reports.filter(failed).map((r) => r.peer_id),
   }
 }
 
@@ -102,10 +104,11 @@ export async function addUploadReport(db: SqlDatabase, r: UploadReportInput): Pr
       `INSERT INTO upload_reports (ticket_id, peer_id, root, blocks, bytes, reported_at)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (ticket_id, peer_id) DO UPDATE SET root = excluded.root, blocks = excluded.blocks,
-         bytes = excluded.bytes, reported_at = excluded.reported_at`,
+         bytes = excluded.bytes, reported_at = excluded.reported_at
+       WHERE upload_reports.failed = 0`,
       [r.ticketId, r.peerId, r.root, r.blocks, r.bytes, r.reportedAt],
     )
-    const rows = await tx.query<{ peer_id: string }>('SELECT peer_id FROM upload_reports WHERE ticket_id = $1 AND root = $2 ORDER BY peer_id', [
+    const rows = await tx.query<{ peer_id: string }>('SELECT peer_id FROM upload_reports WHERE ticket_id = $1 AND root = $2 AND failed = 0 ORDER BY peer_id', [
       r.ticketId,
       r.root,
     ])
@@ -153,4 +156,14 @@ export async function addHolders(db: SqlDatabase, root: string, peerIds: readonl
       now,
     ])
   }
+}
+
+/** Records that a node's storage report for this ticket failed its proof: it never counts for the upload. */
+export async function addFailedReport(db: SqlDatabase, r: { ticketId: string; peerId: string; root: string; reportedAt: number }): Promise<void> {
+  await db.run(
+    `INSERT INTO upload_reports (ticket_id, peer_id, root, blocks, bytes, reported_at, failed)
+     VALUES ($1, $2, $3, 0, 0, $4, 1)
+     ON CONFLICT (ticket_id, peer_id) DO UPDATE SET failed = 1`,
+    [r.ticketId, r.peerId, r.root, r.reportedAt],
+  )
 }

@@ -1,0 +1,132 @@
+import { BaseError } from '@konbini/protocol'
+import { addressKey } from '../http/address-key.ts'
+
+/** The caller already holds as many upload-status long-polls as it may (or the node does). */
+export class TooManyWaitersError extends BaseError {
+  override name = 'TooManyWaitersError' as const
+  override readonly status = 429
+  constructor({ scope }: { scope: 'address' | 'total' }) {
+    super(
+      scope === 'address'
+        ? 'Too many upload-status requests are waiting for your address; wait for one to answer, or ask without ?wait=.'
+        : 'Too many upload-status requests are waiting here; retry in a moment, or ask without ?wait=.',
+    )
+  }
+}
+
+/** How often a watched upload is read again, for reports that landed at another meta process sharing the index. */
+const RECHECK_MS = 1000
+
+interface Watch {
+  wake: Set<() => void>
+  timer: ReturnType<typeof setInterval>
+}
+
+export interface UploadWaitersInit {
+  perAddress: number
+  total: number
+  recheckMs?: number
+}
+
+/**
+ * The long-polls of `GET /v1/uploads/{ticketId}?wait=`: a waiter costs one timer (its deadline) and
+ * a place in its ticket's set. A storage report that completes an upload wakes that ticket's waiters
+ * (`notify`); for reports taken by another meta process over a shared index, each watched ticket —
+ * not each waiter — is read again every `recheckMs`. Waiters are capped per address and in all.
+ */
+export class UploadWaiters {
+  private readonly watches = new Map<string, Watch>()
+  private readonly perKey = new Map<string, number>()
+  private total = 0
+  private readonly init: UploadWaitersInit
+
+  constructor(init: UploadWaitersInit) {
+    this.init = init
+  }
+
+  /** Waiters now (tests, metrics). */
+  get size(): number {
+    return this.total
+  }
+
+  /**
+   * Resolves when `ticketId` is notified, `isDone` reads true at a recheck, `ms` passed or `signal`
+   * aborted. Throws TooManyWaitersError when `address` (or everyone) already waits too much.
+   */
+  async wait({
+    ticketId,
+    address,
+    ms,
+    isDone,
+    signal,
+  }: {
+    ticketId: string
+    address: string
+    ms: number
+    isDone: () => Promise<boolean>
+    signal?: AbortSignal
+  }): Promise<void> {
+    if (signal?.aborted) return
+    const key = addressKey(address)
+    const held = this.perKey.get(key) ?? 0
+    if (this.total >= this.init.total) throw new TooManyWaitersError({ scope: 'total' })
+    if (held >= this.init.perAddress) throw new TooManyWaitersError({ scope: 'address' })
+    this.perKey.set(key, held + 1)
+    this.total++
+    const watch = this.watch(ticketId, isDone)
+    try {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(deadline)
+          signal?.removeEventListener('abort', done)
+          watch.wake.delete(done)
+          resolve()
+        }
+        const deadline = setTimeout(done, ms)
+        signal?.addEventListener('abort', done, { once: true })
+        watch.wake.add(done)
+      })
+    } finally {
+      this.total--
+      const left = (this.perKey.get(key) ?? 1) - 1
+      if (left > 0) this.perKey.set(key, left)
+      else this.perKey.delete(key)
+      if (watch.wake.size === 0 && this.watches.get(ticketId) === watch) {
+        clearInterval(watch.timer)
+        this.watches.delete(ticketId)
+      }
+    }
+  }
+
+  /** Wakes every waiter of `ticketId` (its upload changed). */
+  notify(ticketId: string): void {
+    const watch = this.watches.get(ticketId)
+    if (watch === undefined) return
+    for (const wake of [...watch.wake]) wake()
+  }
+
+  /** Wakes every waiter (the node stops). */
+  stop(): void {
+    for (const ticketId of [...this.watches.keys()]) this.notify(ticketId)
+  }
+
+  private watch(ticketId: string, isDone: () => Promise<boolean>): Watch {
+    const existing = this.watches.get(ticketId)
+    if (existing !== undefined) return existing
+    let reading = false
+    const timer = setInterval(() => {
+      if (reading) return
+      reading = true
+      isDone()
+        .then((done) => done && this.notify(ticketId))
+        .catch(() => {})
+        .finally(() => {
+          reading = false
+        })
+    }, this.init.recheckMs ?? RECHECK_MS)
+    timer.unref()
+    const watch: Watch = { wake: new Set(), timer }
+    this.watches.set(ticketId, watch)
+    return watch
+  }
+}
