@@ -5,7 +5,7 @@ import type { LocalAccount } from 'viem/accounts'
 import { type Download, type OpenOptions, openDownload } from './download.ts'
 import { MetaClient } from './meta-client.ts'
 import { signOwnerRequest } from './owner.ts'
-import { type PutOptions, type PutResult, put } from './upload.ts'
+import { type PutOptions, type PutResult, type PutSource, put } from './upload.ts'
 
 export interface KonbiniClientInit {
   metaUrls: readonly string[]
@@ -31,7 +31,7 @@ export function createKonbiniClient(init: KonbiniClientInit) {
   return {
     meta,
     address: init.account.address,
-    put(source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: Omit<PutOptions, 'owner' | 'signer'>): Promise<PutResult> {
+    put(source: PutSource, options: Omit<PutOptions, 'owner' | 'signer'>): Promise<PutResult> {
       return put(meta, source, { ...(region !== undefined && { region }), signer: init.account, chainId, ...options, owner: init.account.address })
     },
     open(root: string, options: Omit<OpenOptions, 'consumer' | 'region'> = {}): Promise<Download> {

@@ -57,11 +57,50 @@ export interface PutResult {
   skippedBlocks: number
 }
 
+/** What `put` uploads: candidates, or a function giving them afresh (so a failed placement can be tried again elsewhere). */
+export type PutSource = Iterable<ImportCandidate> | AsyncIterable<ImportCandidate> | (() => Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>)
+
+/** Placements one put tries: a pipeline that breaks at a node is placed again without that node. */
+const MAX_PLACEMENTS = 3
+
+/** A placement's pipeline broke at these nodes (dead, refusing, or storing nothing). */
+class PipelineBroken {
+  readonly failed: string[]
+  readonly error: unknown
+  constructor(failed: string[], error: unknown) {
+    this.failed = failed
+    this.error = error
+  }
+}
+
 /**
  * Imports content (unixfs-v1-2025) and streams its blocks, each once, to the first placed node,
- * which pipelines them on to the others. Done when the meta node holds R durable reports.
+ * which pipelines them on to the others. Done when the meta node holds R proven reports. When
+ * the pipeline breaks at a node (it refused, died, or stored nothing) and the source can be read
+ * again (an array, or a function), the file is placed again avoiding that node, up to 3 times.
  */
-export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>, options: PutOptions): Promise<PutResult> {
+export async function put(meta: MetaClient, source: PutSource, options: PutOptions): Promise<PutResult> {
+  const reopen = typeof source === 'function' ? source : Array.isArray(source) ? () => source : undefined
+  let candidates = typeof source === 'function' ? source() : source
+  const avoid: string[] = []
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await placeAndSend(meta, candidates, options, avoid)
+    } catch (err) {
+      if (!(err instanceof PipelineBroken)) throw err
+      if (reopen === undefined || attempt >= MAX_PLACEMENTS) throw err.error
+      avoid.push(...err.failed.filter((peer) => !avoid.includes(peer)))
+      candidates = reopen()
+    }
+  }
+}
+
+async function placeAndSend(
+  meta: MetaClient,
+  source: Iterable<ImportCandidate> | AsyncIterable<ImportCandidate>,
+  options: PutOptions,
+  avoid: readonly string[],
+): Promise<PutResult> {
   const request: PlacementRequest = {
     owner: options.owner,
     name: options.name,
@@ -70,6 +109,7 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
     ...(options.replicas !== undefined && { replicas: options.replicas }),
     ...(options.region !== undefined && { region: options.region }),
     ...(options.public !== undefined && { public: options.public }),
+    ...(avoid.length > 0 && { avoid: avoid.slice(-16) }),
   }
   const placement = await meta.post('placement', await signPlacement(options.signer, request, options.chainId ?? DEVNET_CHAIN_ID))
   const first = placement.nodes[0]
@@ -78,12 +118,20 @@ export async function put(meta: MetaClient, source: Iterable<ImportCandidate> | 
   const url = new URL('/v1/upload', first.httpUrl)
   const send = options.body === 'parts' ? sendInParts : sendStreamed
   const answer = await send(url, uploadHeaders(placement), body.frames, options.signal).catch((err) => {
-    throw body.failure ?? err
+    if (body.failure !== undefined || options.signal?.aborted) throw body.failure ?? err
+    throw new PipelineBroken([first.peerId], err)
   })
   if (body.failure) throw body.failure
-  // the pipeline broke (a node died): fail now; putting the same file again resumes on these nodes
-  const replicas = placement.upload.ticket.nodes.length
-  if (answer.stored.length < replicas) throw new ReplicationIncompleteError({ wanted: replicas, got: answer.stored.length })
+  // the pipeline broke (a node died, refused, or stored nothing): place again without the nodes that did not store
+  const nodes = placement.upload.ticket.nodes
+  const replicas = nodes.length
+  if (answer.stored.length < replicas) {
+    const error = new ReplicationIncompleteError({ wanted: replicas, got: answer.stored.length })
+    throw new PipelineBroken(
+      nodes.filter((peer) => !answer.stored.includes(peer)),
+      error,
+    )
+  }
   const ticketId = placement.upload.ticket.id
   // long-poll in slices shorter than the client's own timeout, for up to a minute
   let status = await meta.get('uploadStatus', { ticketId }, '?wait=10')

@@ -12,7 +12,8 @@ export async function putCommand(flags: GlobalFlags, args: { path: string; repli
   try {
     const bar = progressBar(`put ${source.name}`, source.size, !flags.json)
     const started = performance.now()
-    const result = await client.put(source.candidates(), {
+    // a function: a placement whose pipeline breaks at a node is tried again elsewhere, reading the files afresh
+    const result = await client.put(() => source.candidates(), {
       name: source.name,
       size: source.size,
       ...(args.replicas !== undefined && { replicas: args.replicas }),

@@ -32,7 +32,8 @@ const RESUME_WINDOW_SECONDS = 24 * 3600
  * order). The placement is the owner's (or its session key's) signed word: nobody else can add
  * a file to an owner's list or spend its rate limit. A retried request (same `requestId`, at any
  * meta node) gets the ticket first issued; an unfinished upload of the same name and size goes
- * back to the same nodes, flagged `resumed`.
+ * back to the same nodes, flagged `resumed` — unless the client asks to avoid some of them (they
+ * failed its last attempt).
  */
 export async function placeUpload(ctx: MetaContext, { placement: request, auth }: SignedPlacement, caller: Caller): Promise<PlacementResponse> {
   ctx.ticketLimit.take(`ip:${caller.ip}`)
@@ -49,8 +50,9 @@ export async function placeUpload(ctx: MetaContext, { placement: request, auth }
   const replicas = request.replicas ?? DEFAULT_REPLICAS
   const now = ctx.now()
   // light peers (browser tabs) only cache: never placed on, never counted toward R
+  const avoid = new Set(request.avoid ?? [])
   const live = rankLive(await ctx.store.listNodes(), now, ctx.config.liveSeconds, request.region, request.size).filter(
-    (n) => n.kind === 'full' && n.httpUrl !== undefined,
+    (n) => n.kind === 'full' && n.httpUrl !== undefined && !avoid.has(n.peerId),
   )
   if (live.length < replicas) throw new NotEnoughNodesError({ wanted: replicas, live: live.length })
   const previous = await ctx.store.findResumableUpload(owner, request.name, request.size, now - RESUME_WINDOW_SECONDS)

@@ -22,6 +22,7 @@ const node = (peerId: string, live: boolean, httpUrl: string): NodeInfo => ({
   throughputBps: 5e6,
   latencyMs: 2,
   successRate: 1,
+  auditFailures: 0,
   score: 1,
 })
 const A = `12D3KooW${'A'.repeat(44)}`

@@ -31,6 +31,8 @@ export const placementRequest = z.object({
     .optional(),
   /** Public files may be cached by light peers (browser tabs) and shared by CID; private ones never leave full nodes. Default false. */
   public: z.boolean().optional(),
+  /** Nodes not to place on: those that failed this client's previous attempt (a dead or refusing hop). */
+  avoid: z.array(peerId).max(16).optional(),
 })
 export type PlacementRequest = z.infer<typeof placementRequest>
 
