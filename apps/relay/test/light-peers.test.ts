@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { MetaClient, signHeartbeat, signLeave, signOwnerRequest, signPlacement } from '@konbini/browser-node'
-import { DEVNET_CHAIN_ID, type HeartbeatResponse, ownerRequestTypedData } from '@konbini/protocol'
+import { DEVNET_CHAIN_ID, type HeartbeatResponse, type HoldingProof, holdingProofDigest, ownerRequestTypedData } from '@konbini/protocol'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
@@ -48,8 +48,17 @@ async function lightPeer(): Promise<LightPeer> {
   return { account: privateKeyToAccount(generatePrivateKey()), key, peerId: peerIdFromPrivateKey(key).toString() }
 }
 
-/** Sends one heartbeat signed exactly as a browser's light peer signs it. */
-async function beat(peer: LightPeer, options: { holds?: string[]; donor?: Donor; usedBytes?: number } = {}): Promise<HeartbeatResponse> {
+interface BeatOptions {
+  holds?: string[]
+  donor?: Donor
+  usedBytes?: number
+  proofs?: HoldingProof[]
+  /** Answer the meta node's spot checks right away, honestly (default true), as a browser's donor does. */
+  prove?: boolean
+}
+
+/** Sends one heartbeat signed exactly as a browser's light peer signs it (then, unless `prove` is false, a second one proving its holdings). */
+async function beat(peer: LightPeer, options: BeatOptions = {}): Promise<HeartbeatResponse> {
   const signed = await signHeartbeat({
     account: peer.account,
     privateKey: peer.key,
@@ -64,10 +73,28 @@ async function beat(peer: LightPeer, options: { holds?: string[]; donor?: Donor;
       activeTransfers: 0,
       trustedMetas: net.file.metaAddresses ?? [],
       holds: options.holds ?? [],
+      ...(options.proofs !== undefined && { proofs: options.proofs }),
       donor: options.donor ?? donor(),
     },
   })
-  return meta.post('heartbeat', signed)
+  const answer = await meta.post('heartbeat', signed)
+  if (options.prove !== false && answer.proofs?.length) {
+    const proofs = await Promise.all(answer.proofs.map(async (c) => ({ ...c, digest: await holdingProofDigest(c.nonce, await publicBlock(c.cid)) })))
+    await beat(peer, { ...options, proofs, prove: false })
+  }
+  return answer
+}
+
+/** A block of a public root, read (and checked) from any full node's gateway: what an honest light peer holding it has. */
+async function publicBlock(cid: string): Promise<Uint8Array> {
+  // full nodes serve a root publicly from their first heartbeat after its placement
+  for (const deadline = performance.now() + 15_000; performance.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+    for (const node of net.file.nodes) {
+      const res = await fetch(`${node.httpUrl}/ipfs/${cid}?format=raw`)
+      if (res.ok) return new Uint8Array(await res.arrayBuffer())
+    }
+  }
+  throw new Error(`no full node serves ${cid}`)
 }
 
 async function providers(root: string, who = consumer) {
@@ -159,6 +186,29 @@ function lightPeerSuite(metaEnv: () => Promise<Record<string, string>>) {
     expect(secret.providers.map((p) => p.kind)).toEqual(['full', 'full', 'full'])
   })
 
+  test('error: a light peer claiming a root it does not hold is not ranked as its provider: unanswered it stays unproven, a wrong proof drops the claim', async () => {
+    const liar = await lightPeer()
+    const silent = await lightPeer()
+    const claimed = await put('claimed.bin', 200_000, true)
+    // spot checks read the block from a full holder's gateway: once it serves the new root
+    await publicBlock(claimed)
+    const first = await beat(liar, { holds: [claimed], prove: false })
+    expect(first.proofs?.map((c) => c.root)).toEqual([claimed])
+    await beat(silent, { holds: [claimed], prove: false })
+    expect(await lightProviders(claimed)).toEqual([])
+    // the liar cannot compute the digest without the block: it guesses
+    const guessed = (first.proofs ?? []).map((c) => ({ ...c, digest: 'ab'.repeat(32) }))
+    await beat(liar, { holds: [claimed], proofs: guessed, prove: false })
+    expect(await lightProviders(claimed)).toEqual([])
+    const nodes = (await meta.get('nodes')).nodes
+    expect(nodes.find((n) => n.peerId === liar.peerId)?.auditFailures).toBe(1)
+    // an honest peer holding it proves it at once and is listed
+    const honest = await lightPeer()
+    await beat(honest, { holds: [claimed] })
+    expect(await lightProviders(claimed)).toEqual([honest.peerId])
+    for (const p of [liar, silent, honest]) await meta.post('leave', await signLeave({ account: p.account, peerId: p.peerId }))
+  })
+
   test('behavior: light copies of a root follow its demand: one per 2 recent requests, so donors spread', async () => {
     const [, p2, p3] = peers as [LightPeer, LightPeer, LightPeer]
     const spread = await put('spread.bin', 100_000, true)
@@ -220,6 +270,8 @@ function lightPeerSuite(metaEnv: () => Promise<Record<string, string>>) {
 
     const allowed = await net.cli(['allow', roots.small, '--json'])
     expect(allowed.code, allowed.stderr).toBe(0)
+    // full nodes serve it again from their next heartbeat: the claim's spot check reads it there
+    await publicBlock(roots.small)
     expect((await beat(p1, { holds: [roots.small] })).denylist).toEqual([])
     expect(await lightProviders(roots.small)).toEqual([p1.peerId])
   })

@@ -13,6 +13,7 @@ import {
 } from '@konbini/protocol'
 import type { Caller, MetaContext } from './context.ts'
 import type { NodeRow } from './db/meta-store.ts'
+import { issueSpotChecks, takeProofs } from './light-spot-checks.ts'
 import { toNodeInfo } from './ranking.ts'
 import { verifyNodeUrl } from './verify-node-url.ts'
 import { recoverStatementSigner, verifyNodeBinding } from './verify-signatures.ts'
@@ -29,7 +30,8 @@ const MAX_LISTED_ROOTS = 10_000
  * challenge with the node's own peer key (checked when the URL is new). Rate-limited per source
  * address and per operator. The answer carries the denylist; a full node's also the public roots
  * it holds (its gateway and Bitswap serve only those); a light peer's `holds` replace its cached
- * holdings and its answer carries what to cache next.
+ * holdings — each ranked as a provider only once it passed a spot check (`proofs`) — and its
+ * answer carries what to cache next and new spot checks.
  */
 export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: SignedHeartbeat, caller: Caller): Promise<HeartbeatResponse> {
   const now = ctx.now()
@@ -48,7 +50,7 @@ export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: Sig
   if (body.kind === 'full') await ctx.stakes?.assertStaked(body.peerId, signer)
   const url = body.kind === 'full' ? body.httpUrl : undefined
   if (url !== undefined && known?.verifiedUrl !== url) await verifyNodeUrl(url, body.peerId)
-  const { issuedAt: _issuedAt, binding: _binding, trustedMetas: _trusted, holds, donor, ...node } = body
+  const { issuedAt: _issuedAt, binding: _binding, trustedMetas: _trusted, holds, donor, proofs, ...node } = body
   const light = body.kind === 'light'
   const taken = await ctx.store.upsertNode({ ...node, operator: body.operator.toLowerCase(), ...(light && donor && { donor }) }, now)
   if (!taken) throw new HeartbeatReplayedError({ peerId: body.peerId, seq: body.seq })
@@ -57,8 +59,11 @@ export async function acceptHeartbeat(ctx: MetaContext, { body, signature }: Sig
   const denylist = (await ctx.store.denylist()).slice(-MAX_LISTED_ROOTS)
   if (!light) return { ok: true, denylist, publicRoots: await ctx.store.publicRootsHeldBy(body.peerId, MAX_LISTED_ROOTS) }
   await ctx.store.setLightHoldings(body.peerId, holds ?? [], now)
+  // a claimed holding is ranked only once proven: answers to the last spot checks, then new ones
+  if (proofs !== undefined) await takeProofs(ctx, body.peerId, proofs)
+  const checks = await issueSpotChecks(ctx, body.peerId)
   const row = await ctx.store.getNode(body.peerId)
-  return { ok: true, cache: row ? await cacheAssignments(ctx, row, now) : [], denylist }
+  return { ok: true, cache: row ? await cacheAssignments(ctx, row, now) : [], denylist, ...(checks.length > 0 && { proofs: checks }) }
 }
 
 /** Whether a light peer serves now: not paused and under its daily cap. */

@@ -1,4 +1,5 @@
-import type { HeartbeatResponse } from '@konbini/protocol'
+import { type HeartbeatResponse, type HoldingChallenge, type HoldingProof, holdingProofDigest } from '@konbini/protocol'
+import { CID } from 'multiformats/cid'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { LocalAccount } from 'viem/accounts'
 import { type HeartbeatBody, signHeartbeat, signLeave } from '../node-statements.ts'
@@ -82,6 +83,8 @@ export class Donor extends EventTarget {
   private servedBytes = 0
   private timer: ReturnType<typeof setTimeout> | undefined
   private filling: Promise<void> | undefined
+  /** Answers to the meta node's last spot checks, sent with the next heartbeat. */
+  private proofs: HoldingProof[] = []
   private updateQueued = false
   private readonly fills = new AbortController()
   private receipts: ReceiptForwarder | undefined
@@ -217,6 +220,16 @@ export class Donor extends EventTarget {
     if (!this.stopped) this.timer = setTimeout(() => void this.heartbeat(), this.init.heartbeatMs ?? 5000)
   }
 
+  /** Proofs of holding for the spot checks this tab can answer (a block it no longer has is left unanswered). */
+  private async prove(checks: readonly HoldingChallenge[]): Promise<HoldingProof[]> {
+    const proofs: HoldingProof[] = []
+    for (const check of checks) {
+      const bytes = await this.init.cache.getBytes(CID.parse(check.cid)).catch(() => undefined)
+      if (bytes !== undefined) proofs.push({ ...check, digest: await holdingProofDigest(check.nonce, bytes) })
+    }
+    return proofs
+  }
+
   private async signedHeartbeat() {
     const { caps, cache, operator } = this.init
     const reason = this.reason()
@@ -231,6 +244,7 @@ export class Donor extends EventTarget {
       activeTransfers: 0,
       trustedMetas: this.init.trustedMetas.map((a) => a.toLowerCase()),
       holds: cache.roots(),
+      ...(this.proofs.length > 0 && { proofs: this.proofs }),
       donor: {
         storageCapBytes: mib(caps.storageMiB),
         uploadCapBps: Math.floor(caps.uploadKBps * 1024),
@@ -242,9 +256,11 @@ export class Donor extends EventTarget {
     return signHeartbeat({ account: operator, privateKey: this.init.peerKey, body, chainId: this.init.chainId })
   }
 
-  /** Drops denied roots, then fills the cache with assignments that fit, one at a time in the background. */
+  /** Answers the meta node's spot checks (sent with the next heartbeat), drops denied roots, then fills the cache with assignments that fit, one at a time in the background. */
   private async apply(answer: HeartbeatResponse): Promise<void> {
     const { cache, caps } = this.init
+    this.proofs = await this.prove(answer.proofs ?? [])
+    if (this.proofs.length > 0) void this.announce()
     if (answer.denylist?.length) await cache.applyDenylist(answer.denylist)
     if (this.filling !== undefined || !answer.cache?.length) return
     const todo = answer.cache.filter((a) => !cache.has(a.root) && !cache.isDenied(a.root))

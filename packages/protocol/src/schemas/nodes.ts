@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { holdingChallenge, holdingProof } from '../holding-proof.ts'
 import { address, byteCount, cidString, peerId, region, signature, unixSeconds } from './common.ts'
 
 /** The most capacity a node may state (1 PiB). */
@@ -40,6 +41,8 @@ export const heartbeat = nodeState.extend({
   binding: z.string().max(200),
   /** Light peers only: the roots whose every block this peer holds in its cache (authoritative: replaces the last list). */
   holds: z.array(cidString).max(1024).optional(),
+  /** Light peers only: answers to the spot checks of the last heartbeat answer. */
+  proofs: z.array(holdingProof).max(8).optional(),
   /** Light peers only: the donor's caps and whether it serves now (paused on battery, data-saver, hidden tab or a spent daily cap). */
   donor: z
     .object({
@@ -109,6 +112,8 @@ export const heartbeatResponse = z.object({
    * only their blocks; every other root needs a ticket.
    */
   publicRoots: z.array(cidString).max(10_000).optional(),
+  /** Light peers: spot checks of claimed holdings, answered in the next heartbeat's `proofs`. */
+  proofs: z.array(holdingChallenge).max(8).optional(),
 })
 export type HeartbeatResponse = z.infer<typeof heartbeatResponse>
 

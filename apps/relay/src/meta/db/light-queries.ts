@@ -71,3 +71,37 @@ export async function isLightOperator(db: SqlDatabase, operator: string): Promis
   const rows = await db.query("SELECT 1 AS one FROM nodes WHERE kind = 'light' AND operator = $1 LIMIT 1", [operator])
   return rows.length > 0
 }
+
+/** An open spot check of a light peer's holding. */
+export interface OpenSpotCheck {
+  cid: string
+  nonce: string
+  expected: string
+  issuedAt: number
+}
+
+/** A light peer's claimed holdings not proven yet whose spot check is absent or issued before `staleBefore`. */
+export async function unprovenHoldings(db: SqlDatabase, peerId: string, staleBefore: number, limit: number): Promise<string[]> {
+  const rows = await db.query<{ root: string; challenge: string }>(
+    "SELECT root, challenge FROM holders WHERE peer_id = $1 AND role = 'cache' AND audited_at = 0 ORDER BY since, root",
+    [peerId],
+  )
+  return rows
+    .filter((r) => r.challenge === '' || (JSON.parse(r.challenge) as OpenSpotCheck).issuedAt < staleBefore)
+    .slice(0, limit)
+    .map((r) => r.root)
+}
+
+export async function setSpotCheck(db: SqlDatabase, root: string, peerId: string, check: OpenSpotCheck): Promise<void> {
+  await db.run('UPDATE holders SET challenge = $3 WHERE root = $1 AND peer_id = $2', [root, peerId, JSON.stringify(check)])
+}
+
+export async function spotCheckOf(db: SqlDatabase, root: string, peerId: string): Promise<OpenSpotCheck | undefined> {
+  const [row] = await db.query<{ challenge: string }>("SELECT challenge FROM holders WHERE root = $1 AND peer_id = $2 AND role = 'cache'", [root, peerId])
+  return row === undefined || row.challenge === '' ? undefined : (JSON.parse(row.challenge) as OpenSpotCheck)
+}
+
+/** The holding passed its spot check: the light peer is ranked as a provider of the root from now on. */
+export async function markHoldingProven(db: SqlDatabase, root: string, peerId: string, now: number): Promise<void> {
+  await db.run("UPDATE holders SET audited_at = $3, challenge = '' WHERE root = $1 AND peer_id = $2", [root, peerId, now])
+}

@@ -143,10 +143,34 @@ export class MetaStore {
     return changes > 0
   }
 
-  /** Peer ids of every node holding a root (replicas and caches), oldest holder first. */
+  /**
+   * Peer ids of every node holding a root (replicas and caches), oldest holder first — a light
+   * peer only once its claimed holding passed a spot check.
+   */
   async holdersOf(root: string): Promise<string[]> {
-    const rows = await this.db.query<{ peer_id: string }>('SELECT peer_id FROM holders WHERE root = $1 ORDER BY since, peer_id', [root])
+    const rows = await this.db.query<{ peer_id: string }>(
+      `SELECT h.peer_id FROM holders h LEFT JOIN nodes n ON n.peer_id = h.peer_id
+       WHERE h.root = $1 AND NOT (COALESCE(n.kind, 'full') = 'light' AND h.audited_at = 0) ORDER BY h.since, h.peer_id`,
+      [root],
+    )
     return rows.map((row) => row.peer_id)
+  }
+
+  /** A light peer's claimed holdings not proven yet and without a fresh spot check (at most `limit`). */
+  unprovenHoldings(peerId: string, staleBefore: number, limit: number): Promise<string[]> {
+    return light.unprovenHoldings(this.db, peerId, staleBefore, limit)
+  }
+
+  setSpotCheck(root: string, peerId: string, check: light.OpenSpotCheck): Promise<void> {
+    return light.setSpotCheck(this.db, root, peerId, check)
+  }
+
+  spotCheckOf(root: string, peerId: string): Promise<light.OpenSpotCheck | undefined> {
+    return light.spotCheckOf(this.db, root, peerId)
+  }
+
+  markHoldingProven(root: string, peerId: string, now: number): Promise<void> {
+    return light.markHoldingProven(this.db, root, peerId, now)
   }
 
   /** Spends a signed request's nonce: false when it was already used (a replay). */

@@ -190,6 +190,8 @@ export const migrations: readonly Migration[] = [
       'ALTER TABLE holders ADD COLUMN audited_at BIGINT NOT NULL DEFAULT 0',
       // a storage report whose node failed the challenge for it: counted out of the upload, never as a holder
       'ALTER TABLE upload_reports ADD COLUMN failed INTEGER NOT NULL DEFAULT 0',
+      // a light peer's claimed holding: the open spot check (JSON: cid, nonce, expected digest, issuedAt) until proven
+      "ALTER TABLE holders ADD COLUMN challenge TEXT NOT NULL DEFAULT ''",
     ],
   },
 ]
