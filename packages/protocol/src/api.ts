@@ -16,6 +16,7 @@ import {
 import {
   cosignRequest,
   cosignResponse,
+  slashCosignRequest,
   epochResponse,
   grantOfResponse,
   receiptsRequest,
@@ -119,6 +120,13 @@ export const metaRoutes = {
     path: '/v1/grants/{sessionKey}',
     summary: 'The wallet that authorized a session key, with its signed grant (null when none is valid now).',
     response: grantOfResponse,
+  },
+  slashCosign: {
+    method: 'post',
+    path: '/v1/slashes/cosign',
+    summary: 'Co-sign a slash of a node that failed its storage audits (the co-signer audits it first; meta nodes only).',
+    body: slashCosignRequest,
+    response: cosignResponse,
   },
   cosign: {
     method: 'post',

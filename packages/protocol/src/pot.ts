@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { konbiniDomain } from './eip712.ts'
 import { MAX_RECEIPTS_PER_POST } from './ids.ts'
-import { address, hex32, signature } from './schemas/common.ts'
+import { keccak256, toHex } from 'viem'
+import { address, cidString, hex32, peerId, signature } from './schemas/common.ts'
 import { type SignedDownloadTicket, type SignedUploadTicket, signedDownloadTicket, signedUploadTicket } from './schemas/tickets.ts'
 
 /**
@@ -116,6 +117,14 @@ export function epochReportTypedData(report: EpochReport, chainId: number, settl
   } as const
 }
 
+/** Token amounts on the wire: decimal strings of wei (18 decimals). */
+export const weiAmount = z.string().regex(/^[0-9]{1,40}$/, 'a decimal amount in wei')
+
+/** The one nonce a node's slash order uses (the Registry refuses a used nonce: a node is slashed once). */
+export function slashNonce(peerId: string): bigint {
+  return BigInt(keccak256(toHex(`konbini-slash:${peerId}`)).slice(0, 18))
+}
+
 /** A quorum's order to burn part of a node's stake (`Registry.slash`). */
 export const slashTypes = {
   Slash: [
@@ -134,9 +143,6 @@ export function slashTypedData(order: { node: Hex; amount: bigint; nonce: bigint
     message: order,
   } as const
 }
-
-/** Token amounts on the wire: decimal strings of wei (18 decimals). */
-export const weiAmount = z.string().regex(/^[0-9]{1,40}$/, 'a decimal amount in wei')
 
 /** `POST /v1/receipts` (to a provider from its consumer, and to a meta node from a provider). */
 export const receiptsRequest = z.object({ receipts: z.array(signedReceipt).min(1).max(MAX_RECEIPTS_PER_POST) })
@@ -251,6 +257,19 @@ export const cosignRequest = z.object({
 })
 export type CosignRequest = z.infer<typeof cosignRequest>
 export const cosignResponse = z.object({ signer: address, signature })
+
+/**
+ * `POST /v1/slashes/cosign` (meta → meta): co-sign an order slashing `amount` of a node's stake
+ * (nonce: `slashNonce(peerId)`, so a node is slashed once) because it failed its storage audits.
+ * The co-signer audits the node for `root` itself and signs only if the node fails.
+ */
+export const slashCosignRequest = z.object({
+  peerId,
+  root: cidString,
+  amount: weiAmount,
+  nonce: z.string().regex(/^[0-9]{1,20}$/),
+})
+export type SlashCosignRequest = z.infer<typeof slashCosignRequest>
 export type CosignResponse = z.infer<typeof cosignResponse>
 
 /** What Proof of Traffic reads from a paid ticket of either kind: who pays, who signs receipts, who may earn under it. */

@@ -38,23 +38,19 @@ export class SimpleRequestRefusedError extends BaseError {
 
 /**
  * Answers CORS: `*` for reads (GET/HEAD: public data, no cookies anywhere) and for the POST routes
- * browsers use; a preflight for any other route gets no allow headers, so the browser refuses to
- * send it. Returns true when it answered the request (a preflight).
+ * browsers use. A preflight allows POST only on those routes: for any other route a browser
+ * refuses to send the POST (reads with headers, like the meta client's GETs, stay allowed).
+ * Returns true when it answered the request (a preflight).
  */
 export function answerCors(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
   const browserPost = BROWSER_POSTS.has(url.pathname)
-  if (req.method === 'GET' || req.method === 'HEAD' || browserPost) res.setHeader('access-control-allow-origin', '*')
+  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS' || browserPost) res.setHeader('access-control-allow-origin', '*')
   if (req.method !== 'OPTIONS') return false
-  res.writeHead(
-    204,
-    browserPost
-      ? {
-          'access-control-allow-methods': 'GET, HEAD, POST, OPTIONS',
-          'access-control-allow-headers': 'content-type, range, x-konbini-ticket, x-konbini-receipt, x-konbini-route, x-konbini-part',
-          'access-control-max-age': '600',
-        }
-      : { 'access-control-allow-methods': 'GET, HEAD', 'access-control-max-age': '600' },
-  )
+  res.writeHead(204, {
+    'access-control-allow-methods': browserPost ? 'GET, HEAD, POST, OPTIONS' : 'GET, HEAD, OPTIONS',
+    'access-control-allow-headers': 'content-type, range, x-konbini-ticket, x-konbini-receipt, x-konbini-route, x-konbini-part',
+    'access-control-max-age': '600',
+  })
   res.end()
   return true
 }

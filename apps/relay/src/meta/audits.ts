@@ -17,8 +17,9 @@ export interface AuditsInit {
  * audited replica holders for a random root-to-leaf path of their root. A holder that answers
  * without a block (or with other bytes) loses the replica at once — the repair loop copies the
  * root to a node that proves it — and the failure counts against the node, halving its score;
- * at AUDIT_FAILURE_LIMIT failures it is placed on, repaired to and read from no more, and every
- * further failure drops its replica even when the failure is only silence.
+ * at AUDIT_FAILURE_LIMIT failures it is placed on, repaired to and read from no more, every
+ * further failure drops its replica even when the failure is only silence, and (with a chain) a
+ * meta quorum slashes its stake.
  */
 export function startAudits(init: AuditsInit): { runOnce(): Promise<number>; stop(): void } {
   let running: Promise<number> | undefined
@@ -50,6 +51,8 @@ async function auditRound({ ctx, perRound, log }: AuditsInit): Promise<number> {
     const node = await ctx.store.getNode(target.peerId)
     const dropReplica = outcome.lost || (node?.auditFailures ?? 0) + 1 >= AUDIT_FAILURE_LIMIT
     await ctx.store.recordAudit({ root: target.root, peerId: target.peerId, passed: false, dropReplica, now })
+    // past the limit, the stake answers for it too (meta quorum, on chain)
+    if ((node?.auditFailures ?? 0) + 1 >= AUDIT_FAILURE_LIMIT) ctx.slasher?.propose(target.peerId, target.root)
     ctx.metrics.inc('konbini_audits_total', 1, { outcome: 'failed' })
     log.warn({ peerId: target.peerId, root: target.root, reason: outcome.reason, dropReplica }, 'a holder failed its storage audit')
   }

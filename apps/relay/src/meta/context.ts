@@ -5,6 +5,7 @@ import type { PotStore } from './db/pot-store.ts'
 import type { EpochClock } from './epochs.ts'
 import type { NodeStakes } from './node-stake.ts'
 import type { KeyedRateLimit } from './rate-limit.ts'
+import type { Slasher } from './slashing.ts'
 import type { TicketIssuer } from './tickets.ts'
 import type { UploadWaiters } from './upload-waiters.ts'
 
@@ -22,6 +23,8 @@ export interface MetaContext {
   /** Full nodes' stakes on chain; undefined without a chain (any node that proves its URL is taken). */
   stakes: NodeStakes | undefined
   metrics: Metrics
+  /** Slashing by meta quorum of nodes that fail their storage audits; undefined without a chain. */
+  slasher: Slasher | undefined
   /** Upload-status long-polls: woken by the storage report that completes their upload. */
   uploadWaiters: UploadWaiters
   /** Unix seconds. */

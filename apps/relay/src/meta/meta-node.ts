@@ -19,6 +19,7 @@ import { listOwnerFiles, removeOwnerFile, statOwnerFile } from './owner-files.ts
 import { KeyedRateLimit } from './rate-limit.ts'
 import { startAudits } from './audits.ts'
 import { startRepair } from './repair.ts'
+import { Slasher } from './slashing.ts'
 import { TicketIssuer } from './tickets.ts'
 import { acceptTransferReport } from './transfer-reports.ts'
 import { NodeStakes } from './node-stake.ts'
@@ -83,15 +84,17 @@ export async function startMetaNode({
           log: log.child({ component: 'epochs' }),
           now,
         })
+  const issuer = new TicketIssuer(account, config.chainId, config.ticketSeconds)
   const ctx: MetaContext = {
     store,
     pot,
     epochs,
-    issuer: new TicketIssuer(account, config.chainId, config.ticketSeconds),
+    issuer,
     config,
     ticketLimit: new KeyedRateLimit({ rate: config.ticketRate, what: 'ticket requests' }),
     heartbeatLimit: new KeyedRateLimit({ rate: config.heartbeatRate, what: 'heartbeats' }),
     stakes: chain === undefined ? undefined : new NodeStakes(chain, config.minStake),
+    slasher: chain === undefined ? undefined : new Slasher({ chain, account, issuer, store, pot, log: log.child({ component: 'slashing' }) }),
     metrics,
     uploadWaiters: new UploadWaiters(config.uploadWaiters),
     now,
@@ -162,7 +165,12 @@ export function metaHandler(ctx: MetaContext, account: PrivateKeyAccount): Handl
     else if (post && path === r.receipts.path) result = await acceptReceipts(ctx, await body('receipts'))
     else if (post && path === r.grant.path) result = await acceptGrant(ctx, await body('grant'))
     else if (post && path === r.cosign.path) result = await cosignReport(ctx, account, await body('cosign'))
-    else if (req.method === 'GET' && path === r.epoch.path) result = await epochStatus(ctx)
+    else if (post && path === r.slashCosign.path) {
+      if (ctx.slasher === undefined) throw new InvalidRequestError({ reason: 'this meta node settles on no chain: it slashes nothing' })
+      // each request costs an audit: rate-limited like ticket requests
+      ctx.ticketLimit.take(`ip:${caller.ip}`)
+      result = await ctx.slasher.cosign(await body('slashCosign'))
+    } else if (req.method === 'GET' && path === r.epoch.path) result = await epochStatus(ctx)
     else if (req.method === 'GET' && rewardsPath.test(path)) result = await rewardsOf(ctx, addressIn(rewardsPath, path))
     else if (req.method === 'GET' && creditPath.test(path)) result = await spendOf(ctx, addressIn(creditPath, path))
     else if (req.method === 'GET' && grantPath.test(path)) result = await grantOf(ctx, addressIn(grantPath, path))

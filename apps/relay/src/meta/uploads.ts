@@ -164,6 +164,7 @@ async function proveStorage(ctx: MetaContext, node: NodeRow, root: string): Prom
   if (!outcome.passed) {
     const banAt = outcome.lost ? AUDIT_FAILURE_LIMIT : 0
     await ctx.store.recordAudit({ root, peerId: node.peerId, passed: false, dropReplica: true, now: ctx.now(), banAt })
+    if (outcome.lost) ctx.slasher?.propose(node.peerId, root)
   }
   return outcome
 }

@@ -41,6 +41,10 @@ export interface SettlementChain {
   minNodeStake(): Promise<bigint>
   /** Submits a report with its packed quorum signatures; resolves once mined. */
   submit(report: EpochReport, signatures: Hex): Promise<{ txHash: Hex; gasUsed: bigint }>
+  /** The Registry (the slash orders' EIP-712 verifying contract). */
+  registry: Address
+  /** Burns `amount` of a node's stake with a quorum's packed signatures; resolves once mined. */
+  slash(order: { node: Hex; amount: bigint; nonce: bigint }, signatures: Hex): Promise<{ txHash: Hex }>
 }
 
 const deposited = parseAbiItem('event Deposited(address indexed account, uint256 amount)')
@@ -108,6 +112,13 @@ export async function openSettlementChain({
       return { operator, stake: BigInt(stake), unbonding: BigInt(unbondingEnds) !== 0n }
     },
     minNodeStake: () => pub.readContract({ ...registry, functionName: 'minNodeStake' }),
+    registry: registry.address,
+    async slash(order, signatures) {
+      const hash = await wallet.writeContract({ ...registry, functionName: 'slash', args: [order.node, order.amount, order.nonce, signatures] })
+      const receipt = await pub.waitForTransactionReceipt({ hash })
+      if (receipt.status !== 'success') throw new Error(`slash ${hash} reverted`)
+      return { txHash: hash }
+    },
     async submit(report, signatures) {
       const hash = await wallet.writeContract({ ...settlement, functionName: 'submitReport', args: [report, signatures] })
       const receipt = await pub.waitForTransactionReceipt({ hash })
