@@ -11,6 +11,7 @@ import {
   DEVNET_CHAIN_ID,
   FrameKind,
   type PlacementResponse,
+  sessionGrantTypedData,
   type ProvidersResponse,
   TICKET_HEADER,
 } from '@konbini/protocol'
@@ -139,6 +140,20 @@ describe('access follows ownership; the denylist binds full nodes', () => {
     // a link-style grant (to whoever holds it) lets Bob read
     const link = await grant(alice, { grantee: zeroAddress })
     expect(Buffer.compare(await readAll(await client(bob).open(secret.root, { grant: link })), secretBytes)).toBe(0)
+  }, 60_000)
+
+  test("behavior: a session key Alice's wallet granted reads her private file; one granted by Bob does not", async () => {
+    const grantSession = async (wallet: PrivateKeyAccount) => {
+      const session = privateKeyToAccount(generatePrivateKey())
+      const g = { wallet: wallet.address, sessionKey: session.address, expiresAt: nowSeconds() + 600 }
+      const answer = await postJson(metaUrl(), '/v1/grants', { grant: g, signature: await wallet.signTypedData(sessionGrantTypedData(g, DEVNET_CHAIN_ID)) })
+      expect(answer.status).toBe(200)
+      return session
+    }
+    const alices = await grantSession(alice)
+    expect(Buffer.compare(await readAll(await client(alices).open(secret.root)), secretBytes)).toBe(0)
+    const bobs = await grantSession(bob)
+    await expect(client(bobs).open(secret.root)).rejects.toMatchObject({ name: 'AccessDeniedError' })
   }, 60_000)
 
   test("error: an upload sending only an End frame naming Alice's private root gets RootNotSentError; Bob pins nothing and learns nothing from have-lists", async () => {

@@ -13,7 +13,8 @@ import type { MetaContext } from './context.ts'
 /**
  * Throws unless the caller may read a root that is not public: its `auth` is the consumer's own
  * signed `read` request for this root (so nobody reads by naming someone else as consumer), and
- * the consumer pins the root itself or holds an owner's access grant for it.
+ * the consumer pins the root itself, is a session key of a wallet that pins it, or holds an
+ * owner's access grant for it.
  */
 export async function assertMayRead(ctx: MetaContext, request: ProvidersRequest): Promise<void> {
   const consumer = request.consumer.toLowerCase()
@@ -24,6 +25,9 @@ export async function assertMayRead(ctx: MetaContext, request: ProvidersRequest)
     throw new InvalidRequestError({ reason: 'the read request must name this root, for the consumer' })
   await authorize(ctx, auth, 'read')
   if ((await ctx.store.getFile(consumer, request.root)) !== undefined) return
+  // a session key (a tab's) reads what the wallet that granted it pins
+  const [session] = await ctx.pot.grantsOf([consumer], ctx.now())
+  if (session !== undefined && (await ctx.store.getFile(session.grant.wallet.toLowerCase(), request.root)) !== undefined) return
   if (request.grant === undefined || !(await grantAllows(ctx, request.grant, request.root, consumer))) throw denied
 }
 
