@@ -2,7 +2,6 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
 import {
-  canonicalJson,
   decodeFrame,
   type Frame,
   FrameKind,
@@ -11,9 +10,9 @@ import {
   nodeStatementTypedData,
   PART_HEADER,
   TICKET_HEADER,
+  canonicalDigest,
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
-import { keccak256, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startLoneNode } from './lone-node.ts'
@@ -154,7 +153,7 @@ describe('tickets bind what they say', () => {
       sources: [{ peerId: source, multiaddrs: [], httpUrl: captureUrl }],
     }
     const signedBy = async (key: Hex) => {
-      const digest = keccak256(toHex(canonicalJson(order)))
+      const digest = canonicalDigest(order)
       return privateKeyToAccount(key).signTypedData(nodeStatementTypedData({ kind: 'replicate', peerId: self.peerId, digest }, CHAIN_ID))
     }
     expect(await postJson(relay.httpUrl, '/v1/replicate', order)).toMatchObject({ status: 400, body: { error: { name: 'InvalidRequestError' } } })

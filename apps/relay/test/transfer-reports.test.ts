@@ -2,7 +2,6 @@ import { join } from 'node:path'
 import { createKonbiniClient, MetaClient } from '@konbini/browser-node'
 import { createNodeClientLibp2p, fsSource } from '@konbini/browser-node/node'
 import {
-  canonicalJson,
   type DownloadTicket,
   downloadTicketTypedData,
   MAX_REPORTED_FAILURES,
@@ -11,9 +10,10 @@ import {
   type SignedDownloadTicket,
   type TransferReport,
   transferReportTypedData,
+  canonicalDigest,
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
-import { type Hex, keccak256, parseEther, toHex } from 'viem'
+import { type Hex, parseEther } from 'viem'
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { devnetChainClients } from './chain.ts'
@@ -40,7 +40,7 @@ describe('transfer reports are believed only as far as they are proven', () => {
   const post = (body: unknown) => postForError(net.file.metaUrls[0] as string, '/v1/reports/transfer', body)
   /** A report on `ticket` signed by `by`. */
   const signed = async (by: PrivateKeyAccount, ticket: SignedDownloadTicket, report: TransferReport) => {
-    const digest = keccak256(toHex(canonicalJson(report)))
+    const digest = canonicalDigest(report)
     const signature = await by.signTypedData(transferReportTypedData({ ticket: ticket.ticket.id, consumer: ticket.ticket.consumer, digest }, chainId()))
     return { ticket, report, signature }
   }

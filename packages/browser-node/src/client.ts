@@ -1,6 +1,5 @@
 import { DEVNET_CHAIN_ID, type FileRecord, type NodeInfo, parseCid } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
-import type { ImportCandidate } from 'ipfs-unixfs-importer'
 import type { LocalAccount } from 'viem/accounts'
 import { type Download, type OpenOptions, openDownload } from './download.ts'
 import { MetaClient } from './meta-client.ts'

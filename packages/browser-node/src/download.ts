@@ -1,5 +1,4 @@
 import {
-  canonicalJson,
   DEVNET_CHAIN_ID,
   type SignedAccessGrant,
   MAX_RECEIPTS_PER_POST,
@@ -8,10 +7,10 @@ import {
   type SignedDownloadTicket,
   type SignedReceipt,
   transferReportTypedData,
+  canonicalDigest,
 } from '@konbini/protocol'
 import type { Libp2p } from '@libp2p/interface'
 import { exporter, type UnixFSEntry } from 'ipfs-unixfs-exporter'
-import { keccak256, toHex } from 'viem'
 import type { MetaClient } from './meta-client.ts'
 import type { OpenStream } from './block-session.ts'
 import { signOwnerRequest } from './owner.ts'
@@ -123,7 +122,7 @@ export async function openDownload(meta: MetaClient, libp2p: Libp2p, root: strin
     if (pending === undefined || signer === undefined) return
     const { ticket, body } = pending
     reportedTicket = ticket.ticket.id
-    const digest = keccak256(toHex(canonicalJson(body)))
+    const digest = canonicalDigest(body)
     const typedData = transferReportTypedData({ ticket: ticket.ticket.id, consumer: ticket.ticket.consumer, digest }, options.chainId)
     await signer
       .signTypedData(typedData)

@@ -1,13 +1,12 @@
 import {
-  canonicalJson,
   DEVNET_CHAIN_ID,
   type Heartbeat,
   nodeBindingMessage,
   nodeStatementTypedData,
   type SignedHeartbeat,
   type SignedNodeLeave,
+  canonicalDigest,
 } from '@konbini/protocol'
-import { keccak256, toHex } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
 import { base64url } from './encoding.ts'
 
@@ -50,7 +49,7 @@ export function signNodeStatement({
   body: unknown
   chainId?: number
 }): Promise<Hex> {
-  const digest = keccak256(toHex(canonicalJson(body)))
+  const digest = canonicalDigest(body)
   return account.signTypedData(nodeStatementTypedData({ kind, peerId, digest }, chainId))
 }
 

@@ -1,12 +1,11 @@
 import {
-  canonicalJson,
   type OwnerRequest,
   type PlacementRequest,
   ownerRequestTypedData,
   type SignedOwnerRequest,
   type SignedPlacement,
+  canonicalDigest,
 } from '@konbini/protocol'
-import { keccak256, toHex } from 'viem'
 import { randomHex } from './encoding.ts'
 
 /** Anything that signs owner requests: a viem local account, a session key a wallet granted. */
@@ -35,6 +34,6 @@ export async function signOwnerRequest(
 
 /** A placement signed for its owner (`POST /v1/uploads`): an owner request `place` whose target is keccak256 of the placement's canonical JSON. */
 export async function signPlacement(account: OwnerRequestSigner, placement: PlacementRequest, chainId: number): Promise<SignedPlacement> {
-  const target = keccak256(toHex(canonicalJson(placement)))
+  const target = canonicalDigest(placement)
   return { placement, auth: await signOwnerRequest(account, 'place', target, chainId, placement.owner) }
 }

@@ -1,3 +1,4 @@
+import { keccak256, toHex } from 'viem'
 import { DEVNET_CHAIN_ID, EIP712_DOMAIN_NAME, EIP712_DOMAIN_VERSION } from './ids.ts'
 import type { DownloadTicket, UploadTicket } from './schemas/tickets.ts'
 import type { OwnerRequest } from './schemas/files.ts'
@@ -109,6 +110,11 @@ export function nodeStatementTypedData(statement: { kind: string; peerId: string
     primaryType: 'NodeStatement',
     message: statement,
   } as const
+}
+
+/** keccak256 of a value's canonical JSON: the digest node statements, placements and reports sign. */
+export function canonicalDigest(value: unknown): Hex {
+  return keccak256(toHex(canonicalJson(value)))
 }
 
 /** JSON with object keys sorted at every depth: the bytes a node statement digest is taken over. */

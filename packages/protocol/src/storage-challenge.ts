@@ -1,6 +1,4 @@
-import { keccak256, toHex } from 'viem'
 import { z } from 'zod'
-import { canonicalJson } from './eip712.ts'
 import { cidString, peerId, signature, unixSeconds } from './schemas/common.ts'
 
 /**
@@ -34,8 +32,3 @@ export function auditFactor(auditFailures: number): number {
 
 /** How far a challenge's `issuedAt` may be from the node's clock. */
 export const CHALLENGE_SKEW_SECONDS = 60
-
-/** keccak256 of a value's canonical JSON: the digest node statements, placements and reports sign. */
-export function canonicalDigest(value: unknown): `0x${string}` {
-  return keccak256(toHex(canonicalJson(value)))
-}

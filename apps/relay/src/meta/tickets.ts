@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import {
   canonicalDigest,
-  canonicalJson,
   type DownloadTicket,
   nodeStatementTypedData,
   type ReplicateOrder,
@@ -14,7 +13,6 @@ import {
   type UploadTicket,
   uploadTicketTypedData,
 } from '@konbini/protocol'
-import { keccak256, toHex } from 'viem'
 import type { PrivateKeyAccount } from 'viem/accounts'
 
 /** How long an upload ticket stays valid: long enough for a large upload to start. */
@@ -56,7 +54,7 @@ export class TicketIssuer {
 
   /** Signs a repair order for `peerId` (a `NodeStatement` of kind `replicate` over the order's digest): nodes take orders only from trusted meta nodes. */
   async replicateOrder(peerId: string, order: ReplicateOrder): Promise<ReplicateRequest> {
-    const digest = keccak256(toHex(canonicalJson(order)))
+    const digest = canonicalDigest(order)
     const signature = await this.account.signTypedData(nodeStatementTypedData({ kind: 'replicate', peerId, digest }, this.chainId))
     return { ...order, signature }
   }

@@ -1,6 +1,5 @@
 import {
   boundedSample,
-  canonicalJson,
   downloadTicketTypedData,
   NO_PAYER,
   type SignedTransferReport,
@@ -11,8 +10,8 @@ import {
   TransferReportScopeError,
   type TransferReportResponse,
   transferReportTypedData,
+  canonicalDigest,
 } from '@konbini/protocol'
-import { keccak256, toHex } from 'viem'
 import { recoverTypedDataSigner } from '../pot/recover-typed-data.ts'
 import type { MetaContext } from './context.ts'
 import { acceptReceipts } from './receipts.ts'
@@ -36,7 +35,7 @@ export async function acceptTransferReport(ctx: MetaContext, signed: SignedTrans
   if (report.ticketId.toLowerCase() !== t.id.toLowerCase()) throw scope('the report names another ticket')
   const now = ctx.now()
   if (t.expiresAt + REPORT_GRACE_SECONDS < now) throw new TicketExpiredError({ ticketId: t.id })
-  const digest = keccak256(toHex(canonicalJson(report)))
+  const digest = canonicalDigest(report)
   const consumer = recoverTypedDataSigner(transferReportTypedData({ ticket: t.id, consumer: t.consumer, digest }, ctx.config.chainId), signed.signature)
   if (consumer !== t.consumer.toLowerCase()) throw new SignatureInvalidError()
   const providers = new Set(t.providers)

@@ -12,9 +12,8 @@ import {
   TicketScopeError,
   type UploadStatus,
   assertSafeName,
-  canonicalJson,
+  canonicalDigest,
 } from '@konbini/protocol'
-import { keccak256, toHex } from 'viem'
 import { type AuditOutcome, auditHolder } from './audit.ts'
 import { ownerOf, spendNonce } from './authorize-owner.ts'
 import type { Caller, MetaContext } from './context.ts'
@@ -40,7 +39,7 @@ export async function placeUpload(ctx: MetaContext, { placement: request, auth }
   assertSafeName(request.name)
   const owner = await ownerOf(ctx, auth, 'place')
   if (owner !== request.owner.toLowerCase()) throw new SignatureInvalidError()
-  if (auth.request.target !== keccak256(toHex(canonicalJson(request)))) throw new SignatureInvalidError()
+  if (auth.request.target !== canonicalDigest(request)) throw new SignatureInvalidError()
   if (request.requestId) {
     // a retry, or a replay: the ticket first issued, nothing new (the request id is the replay guard)
     const placed = await ctx.store.getUploadByRequest(owner, request.requestId)

@@ -1,12 +1,12 @@
-import { canonicalJson, nodeBindingMessage, nodeStatementTypedData, type OwnerRequest, ownerRequestTypedData, SignatureInvalidError } from '@konbini/protocol'
+import { nodeBindingMessage, nodeStatementTypedData, type OwnerRequest, ownerRequestTypedData, SignatureInvalidError, canonicalDigest } from '@konbini/protocol'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { keccak256, recoverTypedDataAddress, toHex } from 'viem'
+import { recoverTypedDataAddress } from 'viem'
 
 type Hex = `0x${string}`
 
 /** Recovers the operator address that signed a node statement (heartbeat, storage report). */
 export async function recoverStatementSigner(kind: string, peerId: string, body: unknown, signature: string, chainId: number): Promise<string> {
-  const digest = keccak256(toHex(canonicalJson(body)))
+  const digest = canonicalDigest(body)
   try {
     return await recoverTypedDataAddress({ ...nodeStatementTypedData({ kind, peerId, digest }, chainId), signature: signature as Hex })
   } catch {

@@ -1,6 +1,5 @@
 import { copyDag, ProviderPool } from '@konbini/browser-node'
 import {
-  canonicalJson,
   InvalidRequestError,
   nodeStatementTypedData,
   type ReplicateRequest,
@@ -8,8 +7,8 @@ import {
   SignatureInvalidError,
   TicketScopeError,
   UntrustedMetaError,
+  canonicalDigest,
 } from '@konbini/protocol'
-import { keccak256, toHex } from 'viem'
 import { recoverTypedDataSigner } from '../pot/recover-typed-data.ts'
 import type { Libp2p } from '@libp2p/interface'
 import { CID } from 'multiformats/cid'
@@ -62,7 +61,7 @@ export function replicateHandler(init: ReplicateInit): Handler {
  */
 async function verifyOrder(request: ReplicateRequest, policy: TicketPolicy): Promise<void> {
   const { signature, ...order } = request
-  const digest = keccak256(toHex(canonicalJson(order)))
+  const digest = canonicalDigest(order)
   const signer = recoverTypedDataSigner(nodeStatementTypedData({ kind: 'replicate', peerId: policy.peerId, digest }, policy.chainId), signature)
   if (signer === undefined) throw new SignatureInvalidError()
   if (!policy.trustedMetas.includes(signer)) throw new UntrustedMetaError({ meta: signer })
