@@ -94,7 +94,7 @@ export const relayEnv = z.object({
   KONBINI_HTTP_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().positive().default(64),
   /** HTTP: open connections in all; more are refused the same way. */
   KONBINI_HTTP_MAX_CONNECTIONS: z.coerce.number().int().positive().default(4096),
-  /** Meta role: long-polls (`GET /v1/uploads/{id}?wait=`) one address may hold open at once; more get 429 TooManyWaitersError. */
+  /** Meta role: long-polls (`GET /v1/uploads/{id}?wait=`) one address may hold open at once; more get 429 RateLimitedError. */
   KONBINI_UPLOAD_WAITERS_PER_ADDRESS: z.coerce.number().int().positive().default(32),
   /** Meta role: long-polls held open in all. */
   KONBINI_UPLOAD_WAITERS: z.coerce.number().int().positive().default(2048),

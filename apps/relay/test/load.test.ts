@@ -49,7 +49,9 @@ beforeAll(async () => {
     resources: 3,
     // the ticket limiter is per client IP and every loop here comes from 127.0.0.1 (≈ 15 tickets/s
     // at this load, bursts at the start): raise it so the run measures the relays, not the limiter
-    metaEnv: { KONBINI_TICKET_RATE: '5000' },
+    metaEnv: { KONBINI_TICKET_RATE: '5000', KONBINI_HTTP_CONNECTIONS_PER_ADDRESS: '1024' },
+    // likewise every client connects from 127.0.0.1: raise the per-source connection cap
+    resourceEnv: { KONBINI_HTTP_CONNECTIONS_PER_ADDRESS: '1024' },
     log: (line) => {
       if (line.includes('"level":50')) relayErrors.push(line)
     },
@@ -74,7 +76,8 @@ async function upload(client: KonbiniClient, size: number): Promise<Seed & { hol
   }
   // a unique name: an unfinished upload of the same name and size may be resumed instead
   const name = `load-${randomUUID()}.bin`
-  const result = await client.put([{ path: name, content: content() }], { name, size, replicas: 3 })
+  // public: any of the test's clients downloads it
+  const result = await client.put([{ path: name, content: content() }], { name, size, replicas: 3, public: true })
   return { root: result.root, sha256: hash.digest('hex'), holders: result.holders }
 }
 

@@ -28,6 +28,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { writeRandomFile } from './files.ts'
 import { type ContractCall, devnetChainClients } from './chain.ts'
 import { base64urlJson } from './wire.ts'
+import { untilGatewayServes } from './public-gateway.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 
 /**
@@ -200,6 +201,8 @@ describe('Proof of Traffic refuses fraud', () => {
     const node = net.file.nodes[0] as { peerId: string; httpUrl: string }
     const { download } = await meta().post('providers', { root, consumer: user.address, providers: [node.peerId] })
     expect(download.ticket.payer.toLowerCase()).toBe(user.address.toLowerCase())
+    // a public file: the node's gateway serves it from its next heartbeat
+    await untilGatewayServes(new URL(`/ipfs/${root}?format=raw`, node.httpUrl).toString())
     const rootBlock = new Uint8Array(await (await fetch(new URL(`/ipfs/${root}?format=raw`, node.httpUrl))).arrayBuffer())
     const leaf = String(dagPb.decode(rootBlock).Links[0]?.Hash)
     // each answer read to its last KiB, then the connection reset: the bytes that count, no receipt ever

@@ -3,7 +3,7 @@ import { request } from 'node:http'
 import { MetaClient, put, signPlacement } from '@konbini/browser-node'
 import { DEVNET_CHAIN_ID, type PlacementResponse } from '@konbini/protocol'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { readCpuSeconds } from './cpu.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 import { getFrom, type RawAnswer, RawConnection } from './raw-http.ts'
@@ -28,6 +28,8 @@ const META_ENV = {
 }
 /** Every timeout above, with room for a slow machine: a trickling connection must be closed by then. */
 const CLOSED_WITHIN_MS = 20_000
+/** How long the long-polls on an upload that never completes wait: the window their CPU is measured over. */
+const NEVER_WAIT_SECONDS = 15
 
 let net: TestNetwork
 let metaUrl: string
@@ -86,59 +88,75 @@ async function place(owner: ReturnType<typeof privateKeyToAccount>, name: string
   return answer.body as unknown as PlacementResponse
 }
 
+/** The median of a second of RSS samples: one reading may land just before or after a collection. */
+async function medianRss(pid: number): Promise<number> {
+  const rss = sampleRss({ pid }, 100)
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const series = [...((await rss.stop()).pid?.series ?? [])].sort((a, b) => a - b)
+  return (series[series.length >> 1] ?? Number.NaN) * MiB
+}
+
+/** The named error of a raw answer (undefined when its body is not one). */
+function errorOf(answer: RawAnswer | 'closed' | 'timeout'): { status: number; name: string | undefined } | string {
+  if (typeof answer === 'string') return answer
+  try {
+    return { status: answer.status, name: (JSON.parse(answer.body) as { error?: { name?: string } }).error?.name }
+  } catch {
+    return { status: answer.status, name: undefined }
+  }
+}
+
 async function metric(url: string, name: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text()
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN)
 }
 
 describe('resource bounds: what strangers can make a relay process spend', () => {
-  test(
-    'behavior: 300 gateway clients from 30 addresses each read a 16 MiB public file in full while the node holds no memory per client',
-    async () => {
-      const content = randomBytes(FILE_SIZE)
-      const owner = privateKeyToAccount(generatePrivateKey())
-      const name = `bounds-${randomBytes(4).toString('hex')}.bin`
-      const { root } = await put(new MetaClient({ urls: [metaUrl] }), [{ path: name, content }], {
-        owner: owner.address,
-        signer: owner,
-        name,
-        size: FILE_SIZE,
-        replicas: 1,
-        public: true,
-      })
-      const url = `${nodeUrl}/ipfs/${root}`
-      // the node learns which roots are public at its next heartbeat
-      await expect.poll(async () => (await fetch(url, { method: 'HEAD' })).status, { timeout: 30_000, interval: 250 }).toBe(200)
-      // one whole read first: lazily loaded code and first-use caches are not the clients' cost
-      expect(await readWhole(url, '127.0.0.1', content)).toEqual({ status: 200, bytes: FILE_SIZE, same: true })
+  test('behavior: 300 gateway clients from 30 addresses each read a 16 MiB public file in full while the node holds no memory per client', async () => {
+    const content = randomBytes(FILE_SIZE)
+    const owner = privateKeyToAccount(generatePrivateKey())
+    const name = `bounds-${randomBytes(4).toString('hex')}.bin`
+    const { root } = await put(new MetaClient({ urls: [metaUrl] }), [{ path: name, content }], {
+      owner: owner.address,
+      signer: owner,
+      name,
+      size: FILE_SIZE,
+      replicas: 1,
+      public: true,
+    })
+    const url = `${nodeUrl}/ipfs/${root}`
+    // the node learns which roots are public at its next heartbeat
+    await expect.poll(async () => (await fetch(url, { method: 'HEAD' })).status, { timeout: 30_000, interval: 250 }).toBe(200)
+    // one whole read first: lazily loaded code and first-use caches are not the clients' cost
+    expect(await readWhole(url, '127.0.0.1', content)).toEqual({ status: 200, bytes: FILE_SIZE, same: true })
 
-      const pid = pidOf(net.devnet.nodes[0] as { ready?: { pid: number } })
-      const idle = readRss(pid) as number
-      const rss = sampleRss({ node: pid }, 100)
-      const reads = await Promise.all(
-        Array.from({ length: CLIENTS }, (_, i) => readWhole(url, `127.0.1.${1 + (i % ADDRESSES)}`, content).catch((err: Error) => ({ status: 0, bytes: 0, same: false, err: err.message }))),
+    const pid = pidOf(net.devnet.nodes[0] as { ready?: { pid: number } })
+    const idle = await medianRss(pid)
+    const rss = sampleRss({ node: pid }, 100)
+    const reads = await Promise.all(
+      Array.from({ length: CLIENTS }, (_, i) =>
+        readWhole(url, `127.0.1.${1 + (i % ADDRESSES)}`, content).catch((err: Error) => ({ status: 0, bytes: 0, same: false, err: err.message })),
+      ),
+    )
+    const during = (await rss.stop()).node
+    const failed = reads.filter((r) => r.status !== 200 || r.bytes !== FILE_SIZE || !r.same)
+    const idleMiB = idle / MiB
+    console.log(JSON.stringify({ idleMiB: Math.round(idleMiB), peakMiB: during?.peakMiB, lastThirdMiB: during?.lastThirdMiB, failed: failed.length }))
+    expect.soft(failed.slice(0, 3)).toEqual([])
+    expect.soft(during?.peakMiB).toBeLessThanOrEqual(idleMiB * 1.5)
+    // and it comes back once they have left (V8 and malloc hand memory back in their own time)
+    let after = Number.POSITIVE_INFINITY
+    await expect
+      .poll(
+        () => {
+          after = (readRss(pid) as number) / MiB
+          return after
+        },
+        { timeout: 20_000, interval: 500 },
       )
-      const during = (await rss.stop()).node
-      const failed = reads.filter((r) => r.status !== 200 || r.bytes !== FILE_SIZE || !r.same)
-      const idleMiB = idle / MiB
-      console.log(JSON.stringify({ idleMiB: Math.round(idleMiB), peakMiB: during?.peakMiB, samples: during?.samples, failed: failed.length }))
-      expect(failed.slice(0, 3)).toEqual([])
-      expect(during?.peakMiB).toBeLessThanOrEqual(idleMiB * 1.5)
-      // and it comes back once they have left (V8 and malloc hand memory back in their own time)
-      let after = Number.POSITIVE_INFINITY
-      await expect
-        .poll(
-          () => {
-            after = (readRss(pid) as number) / MiB
-            return after
-          },
-          { timeout: 20_000, interval: 500 },
-        )
-        .toBeLessThanOrEqual(idleMiB * 1.2)
-      console.log(JSON.stringify({ afterMiB: Math.round(after) }))
-    },
-    150_000,
-  )
+      .toBeLessThanOrEqual(idleMiB * 1.2)
+    console.log(JSON.stringify({ afterMiB: Math.round(after) }))
+  }, 150_000)
 
   test('error: 600 connections trickling their headers or body are closed by the timeouts while other requests are served', async () => {
     const headers = Array.from({ length: 300 }, (_, i) => new RawConnection(metaPort, `127.0.2.${1 + (i % 12)}`))
@@ -155,26 +173,23 @@ describe('resource bounds: what strangers can make a relay process spend', () =>
       // one address may hold 64 connections (they trickle too); the 65th is refused before its request is read
       const held = Array.from({ length: 64 }, () => new RawConnection(metaPort, '127.0.2.200'))
       await Promise.all(held.map((c) => c.connected()))
-      // the server counts a connection when it accepts it: its answer to a request proves it did
-      for (const c of held.slice(0, 1)) {
-        await c.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n')
-        expect(((await c.next()) as RawAnswer).status).toBe(200)
-      }
       for (const c of held) void c.write('GET /healthz HTTP/1.1\r\nhost: x\r\n')
+      // the server counts a connection when it accepts it: the last one's answer to a whole request proves all are counted
+      const last = held.at(-1) as RawConnection
+      await last.write('\r\n')
+      expect.soft(errorOf(await within(last.next(), 10_000))).toMatchObject({ status: 200 })
       const extra = new RawConnection(metaPort, '127.0.2.200')
       await extra.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n')
-      const refused = await within(extra.next(), 10_000)
-      expect(refused === 'closed' || refused === 'timeout' ? refused : { status: refused.status, name: JSON.parse(refused.body).error.name }).toEqual({
-        status: 503,
-        name: 'TooManyConnectionsError',
-      })
+      expect.soft(errorOf(await within(extra.next(), 10_000))).toEqual({ status: 503, name: 'TooManyConnectionsError' })
 
       // a stranger's ordinary requests are served meanwhile
       expect((await getFrom(`${metaUrl}/healthz`, '127.0.2.250')).status).toBe(200)
       expect((await fetch(`${metaUrl}/v1/nodes`)).status).toBe(200)
 
-      const closed = await Promise.all([...headers, ...bodies, ...held].map((c) => within(c.closed, CLOSED_WITHIN_MS)))
-      expect(closed.filter((ms) => ms === 'timeout').length).toBe(0)
+      const closed = await Promise.all([...headers, ...bodies, ...held.slice(0, -1)].map((c) => within(c.closed, CLOSED_WITHIN_MS)))
+      expect.soft(closed.slice(0, 300).filter((ms) => ms === 'timeout').length, 'slow headers left open').toBe(0)
+      expect.soft(closed.slice(300, 600).filter((ms) => ms === 'timeout').length, 'slow bodies left open').toBe(0)
+      expect.soft(closed.slice(600).filter((ms) => ms === 'timeout').length, 'slow headers at the capped address left open').toBe(0)
     } finally {
       clearInterval(trickle)
       for (const c of [...headers, ...bodies]) c.destroy()
@@ -187,19 +202,21 @@ describe('resource bounds: what strangers can make a relay process spend', () =>
     const soon = await place(owner, 'soon.bin', 1024)
     const polls = Array.from({ length: 500 }, (_, i) => {
       const ticket = i % 2 === 0 ? never : soon
-      const wait = ticket === never ? 10 : 30
+      const wait = ticket === never ? NEVER_WAIT_SECONDS : 30
       const started = performance.now()
-      return getFrom(`${metaUrl}/v1/uploads/${ticket.upload.ticket.id}?wait=${wait}`, `127.0.3.${1 + (i % 50)}`).then((r) => ({
-        ...r,
-        ticket,
-        seconds: (performance.now() - started) / 1000,
-      }))
+      return getFrom(`${metaUrl}/v1/uploads/${ticket.upload.ticket.id}?wait=${wait}`, `127.0.3.${1 + (i % 50)}`).then(
+        (r) => ({ ...r, seconds: (performance.now() - started) / 1000 }),
+        (err: Error) => ({ status: 0, body: err.message as unknown, seconds: (performance.now() - started) / 1000 }),
+      )
     })
-    await expect.poll(() => metric(metaUrl, 'konbini_upload_waiters'), { timeout: 20_000, interval: 200 }).toBe(500)
+    // all 500 are waiting (a soft failure here still lets the CPU be measured while they wait)
+    await vi
+      .waitFor(async () => expect(await metric(metaUrl, 'konbini_upload_waiters')).toBe(500), { timeout: 6000, interval: 200 })
+      .catch((err: Error) => expect.soft(err.message, 'all 500 long-polls waiting').toBe(''))
 
-    // every one of these addresses waits 10 times already
-    const over = await getFrom(`${metaUrl}/v1/uploads/${never.upload.ticket.id}?wait=10`, '127.0.3.1')
-    expect({ status: over.status, name: (over.body as { error?: { name: string } }).error?.name }).toEqual({ status: 429, name: 'TooManyWaitersError' })
+    // every one of these addresses waits 10 times already (127.0.3.2 on `soon`, for 30 s)
+    const over = await getFrom(`${metaUrl}/v1/uploads/${soon.upload.ticket.id}?wait=1`, '127.0.3.2')
+    expect.soft({ status: over.status, name: (over.body as { error?: { name: string } }).error?.name }).toEqual({ status: 429, name: 'RateLimitedError' })
 
     // from now until the first wait runs out, the meta node only holds 500 waiting requests
     const pid = pidOf(net.devnet.metas[0] as { ready?: { pid: number } })
@@ -209,10 +226,11 @@ describe('resource bounds: what strangers can make a relay process spend', () =>
     await Promise.race(neverPolls)
     const cpuShare = (readCpuSeconds(pid) - cpuBefore) / ((performance.now() - startedAt) / 1000)
     console.log(JSON.stringify({ longPollCpuShare: Math.round(cpuShare * 1000) / 1000 }))
-    expect(cpuShare).toBeLessThan(0.1)
+    expect.soft(cpuShare).toBeLessThan(0.1)
 
     const timedOut = await Promise.all(neverPolls)
-    expect(timedOut.filter((r) => r.status !== 200 || (r.body as { complete: boolean }).complete !== false).length).toBe(0)
+    const wrong = timedOut.filter((r) => r.status !== 200 || (r.body as { complete: boolean }).complete !== false)
+    expect(wrong.length, JSON.stringify(wrong[0])).toBe(0)
 
     // the storage report that completes `soon` answers its 250 waiters long before their 30 s
     const block = await rawBlock(1024)
@@ -229,14 +247,11 @@ describe('resource bounds: what strangers can make a relay process spend', () =>
     await small.connected()
     await small.write(`POST /v1/files/ls HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${MiB}\r\n\r\n`)
     void small.write(Buffer.alloc(MiB, 0x20))
-    const refused = await within(small.next(), 10_000)
-    expect(typeof refused === 'string' ? refused : { status: refused.status, name: JSON.parse(refused.body).error.name }).toEqual({
-      status: 413,
-      name: 'MessageTooLargeError',
-    })
+    expect(errorOf(await within(small.next(), 10_000))).toEqual({ status: 413, name: 'MessageTooLargeError' })
     await small.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n')
     const next = await within(small.next(), 10_000)
-    expect(next === 'closed' || next === 'timeout' ? next : next.status).toBe(200)
+    // answered, or closed: anything but a hang
+    expect.soft(next === 'closed' ? 'closed' : errorOf(next)).toSatisfy((r) => r === 'closed' || (typeof r === 'object' && r.status === 200))
     small.destroy()
 
     // a body too big to drain: the answer says connection: close, and the connection is closed
@@ -250,7 +265,9 @@ describe('resource bounds: what strangers can make a relay process spend', () =>
     })()
     const answer = await within(big.next(), 10_000)
     sending = false
-    expect(typeof answer === 'string' ? answer : { status: answer.status, connection: answer.headers.connection }).toEqual({ status: 413, connection: 'close' })
+    expect
+      .soft(typeof answer === 'string' ? answer : { status: answer.status, connection: answer.headers.connection })
+      .toEqual({ status: 413, connection: 'close' })
     expect(await within(big.closed, 10_000)).not.toBe('timeout')
   }, 60_000)
 })

@@ -269,10 +269,12 @@ describe('Proof of Traffic settled on chain', () => {
     const path = join(net.workDir, 'self.bin')
     await writeRandomFile(path, 8 * 1024 * 1024 + 3)
     const source = await fsSource(path)
+    // public: the operator downloads the dev account's file
     const { root } = await createKonbiniClient({ metaUrls: net.file.metaUrls, account: dev, libp2p }).put(source.candidates(), {
       name: source.name,
       size: source.size,
       replicas: 2,
+      public: true,
     })
     // everything the operator earned before (earlier tests, storing this upload) settled and claimed first
     const afterUpload = (await meta<{ epoch: number }>('/v1/epoch')).epoch

@@ -169,9 +169,12 @@ describe('sybil nodes of one operator', () => {
     const log = logs.find((l) => Number(l.args.epoch) === epoch)
     if (log === undefined) throw new Error(`no report for epoch ${epoch}`)
     const cid = CID.decode(Buffer.from((log.args.archiveCid as Hex).slice(2), 'hex')).toString()
-    for (const node of net.file.nodes) {
-      const response = await fetch(new URL(`/ipfs/${cid}`, node.httpUrl))
-      if (response.ok) return epochArchive.parse(await response.json())
+    // holders serve it publicly from their next heartbeat after its placement
+    for (const deadline = performance.now() + 30_000; performance.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+      for (const node of net.file.nodes) {
+        const response = await fetch(new URL(`/ipfs/${cid}`, node.httpUrl))
+        if (response.ok) return epochArchive.parse(await response.json())
+      }
     }
     throw new Error(`no node serves the archive ${cid}`)
   }

@@ -176,3 +176,15 @@ export function errorName(frames: Frame[]): string {
 export async function rawCidOf(bytes: Uint8Array): Promise<CID> {
   return CID.createV1(raw.code, await sha256.digest(bytes))
 }
+
+/**
+ * Runs `count` calls of `fn`, at most `concurrency` at once: a flood from one source address,
+ * kept under the relays' per-source connection cap (64) so what it meets is the limit under test.
+ */
+export async function inBatches<T>(count: number, concurrency: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = []
+  for (let start = 0; start < count; start += concurrency) {
+    out.push(...(await Promise.all(Array.from({ length: Math.min(concurrency, count - start) }, (_, j) => fn(start + j)))))
+  }
+  return out
+}

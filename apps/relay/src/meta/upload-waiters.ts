@@ -1,18 +1,5 @@
-import { BaseError } from '@konbini/protocol'
+import { RateLimitedError } from '@konbini/protocol'
 import { addressKey } from '../http/address-key.ts'
-
-/** The caller already holds as many upload-status long-polls as it may (or the node does). */
-export class TooManyWaitersError extends BaseError {
-  override name = 'TooManyWaitersError' as const
-  override readonly status = 429
-  constructor({ scope }: { scope: 'address' | 'total' }) {
-    super(
-      scope === 'address'
-        ? 'Too many upload-status requests are waiting for your address; wait for one to answer, or ask without ?wait=.'
-        : 'Too many upload-status requests are waiting here; retry in a moment, or ask without ?wait=.',
-    )
-  }
-}
 
 /** How often a watched upload is read again, for reports that landed at another meta process sharing the index. */
 const RECHECK_MS = 1000
@@ -51,7 +38,7 @@ export class UploadWaiters {
 
   /**
    * Resolves when `ticketId` is notified, `isDone` reads true at a recheck, `ms` passed or `signal`
-   * aborted. Throws TooManyWaitersError when `address` (or everyone) already waits too much.
+   * aborted. Throws RateLimitedError when `address` (or everyone) already waits too much.
    */
   async wait({
     ticketId,
@@ -69,8 +56,9 @@ export class UploadWaiters {
     if (signal?.aborted) return
     const key = addressKey(address)
     const held = this.perKey.get(key) ?? 0
-    if (this.total >= this.init.total) throw new TooManyWaitersError({ scope: 'total' })
-    if (held >= this.init.perAddress) throw new TooManyWaitersError({ scope: 'address' })
+    // RateLimitedError (429): clients already back off and retry on it
+    if (this.total >= this.init.total) throw new RateLimitedError({ what: 'upload-status requests waiting here' })
+    if (held >= this.init.perAddress) throw new RateLimitedError({ what: 'upload-status requests waiting for your address' })
     this.perKey.set(key, held + 1)
     this.total++
     const watch = this.watch(ticketId, isDone)

@@ -127,7 +127,7 @@ const MAX_WAIT_SECONDS = 30
 /**
  * Where an upload stands; waits up to `waitSeconds` for it to complete. A waiting request costs a
  * timer, not a loop: the storage report that completes the upload wakes it (`ctx.uploadWaiters`),
- * and waiters are capped per address (TooManyWaitersError).
+ * and waiters are capped per address (RateLimitedError).
  */
 export async function uploadStatus(ctx: MetaContext, ticketId: string, waitSeconds: number, caller: Caller, signal?: AbortSignal): Promise<UploadStatus> {
   if (!/^0x[0-9a-fA-F]{64}$/.test(ticketId)) throw new InvalidRequestError({ reason: 'a ticket id is 32 bytes of hex' })

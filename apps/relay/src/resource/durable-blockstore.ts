@@ -1,23 +1,19 @@
 import { randomBytes } from 'node:crypto'
-import { read } from 'node:fs'
+import { open as openFd } from 'node:fs'
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { BlockNotFoundError } from '@konbini/protocol'
 import { CID } from 'multiformats/cid'
 import { base32 } from 'multiformats/bases/base32'
+import { type BlockRange, FileRange } from './file-range.ts'
 import { PiecePool } from './piece-pool.ts'
 
-/** Bytes one streaming read takes from a block file at a time (`readRange`). */
-const READ_PIECE = 64 * 1024
-/** Idle read buffers kept for the next reads; the rest are freed as they come back. */
-const IDLE_PIECES = 64
-
-/** Part of a block opened for streaming (`DurableBlockstore.openRange`). */
-export interface BlockRange {
-  /** The next piece, or undefined past the end of the range. */
-  read(): Promise<Uint8Array | undefined>
-  close(): Promise<void>
-}
+/**
+ * Bytes one streaming read takes from a block file at a time (`openRange`), and so what one response
+ * holds. Larger pieces make fewer JS objects per byte (at hundreds of clients, per-piece garbage is
+ * what makes V8 grow its young generation); smaller ones hold less per client.
+ */
+const READ_PIECE = 128 * 1024
 
 /**
  * A filesystem block store whose `put` resolves only once the block is durable:
@@ -29,8 +25,8 @@ export class DurableBlockstore {
   private readonly knownDirs = new Set<string>()
   /** Bytes of block data held, kept current by put and delete. */
   used = 0
-  /** The buffers `readRange` reads into. */
-  readonly pieces = new PiecePool({ pieceBytes: READ_PIECE, keep: IDLE_PIECES })
+  /** The buffers `openRange` reads into. */
+  readonly pieces = new PiecePool({ pieceBytes: READ_PIECE })
 
   constructor(root: string) {
     this.root = root
@@ -101,42 +97,20 @@ export class DurableBlockstore {
   }
 
   /**
-   * Opens bytes [start, end) of a block (end clipped to the block) to be read one piece at a time as
-   * the consumer pulls: a reader holds one piece, never the whole block, however many readers there
-   * are (the kernel's read-ahead keeps sequential reads fast). Pieces come from `pieces`: hand each
-   * back with `pieces.give` once its bytes are written, or drop it. The caller must `close` it.
+   * Opens bytes [start, end) of a block to be read one piece at a time as the consumer pulls (a file
+   * shorter than `end` just ends early): a reader holds one piece, never the whole block, however
+   * many readers there are; the kernel's read-ahead keeps sequential reads fast. Pieces come from
+   * `pieces`: hand each back with `pieces.give` once its bytes are written, or drop it. The caller
+   * must `close` it. A plain descriptor and callbacks: a FileHandle costs several promises per
+   * read, and at hundreds of clients that garbage is what grows V8's heap.
    */
-  async openRange(cid: CID, start = 0, end = Number.POSITIVE_INFINITY): Promise<BlockRange> {
-    const handle = await open(this.locate(cid).file, 'r').catch(() => {
-      throw new BlockNotFoundError({ cid: cid.toString() })
+  openRange(cid: CID, start: number, end: number): Promise<BlockRange> {
+    return new Promise((resolve, reject) => {
+      openFd(this.locate(cid).file, 'r', (err, fd) => {
+        if (err !== null) reject(new BlockNotFoundError({ cid: cid.toString() }))
+        else resolve(new FileRange(fd, start, end, this.pieces))
+      })
     })
-    const stop = await handle.stat().then(
-      (s) => Math.min(end, s.size),
-      async (err: unknown) => {
-        await handle.close()
-        throw err
-      },
-    )
-    const pieces = this.pieces
-    let at = start
-    return {
-      // callback-style reads: a FileHandle read allocates several promises per piece
-      read: () =>
-        new Promise((resolve, reject) => {
-          if (at >= stop) return resolve(undefined)
-          const piece = pieces.take()
-          read(handle.fd, piece, 0, Math.min(piece.byteLength, stop - at), at, (err, n) => {
-            // a file cut short (a crash, an operator) ends the block early: the caller sees fewer bytes
-            if (err !== null || n === 0) {
-              pieces.give(piece)
-              return err === null ? resolve(undefined) : reject(err)
-            }
-            at += n
-            resolve(n === piece.byteLength ? piece : piece.subarray(0, n))
-          })
-        }),
-      close: () => handle.close(),
-    }
   }
 
   async size(cid: CID): Promise<number | undefined> {

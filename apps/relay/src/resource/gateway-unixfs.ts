@@ -5,7 +5,7 @@ import type { DurableBlockstore } from './durable-blockstore.ts'
 import { contentTypeFor, type GatewayRequest, immutableHeaders, PathNotFoundError, sendNotModified } from './gateway-request.ts'
 import { parseRange } from './range.ts'
 import { sendBody } from './send-body.ts'
-import { unixfsFileBytes } from './unixfs-file-bytes.ts'
+import { IDENTITY, unixfsFileBytes } from './unixfs-file-bytes.ts'
 
 /** A folder listing names at most this many entries. */
 const MAX_LISTING = 1000
@@ -61,7 +61,7 @@ export async function sendDeserialized(g: GatewayRequest): Promise<void> {
 async function findServed(g: GatewayRequest): Promise<UnixFSDirectory | ServedFile> {
   const { cid, segments } = g.path
   // a raw block is its own file: its size is all the headers need, the bytes stream later
-  if (segments.length === 0 && cid.code === RAW_CODEC && cid.multihash.code !== 0) {
+  if (segments.length === 0 && cid.code === RAW_CODEC && cid.multihash.code !== IDENTITY) {
     const size = await g.store.size(cid)
     if (size === undefined) throw new BlockNotFoundError({ cid: cid.toString() })
     return { cid, size }

@@ -61,6 +61,8 @@ function metaStoreSuite(fresh: FreshDatabase) {
       successRate: 1,
       transfers: 0,
       seq: 0,
+      auditFailures: 0,
+      auditsPassed: 0,
     })
     expect((await store.listNodes()).map((n) => [n.peerId, n.kind])).toEqual([
       ['A', 'full'],
@@ -171,6 +173,25 @@ function metaStoreSuite(fresh: FreshDatabase) {
     expect(await store.holdersOf('bafyR')).toEqual(['A', 'B', 'D'])
     expect(await store.holdersOf('bafyX')).toEqual([])
     expect(await store.listFiles('alice')).toHaveLength(1)
+  })
+
+  test('behavior: audits count for and against a node; a lie bans it at once; a failed report never counts toward its upload', async () => {
+    const store = await openStore()
+    for (const id of ['A', 'B']) await store.upsertNode(node(id), 100)
+    await store.createUpload(upload('t1'))
+    expect(await store.completeUpload({ ticketId: 't1', root: 'bafyR', holders: ['A', 'B'], now: 10 })).toBe(true)
+    await store.recordAudit({ root: 'bafyR', peerId: 'A', passed: true, dropReplica: false, now: 20 })
+    await store.recordAudit({ root: 'bafyR', peerId: 'B', passed: false, dropReplica: true, now: 20, banAt: 3 })
+    expect(await store.getNode('A')).toMatchObject({ auditsPassed: 1, auditFailures: 0 })
+    expect(await store.getNode('B')).toMatchObject({ auditsPassed: 0, auditFailures: 3 })
+    expect(await store.holdersOf('bafyR')).toEqual(['A'])
+    // the least recently audited holders come first (A was audited at 20)
+    await store.addHolders('bafyR', ['B'], 30)
+    expect((await store.auditTargets(10)).map((t) => t.peerId)).toEqual(['B', 'A'])
+    await store.createUpload(upload('t2'))
+    await store.addFailedReport({ ticketId: 't2', peerId: 'B', root: 'bafyZ', reportedAt: 40 })
+    expect(await store.addUploadReport({ ticketId: 't2', peerId: 'B', root: 'bafyZ', blocks: 1, bytes: 1, reportedAt: 41 })).toEqual([])
+    expect(await store.getUpload('t2')).toMatchObject({ reports: [], failedNodes: ['B'] })
   })
 
   test("behavior: listFiles is newest first and removeFile only removes that owner's pin", async () => {
