@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { unixfs } from '@helia/unixfs'
 import { decode as decodePb } from '@ipld/dag-pb'
@@ -122,6 +122,10 @@ describe('access follows ownership; the denylist binds full nodes', () => {
     expect(await postForError(metaUrl(), '/v1/providers', mine)).toEqual({ status: 401, name: 'SignatureInvalidError' })
     await expect(client(bob).open(secret.root)).rejects.toMatchObject({ name: 'AccessDeniedError' })
     expect(Buffer.compare(await readAll(await client(alice).open(secret.root)), secretBytes)).toBe(0)
+    // on the operator's disk the blocks are the node's alone (encryption comes with the portal)
+    const i = net.file.nodes.findIndex((n) => n.peerId === secret.holders[0]) + 1
+    const key = CID.parse(secret.root).toV1().toString(base32)
+    expect((await stat(join(net.dataDir, `node${i}`, 'blocks', key.slice(-3, -1), key))).mode & 0o777).toBe(0o600)
   }, 60_000)
 
   test("behavior: Alice's access grant lets Carol read it — only Carol, only that root, only until it expires, only if Alice signed it", async () => {

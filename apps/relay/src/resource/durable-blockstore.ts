@@ -34,7 +34,7 @@ export class DurableBlockstore {
 
   /** Creates the store and removes temp files a crash may have left. */
   async open(): Promise<void> {
-    await mkdir(this.root, { recursive: true })
+    await mkdir(this.root, { recursive: true, mode: 0o700 })
     for (const shard of await readdir(this.root)) {
       const dir = join(this.root, shard)
       for (const name of await readdir(dir).catch(() => [])) {
@@ -155,7 +155,7 @@ export class DurableBlockstore {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return
-    await mkdir(dir, { recursive: true })
+    await mkdir(dir, { recursive: true, mode: 0o700 })
     await fsyncDir(this.root)
     this.knownDirs.add(dir)
   }
@@ -173,7 +173,7 @@ async function fsyncDir(dir: string): Promise<void> {
 /** Writes bytes to a new temp file in `dir` and fsyncs it; returns its path. */
 async function writeSynced(dir: string, bytes: Uint8Array): Promise<string> {
   const temp = join(dir, `.tmp-${randomBytes(8).toString('hex')}`)
-  const handle = await open(temp, 'w', 0o644)
+  const handle = await open(temp, 'w', 0o600)
   try {
     await handle.writeFile(bytes)
     await handle.sync()
