@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { signHeartbeat, signNodeStatement } from '@konbini/browser-node'
+import { signNodeStatement } from '@konbini/browser-node'
 import {
   decodeFrame,
   encodeLengthPrefixed,
@@ -13,9 +13,7 @@ import {
   TICKET_HEADER,
   type UploadTicket,
 } from '@konbini/protocol'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
+import { newStranger, strangerHeartbeat } from './stranger-node.ts'
 import { postForError } from './wire.ts'
 
 /** What a hollow node's own storage reports got from the meta node. */
@@ -31,9 +29,8 @@ export interface HollowReport {
  * challenges with "don't have". The attack proof of storage stops.
  */
 export async function startHollowNode(metaUrl: string, trustedMetas: readonly string[]) {
-  const key = await generateKeyPair('Ed25519')
-  const account = privateKeyToAccount(generatePrivateKey())
-  const peerId = peerIdFromPrivateKey(key).toString()
+  const self = await newStranger()
+  const { key, account, peerId } = self
   const reports: HollowReport[] = []
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -82,27 +79,7 @@ export async function startHollowNode(metaUrl: string, trustedMetas: readonly st
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const httpUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const beat = async () =>
-    postForError(
-      metaUrl,
-      '/v1/nodes/heartbeat',
-      await signHeartbeat({
-        account,
-        privateKey: key,
-        body: {
-          peerId,
-          kind: 'full',
-          multiaddrs: [],
-          httpUrl,
-          region: 'local',
-          capacityBytes: 2 ** 50,
-          usedBytes: 0,
-          egressCapBps: 0,
-          activeTransfers: 0,
-          trustedMetas: [...trustedMetas],
-        },
-      }),
-    )
+  const beat = async () => postForError(metaUrl, '/v1/nodes/heartbeat', await strangerHeartbeat(self, httpUrl, trustedMetas))
   const first = await beat()
   if (first.status !== 200) throw new Error(`the hollow node was not registered: ${first.status} ${first.name}`)
   const timer = setInterval(() => void beat().catch(() => {}), 1000)

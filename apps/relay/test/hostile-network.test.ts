@@ -1,16 +1,15 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createKonbiniClient, MetaClient, signHeartbeat, signOwnerRequest, signPlacement } from '@konbini/browser-node'
+import { createKonbiniClient, MetaClient, signOwnerRequest, signPlacement } from '@konbini/browser-node'
 import { createNodeClientLibp2p } from '@konbini/browser-node/node'
 import { DEVNET_CHAIN_ID, type NodeInfo, type PlacementResponse, type SignedHeartbeat } from '@konbini/protocol'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startHollowNode } from './hollow-node.ts'
 import { startIdentityServer } from './identity-server.ts'
+import { newStranger, strangerHeartbeat } from './stranger-node.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 import { holdersOnDisk } from './on-disk.ts'
 import { postForError, postJson } from './wire.ts'
@@ -51,28 +50,11 @@ describe('4 honest nodes, 4 hostile ones', () => {
     const metas = net.file.metaAddresses ?? []
     hollow = [await startHollowNode(metaUrl(), metas), await startHollowNode(metaUrl(), metas)]
     // the forger registers once, honestly, then only replays that heartbeat
-    const key = await generateKeyPair('Ed25519')
-    const account = privateKeyToAccount(generatePrivateKey())
-    const server = await startIdentityServer(key)
-    const peerId = peerIdFromPrivateKey(key).toString()
-    const replay = await signHeartbeat({
-      account,
-      privateKey: key,
-      body: {
-        peerId,
-        kind: 'full',
-        multiaddrs: [],
-        httpUrl: server.url,
-        region: 'local',
-        capacityBytes: 2 ** 50,
-        usedBytes: 0,
-        egressCapBps: 0,
-        activeTransfers: 0,
-        trustedMetas: metas,
-      },
-    })
+    const stranger = await newStranger()
+    const server = await startIdentityServer(stranger.key)
+    const replay = await strangerHeartbeat(stranger, server.url, metas)
     expect((await postForError(metaUrl(), '/v1/nodes/heartbeat', replay)).status).toBe(200)
-    forger = { peerId, close: () => server.close(), replay }
+    forger = { peerId: stranger.peerId, close: () => server.close(), replay }
   }, 120_000)
   afterAll(async () => {
     for (const h of hollow) h.stop()

@@ -1,20 +1,9 @@
-import { signHeartbeat } from '@konbini/browser-node'
 import type { Heartbeat, NodeInfo, SignedHeartbeat } from '@konbini/protocol'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { PrivateKey } from '@libp2p/interface'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { startIdentityServer } from './identity-server.ts'
+import { newStranger, type Stranger, strangerHeartbeat } from './stranger-node.ts'
 import { startTestNetwork, type TestNetwork } from './network.ts'
 import { inBatches, nowSeconds, postForError } from './wire.ts'
-
-/** A node as a stranger runs it: its own operator key, its own peer key, maybe its own HTTP server. */
-interface Stranger {
-  account: PrivateKeyAccount
-  key: PrivateKey
-  peerId: string
-}
 
 /**
  * Registration attacked as a stranger would: before, any validly signed heartbeat registered a
@@ -27,28 +16,8 @@ describe('a node earns its place: fresh, numbered heartbeats, a URL that proves 
   let ownUrl: string
   const self: Stranger[] = []
 
-  const stranger = async (): Promise<Stranger> => {
-    const key = await generateKeyPair('Ed25519')
-    return { account: privateKeyToAccount(generatePrivateKey()), key, peerId: peerIdFromPrivateKey(key).toString() }
-  }
-  const heartbeat = (s: Stranger, httpUrl: string, over: Partial<Heartbeat> = {}) =>
-    signHeartbeat({
-      account: s.account,
-      privateKey: s.key,
-      body: {
-        peerId: s.peerId,
-        kind: 'full',
-        multiaddrs: [],
-        httpUrl,
-        region: 'local',
-        capacityBytes: 2 ** 50,
-        usedBytes: 0,
-        egressCapBps: 0,
-        activeTransfers: 0,
-        trustedMetas: net.file.metaAddresses ?? [],
-        ...over,
-      },
-    })
+  const stranger = newStranger
+  const heartbeat = (s: Stranger, httpUrl: string, over: Partial<Heartbeat> = {}) => strangerHeartbeat(s, httpUrl, net.file.metaAddresses ?? [], over)
   const post = (body: SignedHeartbeat) => postForError(net.file.metaUrls[0] as string, '/v1/nodes/heartbeat', body)
   const known = async (peerId: string): Promise<NodeInfo | undefined> =>
     ((await (await fetch(new URL('/v1/nodes', net.file.metaUrls[0]))).json()) as { nodes: NodeInfo[] }).nodes.find((n) => n.peerId === peerId)

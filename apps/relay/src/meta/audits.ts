@@ -2,6 +2,7 @@ import { AUDIT_FAILURE_LIMIT } from '@konbini/protocol'
 import type { Logger } from 'pino'
 import { auditHolder } from './audit.ts'
 import type { MetaContext } from './context.ts'
+import { type Periodic, startPeriodic } from './periodic.ts'
 
 export interface AuditsInit {
   ctx: MetaContext
@@ -21,19 +22,12 @@ export interface AuditsInit {
  * further failure drops its replica even when the failure is only silence, and (with a chain) a
  * meta quorum slashes its stake.
  */
-export function startAudits(init: AuditsInit): { runOnce(): Promise<number>; stop(): void } {
-  let running: Promise<number> | undefined
-  const runOnce = () => {
-    running ??= auditRound(init).finally(() => {
-      running = undefined
-    })
-    return running
-  }
-  const timer = setInterval(() => {
-    runOnce().catch((err) => init.log.warn({ err }, 'audit round failed'))
-  }, init.intervalMs)
-  timer.unref()
-  return { runOnce, stop: () => clearInterval(timer) }
+export function startAudits(init: AuditsInit): Periodic {
+  return startPeriodic(
+    () => auditRound(init),
+    init.intervalMs,
+    (err) => init.log.warn({ err }, 'audit round failed'),
+  )
 }
 
 /** One round; returns how many audits failed. */

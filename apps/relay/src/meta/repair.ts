@@ -2,6 +2,7 @@ import { NO_PAYER, type NodeInfo } from '@konbini/protocol'
 import type { Logger } from 'pino'
 import type { MetaContext } from './context.ts'
 import type { RootState } from './db/meta-store.ts'
+import { type Periodic, startPeriodic } from './periodic.ts'
 import { rankLive } from './ranking.ts'
 import { byteBudget } from './tickets.ts'
 
@@ -24,19 +25,12 @@ const LIGHT_PEER_FORGET_SECONDS = 3600
  * One meta process repairs a root at a time (a lease in the database). Copies beyond R — a holder
  * that came back — are kept as known cache, not counted as replicas.
  */
-export function startRepair(init: RepairInit): { runOnce(): Promise<number>; stop(): void } {
-  let running: Promise<number> | undefined
-  const runOnce = () => {
-    running ??= repairAll(init).finally(() => {
-      running = undefined
-    })
-    return running
-  }
-  const timer = setInterval(() => {
-    runOnce().catch((err) => init.log.warn({ err }, 'repair pass failed'))
-  }, init.intervalMs)
-  timer.unref()
-  return { runOnce, stop: () => clearInterval(timer) }
+export function startRepair(init: RepairInit): Periodic {
+  return startPeriodic(
+    () => repairAll(init),
+    init.intervalMs,
+    (err) => init.log.warn({ err }, 'repair pass failed'),
+  )
 }
 
 /** One pass over every pinned root; returns how many copies it started. */
