@@ -24,6 +24,8 @@ export class RootAccess {
   private readonly publicRoots = new Map<string, readonly string[]>()
   /** Block → how many public roots contain it. */
   private readonly publicBlocks = new Map<string, number>()
+  /** Denied root → the blocks of its DAG held here when it was denied. */
+  private readonly deniedRoots = new Map<string, readonly string[]>()
   private deniedBlocks = new Set<string>()
   private applying: Promise<void> = Promise.resolve()
 
@@ -39,10 +41,20 @@ export class RootAccess {
 
   private async applyNow({ publicRoots, denylist }: RootLists): Promise<void> {
     if (denylist !== undefined) {
+      // walk only roots new to the list: the same list arrives with every heartbeat
       const roots = new Set(denylist)
-      const blocks = new Set<string>(roots)
-      for (const root of roots) for (const cid of (await this.walk(root))?.cids ?? []) blocks.add(cid)
-      this.deniedBlocks = blocks
+      let changed = false
+      for (const root of [...this.deniedRoots.keys()]) if (!roots.has(root)) changed = this.deniedRoots.delete(root)
+      for (const root of roots) {
+        if (this.deniedRoots.has(root)) continue
+        this.deniedRoots.set(root, (await this.walk(root))?.cids ?? [])
+        changed = true
+      }
+      if (changed) {
+        const blocks = new Set<string>(roots)
+        for (const cids of this.deniedRoots.values()) for (const cid of cids) blocks.add(cid)
+        this.deniedBlocks = blocks
+      }
     }
     if (publicRoots === undefined) return
     const listed = new Set(publicRoots)
